@@ -1,0 +1,128 @@
+/**
+ * The `longshore` command: parses argv, runs serve / openapi / validate, and picks the exit code
+ * (0 ok, 1 runtime failure, 2 bad configuration).
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { pino, type Logger } from 'pino';
+import { stringify as toYaml } from 'yaml';
+import { findConfigFile, loadConfigFile, type LoadedConfig } from './config/load.js';
+import { LOG_LEVELS, type LogLevel } from './config/schema.js';
+import { ConfigError } from './errors.js';
+import { buildApp } from './http/app.js';
+import { ModelRegistry } from './model/registry.js';
+import { startServer } from './server.js';
+
+export const EXIT_OK = 0;
+export const EXIT_RUNTIME_FAILURE = 1;
+export const EXIT_BAD_CONFIG = 2;
+
+const VERSION = '0.1.0';
+
+/** Runs the CLI; resolves with the exit code for one-shot commands (serve keeps running until a signal). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
+  let exitCode: number | undefined = EXIT_OK;
+  const program = new Command('longshore')
+    .description('Serve ONNX and TypeScript models over REST and the Open Inference Protocol.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  const configOption = () =>
+    new Option('-c, --config <file>', 'config file (default: $LONGSHORE_CONFIG, $REST_CONFIG, ./longshore.yaml, ./rest_config.yaml)');
+
+  program
+    .command('serve')
+    .description('load the models and serve them over HTTP')
+    .addOption(configOption())
+    .addOption(new Option('--host <host>', 'address to bind (overrides server.host)').env('LONGSHORE_HOST'))
+    .addOption(new Option('-p, --port <port>', 'port to listen on (overrides server.port)').env('LONGSHORE_PORT').argParser(parsePort))
+    .addOption(new Option('--log-level <level>', 'log level (overrides logging.level)').choices(LOG_LEVELS).env('LONGSHORE_LOG_LEVEL'))
+    .action(async (options: { config?: string; host?: string; port?: number; logLevel?: LogLevel }) => {
+      const loaded = readConfig(options.config, env);
+      await startServer({ loaded, host: options.host, port: options.port, logLevel: options.logLevel, handleSignals: true });
+      exitCode = undefined;
+    });
+
+  program
+    .command('openapi')
+    .description('write the OpenAPI document the server would serve, without listening')
+    .addOption(configOption())
+    .option('-o, --output <file>', 'where to write it; .json or .yaml/.yml picks the format, - writes JSON to stdout', 'openapi.yaml')
+    .action(async (options: { config?: string; output: string }) => {
+      const loaded = readConfig(options.config, env);
+      exitCode = await withLoadedModels(loaded, async (registry, logger) => {
+        const app = await buildApp({ config: loaded.config, registry, logger });
+        await app.ready();
+        const document = app.openapiDocument();
+        await app.close();
+        const text = /\.ya?ml$/i.test(options.output) ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
+        if (options.output === '-') process.stdout.write(text);
+        else writeFileSync(resolve(options.output), text);
+        if (options.output !== '-') process.stderr.write(`wrote ${resolve(options.output)}\n`);
+      });
+    });
+
+  program
+    .command('validate')
+    .description('check the config and load every model; exit 0 if all is well, 2 with the problems listed otherwise')
+    .addOption(configOption())
+    .action(async (options: { config?: string }) => {
+      const loaded = readConfig(options.config, env);
+      exitCode = await withLoadedModels(loaded, async (registry) => {
+        const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
+        process.stdout.write(`ok: ${loaded.file} is valid and ${names.length} model(s) loaded: ${names.join(', ')}\n`);
+      });
+    });
+
+  try {
+    await program.parseAsync(['node', 'longshore', ...argv]);
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+  return exitCode;
+}
+
+function readConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
+  return loadConfigFile(findConfigFile(explicit, env, process.cwd()));
+}
+
+/** Creates and loads every model, runs `action`, unloads. A model that fails to load is a config problem (exit 2). */
+async function withLoadedModels(loaded: LoadedConfig, action: (registry: ModelRegistry, logger: Logger) => Promise<void>): Promise<number> {
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const registry = await ModelRegistry.fromConfig(loaded, logger);
+  await registry.loadAll();
+  try {
+    const failed = registry.list().filter((model) => model.state === 'failed');
+    if (failed.length > 0) {
+      const lines = failed.map((model) => `  model '${model.name}' failed to load: ${model.error ?? 'unknown error'}`);
+      process.stderr.write(`invalid configuration in ${loaded.file}:\n${lines.join('\n')}\n`);
+      return EXIT_BAD_CONFIG;
+    }
+    await action(registry, logger);
+    return EXIT_OK;
+  } finally {
+    await registry.unloadAll();
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    return EXIT_BAD_CONFIG;
+  }
+  const commanderError = error as { code?: string; exitCode?: number };
+  if (commanderError.code?.startsWith('commander.')) {
+    if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version') return EXIT_OK;
+    return EXIT_BAD_CONFIG;
+  }
+  process.stderr.write(`longshore: ${(error as Error).stack ?? String(error)}\n`);
+  return EXIT_RUNTIME_FAILURE;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be an integer from 0 to 65535');
+  return port;
+}

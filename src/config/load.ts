@@ -1,0 +1,141 @@
+/**
+ * Reads `longshore.yaml`: finds the file, parses YAML, validates against the one schema, reports every problem with
+ * its file, key path and line, fills defaults and freezes the result.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { ConfigError, type ErrorDetail } from '../errors.js';
+import { ConfigSchema, type LongshoreConfig } from './schema.js';
+
+/** A key path inside the config, e.g. `['models', 0, 'class_path']`. */
+export type KeyPath = readonly (string | number)[];
+
+/** A loaded config plus what is needed to point at a line of its file later (e.g. a class_path that fails to import). */
+export interface LoadedConfig {
+  readonly config: LongshoreConfig;
+  /** Absolute path of the file, or a label such as `<command line>` when there is none. */
+  readonly file: string;
+  /** Directory relative paths in the config resolve against. */
+  readonly dir: string;
+  /** Formats a problem as `file:line key.path: message`. */
+  problem(path: KeyPath, message: string): ErrorDetail;
+}
+
+/** Files looked for in the working directory, in order, when no path is given. */
+export const DEFAULT_CONFIG_FILES = ['longshore.yaml', 'longshore.yml', 'rest_config.yaml'] as const;
+
+/** Picks the config file: explicit path, then LONGSHORE_CONFIG, then REST_CONFIG, then the default names in `cwd`. */
+export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
+  const named = explicit ?? env.LONGSHORE_CONFIG ?? env.REST_CONFIG;
+  if (named !== undefined && named !== '') {
+    const file = resolve(cwd, named);
+    if (!existsSync(file)) throw new ConfigError(`config file not found: ${file}`, { details: [{ path: file, message: 'file not found' }] });
+    return file;
+  }
+  for (const name of DEFAULT_CONFIG_FILES) {
+    const file = resolve(cwd, name);
+    if (existsSync(file)) return file;
+  }
+  throw new ConfigError(
+    `no config file: pass --config FILE, set LONGSHORE_CONFIG, or create one of ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}`,
+  );
+}
+
+/** Reads, validates and freezes the config at `file`. Throws ConfigError listing every problem. */
+export function loadConfigFile(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return parseConfig(text, file, dirname(file));
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateConfig = ajv.compile<LongshoreConfig>(ConfigSchema);
+
+/** Validates config text. `file` labels messages; `dir` anchors relative paths. */
+export function parseConfig(text: string, file: string, dir: string): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const problem = (path: KeyPath, message: string): ErrorDetail => {
+    const line = lineOf(doc, lineCounter, path);
+    return { path: formatKeyPath(path), message: `${file}${line === undefined ? '' : `:${line}`} ${formatKeyPath(path) || '(top level)'}: ${message}` };
+  };
+
+  if (doc.errors.length > 0) {
+    const details = doc.errors.map((error) => {
+      const line = error.linePos?.[0].line;
+      return { path: '', message: `${file}${line === undefined ? '' : `:${line}`}: YAML syntax error: ${error.message.split('\n')[0]}` };
+    });
+    throw configError(file, details);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw configError(file, [problem([], 'the file must hold a mapping of keys (service_title, models, ...)')]);
+  }
+  if (!validateConfig(raw)) {
+    throw configError(file, (validateConfig.errors ?? []).map((error) => describeSchemaError(error, problem)));
+  }
+  return { config: deepFreeze(raw), file, dir, problem };
+}
+
+/** One ConfigError whose message lists every problem, a line each. */
+export function configError(file: string, details: ErrorDetail[]): ConfigError {
+  const lines = details.map((detail) => `  ${detail.message}`).join('\n');
+  return new ConfigError(`invalid configuration in ${file}:\n${lines}`, { details });
+}
+
+function describeSchemaError(error: ErrorObject, problem: LoadedConfig['problem']): ErrorDetail {
+  const path = parsePointer(error.instancePath);
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty);
+      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return problem([...path, key], `unknown key '${key}'; allowed keys: ${allowed.join(', ')}`);
+    }
+    case 'required':
+      return problem(path, `missing required key '${String(error.params.missingProperty)}'`);
+    case 'anyOf': {
+      const options = (error.parentSchema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf ?? [];
+      const allowed = options.map((option) => JSON.stringify(option.const)).join(', ');
+      return problem(path, `must be one of ${allowed}`);
+    }
+    default:
+      return problem(path, error.message ?? 'is invalid');
+  }
+}
+
+function parsePointer(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** `['models', 0, 'class_path']` → `models[0].class_path`. */
+export function formatKeyPath(path: KeyPath): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
+}
+
+/** 1-based line of the deepest node that exists along `path` (a missing key points at its parent). */
+function lineOf(doc: Document, lineCounter: LineCounter, path: KeyPath): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,90 @@
+/**
+ * The one schema of `longshore.yaml`: it validates the file, fills defaults, documents every key and gives the TS type.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Names usable in URLs and as OpenAPI component names. */
+export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+
+export const ModelEntrySchema = Type.Object(
+  {
+    class_path: Type.String({
+      minLength: 1,
+      description:
+        'Where the model class lives: `./models/iris.ts#IrisModel` (relative to this file), `some-package#Export`, ' +
+        'or a path without `#` for its default export.',
+    }),
+    create_endpoint: Type.Boolean({
+      default: true,
+      description: 'Create the prediction routes. When false the model is loaded and listed but not callable over HTTP.',
+    }),
+    required: Type.Boolean({
+      default: true,
+      description: 'Readiness waits for this model. A model that is not required may fail without making the service unready.',
+    }),
+    configuration: Type.Record(Type.String(), Type.Unknown(), {
+      default: {},
+      description: "Passed as-is to the model's constructor.",
+    }),
+    qualified_name: Type.Optional(
+      Type.String({ pattern: MODEL_NAME_PATTERN, description: "Overrides the class's qualified_name (the name in URLs)." }),
+    ),
+    display_name: Type.Optional(Type.String({ description: "Overrides the class's display_name." })),
+    description: Type.Optional(Type.String({ description: "Overrides the class's description." })),
+    version: Type.Optional(Type.String({ minLength: 1, description: "Overrides the class's version." })),
+  },
+  { additionalProperties: false },
+);
+
+export const ServerSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'Address to bind; use 0.0.0.0 in a container.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: 'TCP port; 0 picks a free one.' }),
+    body_limit_bytes: Type.Integer({
+      minimum: 1,
+      default: 10 * 1024 * 1024,
+      description: 'Largest request body accepted; larger ones get 413 PayloadTooLargeError.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const LoggingSchema = Type.Object(
+  {
+    level: Type.Union(
+      LOG_LEVELS.map((level) => Type.Literal(level)),
+      { default: 'info', description: 'Lowest level written to the log.' },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const HealthSchema = Type.Object(
+  {
+    ready_without_models: Type.Boolean({
+      default: false,
+      description: 'Report ready when no model is configured. Off by default: a server with nothing to serve is not ready.',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    service_title: Type.String({ default: 'longshore', description: 'Title of the OpenAPI document and the docs page.' }),
+    description: Type.String({ default: '', description: 'Description in the OpenAPI document.' }),
+    version: Type.String({ default: '0.1.0', description: 'Version of the service (not of a model).' }),
+    server: ServerSchema,
+    logging: LoggingSchema,
+    health: HealthSchema,
+    models: Type.Array(ModelEntrySchema, { default: [], description: 'The models to serve, in order.' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A validated configuration with every default filled in. */
+export type LongshoreConfig = Static<typeof ConfigSchema>;
+export type ModelEntry = Static<typeof ModelEntrySchema>;
+export type LogLevel = (typeof LOG_LEVELS)[number];

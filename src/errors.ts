@@ -1,0 +1,99 @@
+/**
+ * The error catalogue: every failure longshore reports is one of these classes, each with a stable `type` code.
+ * `ERROR_STATUS` is the only place a type becomes an HTTP status.
+ */
+
+/** One precise problem inside an error, e.g. one failing field of a request body. */
+export interface ErrorDetail {
+  /** JSON pointer into the request body (`/petal_length`) or a config key path (`models[0].class_path`). */
+  path: string;
+  message: string;
+}
+
+/** Every error `type` longshore emits, with its HTTP status. Keep docs/errors.md in sync (a test checks it). */
+export const ERROR_STATUS = {
+  SchemaValidationError: 400,
+  MalformedRequestError: 400,
+  RouteNotFoundError: 404,
+  ModelNotFoundError: 404,
+  PayloadTooLargeError: 413,
+  UnsupportedMediaTypeError: 415,
+  InferenceError: 500,
+  InternalError: 500,
+  ConfigError: 500,
+  ModelNotReadyError: 503,
+} as const;
+
+export type ErrorType = keyof typeof ERROR_STATUS;
+
+/** Base class of the catalogue. Subclasses fix `type`; the status always comes from `ERROR_STATUS`. */
+export abstract class LongshoreError extends Error {
+  abstract readonly type: ErrorType;
+  readonly details: ErrorDetail[];
+  /** Seconds a client should wait before retrying; sent as `Retry-After` when set. */
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(message: string, options: { details?: ErrorDetail[]; retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.details = options.details ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.type];
+  }
+
+  override get name(): string {
+    return this.type;
+  }
+}
+
+/** A request body (or a model's input record) does not match the model's input schema. */
+export class SchemaValidationError extends LongshoreError {
+  readonly type = 'SchemaValidationError';
+}
+
+/** The body could not be read as JSON (malformed, empty where a body is required). */
+export class MalformedRequestError extends LongshoreError {
+  readonly type = 'MalformedRequestError';
+}
+
+/** No route matches the method and URL. */
+export class RouteNotFoundError extends LongshoreError {
+  readonly type = 'RouteNotFoundError';
+}
+
+/** The URL names a model the server does not serve (or that has no endpoint for this operation). */
+export class ModelNotFoundError extends LongshoreError {
+  readonly type = 'ModelNotFoundError';
+}
+
+/** The body is larger than `server.body_limit_bytes`. */
+export class PayloadTooLargeError extends LongshoreError {
+  readonly type = 'PayloadTooLargeError';
+}
+
+/** The request's Content-Type is not one the route accepts. */
+export class UnsupportedMediaTypeError extends LongshoreError {
+  readonly type = 'UnsupportedMediaTypeError';
+}
+
+/** The model threw, or returned output that fails its output schema. The cause goes to the log, never the client. */
+export class InferenceError extends LongshoreError {
+  readonly type = 'InferenceError';
+}
+
+/** A bug or unexpected failure outside any model. */
+export class InternalError extends LongshoreError {
+  readonly type = 'InternalError';
+}
+
+/** The configuration is invalid; `details` holds one entry per problem with its file, key path and line. */
+export class ConfigError extends LongshoreError {
+  readonly type = 'ConfigError';
+}
+
+/** The model exists but is still loading (with `Retry-After`), failed to load, or is unloading. */
+export class ModelNotReadyError extends LongshoreError {
+  readonly type = 'ModelNotReadyError';
+}

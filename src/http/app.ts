@@ -1,0 +1,97 @@
+/**
+ * buildApp: the fastify application (routes, docs, error handling, request ids) over a registry. It never listens;
+ * server.ts does, and tests use inject() or listen on 127.0.0.1:0.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { LongshoreConfig } from '../config/schema.js';
+import { Dataplane } from '../dataplane.js';
+import type { ModelRegistry } from '../model/registry.js';
+import { installErrorHandling } from './error-handler.js';
+import { createOpenApiDocumentSource, ERROR_SCHEMA_ID, type OpenApiDocument } from './openapi.js';
+import { buildHealthRoutes } from './routes/health.js';
+import { buildRestRoutes } from './routes/rest.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The OpenAPI document the server serves at /openapi.json (model paths included). */
+    openapiDocument(): OpenApiDocument;
+  }
+}
+
+export interface BuildAppOptions {
+  readonly config: LongshoreConfig;
+  readonly registry: ModelRegistry;
+  readonly logger: Logger;
+}
+
+/** A client-sent request id is kept if it is short and plain; anything else is replaced, so logs stay clean. */
+const SAFE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+function requestId(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && SAFE_REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
+export async function buildApp({ config, registry, logger }: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // fastify's two default log lines per request cost throughput; errors are logged by the error handler instead.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
+    bodyLimit: config.server.body_limit_bytes,
+    genReqId: requestId,
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandling(app, config.server.body_limit_bytes);
+
+  app.addSchema({
+    $id: ERROR_SCHEMA_ID,
+    type: 'object',
+    description: 'Every REST error: a stable type code, a message that says what to fix, and one detail per problem.',
+    properties: {
+      type: { type: 'string', description: 'Stable error code, listed in docs/errors.md.' },
+      message: { type: 'string' },
+      details: {
+        type: 'array',
+        items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } }, required: ['path', 'message'] },
+      },
+    },
+    required: ['type', 'message', 'details'],
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: config.service_title, description: config.description, version: config.version },
+      tags: [
+        { name: 'health', description: 'Probes for load balancers and orchestrators.' },
+        { name: 'models', description: 'The models this service hosts.' },
+      ],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  const dataplane = new Dataplane(registry);
+  const document = createOpenApiDocumentSource(app, registry);
+  app.decorate('openapiDocument', document);
+
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    transformSpecification: () => document(),
+    transformSpecificationClone: false,
+  });
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => document());
+
+  buildHealthRoutes(app, dataplane);
+  buildRestRoutes(app, dataplane);
+  return app;
+}

@@ -1,0 +1,63 @@
+/**
+ * The one place errors become HTTP responses: catalogue errors keep their status, fastify's own errors are mapped into
+ * the catalogue, anything else is an InternalError. 5xx are logged in full with the request id; clients get no stack.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  InternalError,
+  LongshoreError,
+  MalformedRequestError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  SchemaValidationError,
+  UnsupportedMediaTypeError,
+} from '../errors.js';
+
+/** REST body of every error. */
+export interface ErrorBody {
+  type: string;
+  message: string;
+  details: { path: string; message: string }[];
+}
+
+export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: number): void {
+  app.setNotFoundHandler((request, reply) => {
+    sendError(request, reply, new RouteNotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`));
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    sendError(request, reply, toCatalogueError(error, bodyLimitBytes));
+  });
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: LongshoreError): void {
+  if (error.status >= 500) {
+    request.log.error({ err: error, cause: error.cause, type: error.type }, error.message);
+  }
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  const body: ErrorBody = { type: error.type, message: error.message, details: error.details };
+  void reply.code(error.status).type('application/json; charset=utf-8').send(body);
+}
+
+/** Maps anything thrown in a request into the catalogue. */
+export function toCatalogueError(error: FastifyError | Error, bodyLimitBytes: number): LongshoreError {
+  if (error instanceof LongshoreError) return error;
+  const fastifyError = error as FastifyError;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaTypeError(`unsupported Content-Type; send the body as application/json`);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLargeError(`request body is larger than the limit of ${bodyLimitBytes} bytes (server.body_limit_bytes)`);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new MalformedRequestError('request body is empty; send a JSON document');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new MalformedRequestError(`request body is not valid JSON: ${fastifyError.message}`);
+  }
+  if (fastifyError.validation) {
+    const details = fastifyError.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'is invalid' }));
+    return new SchemaValidationError(`request ${fastifyError.validationContext ?? 'body'} is invalid: ${fastifyError.message}`, { details });
+  }
+  if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
+    return new MalformedRequestError(`malformed request: ${error.message}`);
+  }
+  return new InternalError('internal server error; the log has details under this request id', { cause: error });
+}

@@ -1,0 +1,104 @@
+/**
+ * The OpenAPI document: @fastify/swagger describes the fixed routes from their own schemas; this module adds one
+ * prediction path per model with the model's input and output schemas as named components. The result is rebuilt
+ * only when the registry's state changes (a model finishing its load may reveal its schemas), never per request.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { JsonSchema } from '../model/contract.js';
+import type { ModelRegistry } from '../model/registry.js';
+import type { ServedModel } from '../model/served-model.js';
+
+export type OpenApiDocument = Record<string, unknown> & {
+  paths: Record<string, unknown>;
+  components: { schemas: Record<string, unknown> };
+};
+
+/** Name of the shared error body component (registered by buildApp with this `$id`). */
+export const ERROR_SCHEMA_ID = 'ErrorResponse';
+
+const ERROR_RESPONSES: Record<string, string> = {
+  400: 'SchemaValidationError (the body does not match the input schema; `details` names every failing field) or MalformedRequestError (not JSON).',
+  404: 'ModelNotFoundError: no such model, or the model has no endpoint.',
+  413: 'PayloadTooLargeError: the body is over server.body_limit_bytes.',
+  415: 'UnsupportedMediaTypeError: send application/json.',
+  500: 'InferenceError: the model failed, or its output did not match its output schema.',
+  503: 'ModelNotReadyError: the model is loading (see Retry-After), failed to load, or the server is shutting down.',
+};
+
+/** Returns a function that gives the current document, rebuilding it when the registry's version moved. */
+export function createOpenApiDocumentSource(app: FastifyInstance, registry: ModelRegistry): () => OpenApiDocument {
+  let cached: { version: number; document: OpenApiDocument } | undefined;
+  return () => {
+    if (cached?.version !== registry.version) {
+      const version = registry.version;
+      cached = { version, document: withModelPaths(app.swagger() as unknown as OpenApiDocument, registry.list()) };
+    }
+    return cached.document;
+  };
+}
+
+/** Adds each callable model's paths and schema components to a copy of the base document. */
+export function withModelPaths(base: OpenApiDocument, models: readonly ServedModel[]): OpenApiDocument {
+  const document = structuredClone(base);
+  document.components ??= { schemas: {} };
+  document.components.schemas ??= {};
+  const tags = [...((document.tags as unknown[] | undefined) ?? [])];
+  for (const model of models) {
+    if (!model.createEndpoint) continue;
+    const { input, output } = componentNames(model.name);
+    document.components.schemas[input] = toComponent(model.inputSchema, `Input record of ${model.name}.`);
+    document.components.schemas[output] = toComponent(model.outputSchema, `Output record of ${model.name}.`);
+    const tag = model.name;
+    tags.push({ name: tag, description: `${model.metadata.display_name} (version ${model.metadata.version}). ${model.metadata.description}`.trim() });
+    document.paths[`/api/models/${model.name}/prediction`] = {
+      post: operation(model, tag, 'prediction', { $ref: ref(input) }, { $ref: ref(output) }, 'Predict one record.'),
+    };
+    document.paths[`/api/models/${model.name}/predictions`] = {
+      post: operation(
+        model,
+        tag,
+        'predictions',
+        { type: 'array', items: { $ref: ref(input) } },
+        { type: 'array', items: { $ref: ref(output) } },
+        'Predict a batch of records in one call; outputs come back in input order.',
+      ),
+    };
+  }
+  document.tags = tags;
+  return document;
+}
+
+/** Component names of a model's schemas: `<qualified_name>_input` / `_output`. */
+export function componentNames(name: string): { input: string; output: string } {
+  return { input: `${name}_input`, output: `${name}_output` };
+}
+
+function operation(model: ServedModel, tag: string, kind: string, request: JsonSchema, response: JsonSchema, summary: string) {
+  const responses: Record<string, unknown> = {
+    200: { description: 'The model output.', content: { 'application/json': { schema: response } } },
+  };
+  for (const [status, description] of Object.entries(ERROR_RESPONSES)) {
+    responses[status] = { description, content: { 'application/json': { schema: { $ref: ref(ERROR_SCHEMA_ID) } } } };
+  }
+  return {
+    tags: [tag],
+    operationId: `${kind}_${model.name}`,
+    summary: `${model.metadata.display_name}: ${summary}`,
+    description: model.metadata.description,
+    requestBody: { required: true, content: { 'application/json': { schema: request } } },
+    responses,
+  };
+}
+
+function ref(component: string): string {
+  return `#/components/schemas/${component}`;
+}
+
+/** A JSON copy of a model schema fit to be a component (no `$id`/`$schema`, which would re-base references). */
+function toComponent(schema: JsonSchema | undefined, description: string): JsonSchema {
+  if (schema === undefined) return { type: 'object', description: `${description} Documented once the model has loaded.` };
+  const copy = JSON.parse(JSON.stringify(schema)) as JsonSchema;
+  delete copy.$id;
+  delete copy.$schema;
+  return copy;
+}

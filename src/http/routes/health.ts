@@ -1,0 +1,42 @@
+/**
+ * Health probes with rest-model-service's URLs and bodies: live, ready (every required model loaded) and startup
+ * (every model's load finished).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Dataplane } from '../../dataplane.js';
+
+function statusSchema(key: string, values: string[], description: string) {
+  return {
+    description,
+    type: 'object',
+    properties: { [key]: { type: 'string', enum: values } },
+    required: [key],
+  };
+}
+
+export function buildHealthRoutes(app: FastifyInstance, dataplane: Dataplane): void {
+  const live = statusSchema('health_status', ['HEALTHY'], 'The process is up and serving.');
+  app.get('/api/health', { schema: { tags: ['health'], summary: 'Liveness', response: { 200: live } } }, async () => ({
+    health_status: 'HEALTHY',
+  }));
+
+  const ready = statusSchema('readiness_status', ['ACCEPTING_TRAFFIC', 'REFUSING_TRAFFIC'], 'Whether every required model is loaded.');
+  app.get(
+    '/api/health/ready',
+    { schema: { tags: ['health'], summary: 'Readiness: 200 only when every required model is ready', response: { 200: ready, 503: ready } } },
+    async (_request, reply) => {
+      if (dataplane.ready()) return { readiness_status: 'ACCEPTING_TRAFFIC' };
+      return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC' });
+    },
+  );
+
+  const startup = statusSchema('startup_status', ['STARTED', 'NOT_STARTED'], 'Whether every model has finished loading (or failed to).');
+  app.get(
+    '/api/health/startup',
+    { schema: { tags: ['health'], summary: 'Startup: 200 once every model has finished loading', response: { 200: startup, 503: startup } } },
+    async (_request, reply) => {
+      if (dataplane.started()) return { startup_status: 'STARTED' };
+      return reply.code(503).send({ startup_status: 'NOT_STARTED' });
+    },
+  );
+}

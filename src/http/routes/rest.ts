@@ -1,0 +1,73 @@
+/**
+ * The seeds' REST API: list models, describe one, predict one record or a batch. Each handler is a dataplane call.
+ * Prediction bodies are validated by the dataplane against each model's compiled schema, so these routes are generic
+ * and hidden; openapi.ts documents one concrete path per model instead.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Dataplane } from '../../dataplane.js';
+import { ERROR_SCHEMA_ID } from '../openapi.js';
+
+const NameParams = {
+  type: 'object',
+  properties: { name: { type: 'string', description: 'The qualified_name of a model.' } },
+  required: ['name'],
+} as const;
+
+const Listing = {
+  type: 'object',
+  properties: {
+    qualified_name: { type: 'string' },
+    display_name: { type: 'string' },
+    description: { type: 'string' },
+    version: { type: 'string' },
+    status: { type: 'string', enum: ['loading', 'ready', 'failed', 'unloading', 'unloaded'] },
+    error: { type: 'string', description: 'Why the model failed to load (only when status is failed).' },
+  },
+  required: ['qualified_name', 'display_name', 'description', 'version', 'status'],
+} as const;
+
+const AnySchema = { type: ['object', 'null'], additionalProperties: true, description: 'A JSON Schema (null until the model exposes it).' } as const;
+
+const errorRef = { $ref: `${ERROR_SCHEMA_ID}#` } as const;
+
+export function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane): void {
+  app.get(
+    '/api/models',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'List the models and their load status',
+        response: { 200: { type: 'object', properties: { models: { type: 'array', items: Listing } }, required: ['models'] } },
+      },
+    },
+    async () => ({ models: dataplane.listModels() }),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/api/models/:name/metadata',
+    {
+      schema: {
+        tags: ['models'],
+        summary: "A model's metadata, status and input/output JSON Schemas",
+        params: NameParams,
+        response: {
+          200: { ...Listing, properties: { ...Listing.properties, input_schema: AnySchema, output_schema: AnySchema } },
+          404: errorRef,
+        },
+      },
+    },
+    async (request) => dataplane.describeModel(request.params.name),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/api/models/:name/prediction',
+    { schema: { hide: true, params: NameParams } },
+    async (request) => dataplane.predict(request.params.name, request.body),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/api/models/:name/predictions',
+    { schema: { hide: true, params: NameParams } },
+    async (request) => dataplane.predictBatch(request.params.name, request.body),
+  );
+}

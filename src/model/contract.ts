@@ -1,0 +1,61 @@
+/**
+ * The model contract: what a user implements so longshore can serve a model. Runtimes (TypeScript classes, ONNX files)
+ * all produce an object of this shape.
+ */
+
+/** A JSON Schema object (TypeBox schemas are JSON Schemas too). */
+export type JsonSchema = Record<string, unknown>;
+
+/** Descriptive metadata shown by `GET /api/models` and in the docs. */
+export interface ModelMetadata {
+  /** Unique name used in URLs (`/api/models/{qualified_name}/prediction`). Letters, digits, `_`, `.`, `-`. */
+  readonly qualified_name: string;
+  readonly display_name: string;
+  readonly description: string;
+  readonly version: string;
+}
+
+/**
+ * A servable model.
+ *
+ * @example
+ * ```ts
+ * import { Type, type Static } from '@sinclair/typebox';
+ * import type { Model } from 'longshore';
+ *
+ * const Input = Type.Object({ x: Type.Number() });
+ * const Output = Type.Object({ y: Type.Number() });
+ *
+ * export class Doubler implements Model<Static<typeof Input>, Static<typeof Output>> {
+ *   qualified_name = 'doubler';
+ *   display_name = 'Doubler';
+ *   description = 'Returns twice its input.';
+ *   version = '1.0.0';
+ *   input_schema = Input;
+ *   output_schema = Output;
+ *   constructor(private readonly configuration: Record<string, unknown>) {}
+ *   async load() { }
+ *   predict(input: Static<typeof Input>) { return { y: 2 * input.x }; }
+ * }
+ * ```
+ */
+export interface Model<Input = unknown, Output = unknown> extends ModelMetadata {
+  /** Schema of one input record. Read after construction, and again after `load()` (it may be known only then). */
+  readonly input_schema: JsonSchema;
+  /** Schema of one output record; every output is checked against it. */
+  readonly output_schema: JsonSchema;
+  /** Slow setup (reading weights, warming up). Runs in the background after the server starts listening. */
+  load?(): Promise<void> | void;
+  /** Predicts one record. The input has already passed `input_schema`. */
+  predict(input: Input): Promise<Output> | Output;
+  /** Predicts many records at once, in order. Without it, batches call `predict` once per record. */
+  predictBatch?(inputs: Input[]): Promise<Output[]> | Output[];
+  /** Releases resources. Called at shutdown. */
+  unload?(): Promise<void> | void;
+}
+
+/** A model class as named by `class_path`: constructed with the entry's `configuration` mapping. */
+export type ModelClass = new (configuration: Record<string, unknown>) => Model;
+
+/** Lifecycle states of a served model (see docs/architecture.md for the transitions). */
+export type ModelState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded';

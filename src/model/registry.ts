@@ -1,0 +1,158 @@
+/**
+ * The model registry: creates every configured model (failing fast with every config problem), owns their state
+ * machines, loads them in the background and answers readiness for the whole service.
+ */
+import type { Logger } from 'pino';
+import { configError, type LoadedConfig } from '../config/load.js';
+import { MODEL_NAME_PATTERN, type ModelEntry } from '../config/schema.js';
+import { ModelNotFoundError, type ErrorDetail } from '../errors.js';
+import { createModelFromEntry, EntryProblem } from '../runtimes/index.js';
+import type { Model, ModelMetadata } from './contract.js';
+import { ServedModel } from './served-model.js';
+
+const NAME = new RegExp(MODEL_NAME_PATTERN);
+
+export interface RegistryOptions {
+  readonly logger: Logger;
+  /** Report ready with zero models (health.ready_without_models). */
+  readonly readyWithoutModels?: boolean;
+}
+
+export class ModelRegistry {
+  readonly #models = new Map<string, ServedModel>();
+  readonly #readyWithoutModels: boolean;
+  #version = 0;
+  #startupComplete = false;
+  #draining = false;
+
+  private constructor(options: RegistryOptions) {
+    this.#readyWithoutModels = options.readyWithoutModels ?? false;
+  }
+
+  /**
+   * Imports and constructs every model of the config, compiling the schemas they already expose. Does not call
+   * load(). Throws one ConfigError listing every problem (file, key path, line) when any entry is bad.
+   */
+  static async fromConfig(loaded: LoadedConfig, logger: Logger): Promise<ModelRegistry> {
+    const registry = new ModelRegistry({ logger, readyWithoutModels: loaded.config.health.ready_without_models });
+    const problems: ErrorDetail[] = [];
+    const created = await Promise.all(
+      loaded.config.models.map(async (entry, index) => {
+        try {
+          return registry.#serve(await createModelFromEntry(entry, loaded.dir), entry, logger);
+        } catch (error) {
+          const key = error instanceof EntryProblem ? error.key : 'class_path';
+          problems.push(loaded.problem(['models', index, key], (error as Error).message));
+          return undefined;
+        }
+      }),
+    );
+    const firstIndex = new Map<string, number>();
+    created.forEach((served, index) => {
+      if (!served) return;
+      const previous = firstIndex.get(served.name);
+      if (previous === undefined) {
+        firstIndex.set(served.name, index);
+        registry.#models.set(served.name, served);
+      } else {
+        const key = loaded.config.models[index]?.qualified_name === undefined ? 'class_path' : 'qualified_name';
+        problems.push(loaded.problem(['models', index, key], `duplicate qualified_name '${served.name}' (also used by models[${previous}]); set a distinct qualified_name on this entry`));
+      }
+    });
+    if (problems.length > 0) throw configError(loaded.file, sortByLine(problems));
+    return registry;
+  }
+
+  /** Bumped on every state change, so derived documents (OpenAPI) know when to rebuild. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** True once every model's load has finished, successfully or not. */
+  get startupComplete(): boolean {
+    return this.#startupComplete;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Ready: not draining, and every required model is ready (and there is at least one, unless configured otherwise). */
+  isReady(): boolean {
+    if (this.#draining || !this.#startupComplete) return false;
+    const required = [...this.#models.values()].filter((model) => model.required);
+    if (this.#models.size === 0) return this.#readyWithoutModels;
+    return required.every((model) => model.state === 'ready');
+  }
+
+  list(): ServedModel[] {
+    return [...this.#models.values()];
+  }
+
+  get(name: string): ServedModel | undefined {
+    return this.#models.get(name);
+  }
+
+  /** The model called `name`, or ModelNotFoundError listing the names that exist. */
+  require(name: string): ServedModel {
+    const model = this.#models.get(name);
+    if (model) return model;
+    const known = [...this.#models.keys()];
+    throw new ModelNotFoundError(`model '${name}' not found; served models: ${known.length ? known.join(', ') : 'none'}`);
+  }
+
+  /** Loads every model concurrently. Resolves when all have finished (failures are recorded, not thrown). */
+  async loadAll(): Promise<void> {
+    await Promise.all(this.list().map((model) => model.load()));
+    this.#startupComplete = true;
+    this.#version++;
+  }
+
+  /** Flips readiness off before draining (so load balancers stop sending traffic first). */
+  beginDrain(): void {
+    this.#draining = true;
+    this.#version++;
+  }
+
+  async unloadAll(): Promise<void> {
+    this.beginDrain();
+    await Promise.all(this.list().map((model) => model.unload()));
+  }
+
+  #serve(model: Model, entry: ModelEntry, logger: Logger): ServedModel {
+    return new ServedModel(model, {
+      metadata: resolveMetadata(model, entry),
+      createEndpoint: entry.create_endpoint,
+      required: entry.required,
+      logger,
+      onStateChange: () => {
+        this.#version++;
+      },
+    });
+  }
+}
+
+/** The model's own metadata with the entry's overrides applied; throws EntryProblem when a field is unusable. */
+function resolveMetadata(model: Model, entry: ModelEntry): ModelMetadata {
+  const qualifiedName = entry.qualified_name ?? model.qualified_name;
+  if (typeof qualifiedName !== 'string' || !NAME.test(qualifiedName)) {
+    throw new EntryProblem(
+      'class_path',
+      qualifiedName === undefined
+        ? `the model has no qualified_name; set it on the class or as qualified_name in this entry`
+        : `qualified_name ${JSON.stringify(qualifiedName)} is not usable in a URL; use letters, digits, '_', '.' or '-'`,
+    );
+  }
+  const version = entry.version ?? model.version ?? '1';
+  return {
+    qualified_name: qualifiedName,
+    display_name: entry.display_name ?? model.display_name ?? qualifiedName,
+    description: entry.description ?? model.description ?? '',
+    version: String(version),
+  };
+}
+
+function sortByLine(problems: ErrorDetail[]): ErrorDetail[] {
+  const lineOf = (detail: ErrorDetail) => Number(/:(\d+) /.exec(detail.message)?.[1] ?? 0);
+  return [...problems].sort((a, b) => lineOf(a) - lineOf(b));
+}

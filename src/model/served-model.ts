@@ -1,0 +1,220 @@
+/**
+ * One model as the server sees it: its metadata (after YAML overrides), its state machine, its compiled schema
+ * validators, and guarded calls that validate input and output around the user's code.
+ */
+import type { Logger } from 'pino';
+import { InferenceError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
+import type { JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
+import { createSchemaCompiler, summarize, type RecordValidator } from './validation.js';
+
+/** Seconds a client is told to wait while a model loads. */
+export const LOADING_RETRY_AFTER_SECONDS = 2;
+
+export interface ServedModelOptions {
+  readonly metadata: ModelMetadata;
+  readonly createEndpoint: boolean;
+  readonly required: boolean;
+  readonly logger: Logger;
+  /** Called after every state change (the registry bumps its version so cached documents refresh). */
+  readonly onStateChange: () => void;
+}
+
+/** The listing of one model, as `GET /api/models` shows it. */
+export interface ModelListing extends ModelMetadata {
+  readonly status: ModelState;
+  readonly error?: string;
+}
+
+export class ServedModel {
+  readonly metadata: ModelMetadata;
+  readonly createEndpoint: boolean;
+  readonly required: boolean;
+  readonly model: Model;
+  #state: ModelState = 'loading';
+  #error: string | undefined;
+  #inputSchema: JsonSchema | undefined;
+  #outputSchema: JsonSchema | undefined;
+  #validateInput: RecordValidator | undefined;
+  #validateOutput: RecordValidator | undefined;
+  readonly #logger: Logger;
+  readonly #onStateChange: () => void;
+  readonly #compile = createSchemaCompiler();
+
+  /** Compiles the schemas the model already exposes; throws if one is not a valid JSON Schema. */
+  constructor(model: Model, options: ServedModelOptions) {
+    this.model = model;
+    this.metadata = options.metadata;
+    this.createEndpoint = options.createEndpoint;
+    this.required = options.required;
+    this.#logger = options.logger.child({ model: options.metadata.qualified_name, version: options.metadata.version });
+    this.#onStateChange = options.onStateChange;
+    this.#compileSchemas();
+  }
+
+  get name(): string {
+    return this.metadata.qualified_name;
+  }
+
+  get state(): ModelState {
+    return this.#state;
+  }
+
+  /** Why the model failed to load, when it did. */
+  get error(): string | undefined {
+    return this.#error;
+  }
+
+  get inputSchema(): JsonSchema | undefined {
+    return this.#inputSchema;
+  }
+
+  get outputSchema(): JsonSchema | undefined {
+    return this.#outputSchema;
+  }
+
+  listing(): ModelListing {
+    return this.#error === undefined
+      ? { ...this.metadata, status: this.#state }
+      : { ...this.metadata, status: this.#state, error: this.#error };
+  }
+
+  /** Runs the model's load(), then (re)compiles its schemas. Never throws: a failure moves the model to `failed`. */
+  async load(): Promise<void> {
+    const started = performance.now();
+    this.#setState('loading');
+    this.#logger.info('model loading');
+    try {
+      await this.model.load?.();
+      this.#compileSchemas();
+      if (!this.#validateInput || !this.#validateOutput) {
+        throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
+      }
+      this.#setState('ready');
+      this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model ready');
+    } catch (error) {
+      this.#error = (error as Error).message || String(error);
+      this.#setState('failed');
+      this.#logger.error({ err: error, duration_ms: round(performance.now() - started) }, 'model failed to load');
+    }
+  }
+
+  /** Runs the model's unload(); errors are logged, not thrown, so shutdown always completes. */
+  async unload(): Promise<void> {
+    if (this.#state === 'unloaded') return;
+    this.#setState('unloading');
+    try {
+      await this.model.unload?.();
+    } catch (error) {
+      this.#logger.error({ err: error }, 'model failed to unload');
+    }
+    this.#setState('unloaded');
+    this.#logger.info('model unloaded');
+  }
+
+  /** Validates one record, predicts, validates the output. */
+  async predict(input: unknown): Promise<unknown> {
+    const { validateInput, validateOutput } = this.#readyValidators();
+    const problems = validateInput(input);
+    if (problems) throw this.#inputError(problems);
+    let output: unknown;
+    try {
+      output = await this.model.predict(input);
+    } catch (error) {
+      throw this.#modelThrew(error);
+    }
+    this.#checkOutput(validateOutput(output));
+    return output;
+  }
+
+  /** Validates every record (reporting each failing one by index), predicts them as one batch, validates outputs. */
+  async predictBatch(inputs: readonly unknown[]): Promise<unknown[]> {
+    const { validateInput, validateOutput } = this.#readyValidators();
+    const problems: ErrorDetail[] = [];
+    inputs.forEach((input, index) => {
+      for (const detail of validateInput(input) ?? []) problems.push({ ...detail, path: `/${index}${detail.path === '/' ? '' : detail.path}` });
+    });
+    if (problems.length > 0) throw this.#inputError(problems);
+    let outputs: unknown[];
+    try {
+      outputs = this.model.predictBatch
+        ? await this.model.predictBatch([...inputs])
+        : await Promise.all(inputs.map((input) => this.model.predict(input)));
+    } catch (error) {
+      throw this.#modelThrew(error);
+    }
+    if (!Array.isArray(outputs) || outputs.length !== inputs.length) {
+      throw new InferenceError(
+        `model '${this.name}' returned ${Array.isArray(outputs) ? `${outputs.length} outputs` : 'a non-array'} for a batch of ${inputs.length} inputs`,
+      );
+    }
+    this.#checkOutput(outputs.flatMap((output, index) => (validateOutput(output) ?? []).map((d) => ({ ...d, path: `/${index}${d.path}` }))));
+    return outputs;
+  }
+
+  #readyValidators(): { validateInput: RecordValidator; validateOutput: RecordValidator } {
+    if (this.#state !== 'ready' || !this.#validateInput || !this.#validateOutput) throw this.#notReady();
+    return { validateInput: this.#validateInput, validateOutput: this.#validateOutput };
+  }
+
+  #notReady(): ModelNotReadyError {
+    switch (this.#state) {
+      case 'loading':
+        return new ModelNotReadyError(`model '${this.name}' is still loading; retry shortly`, { retryAfterSeconds: LOADING_RETRY_AFTER_SECONDS });
+      case 'failed':
+        return new ModelNotReadyError(`model '${this.name}' failed to load: ${this.#error ?? 'unknown error'}`);
+      default:
+        return new ModelNotReadyError(`model '${this.name}' is ${this.#state}: the server is shutting down`);
+    }
+  }
+
+  #inputError(problems: ErrorDetail[]): SchemaValidationError {
+    return new SchemaValidationError(`input does not match the input schema of model '${this.name}': ${summarize(problems)}`, { details: problems });
+  }
+
+  #modelThrew(error: unknown): InferenceError {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new InferenceError(`model '${this.name}' failed to predict: ${reason}`, { cause: error });
+  }
+
+  #checkOutput(problems: ErrorDetail[] | undefined): void {
+    if (problems && problems.length > 0) {
+      throw new InferenceError(`model '${this.name}' returned output that does not match its output schema: ${summarize(problems)}`, {
+        details: problems,
+      });
+    }
+  }
+
+  /** Compiles the model's current schemas if they changed (by identity) since the last compile. */
+  #compileSchemas(): void {
+    const { input_schema: input, output_schema: output } = this.model;
+    if (input !== undefined && input !== this.#inputSchema) {
+      this.#validateInput = this.#compileOne('input_schema', input);
+      this.#inputSchema = input;
+    }
+    if (output !== undefined && output !== this.#outputSchema) {
+      this.#validateOutput = this.#compileOne('output_schema', output);
+      this.#outputSchema = output;
+    }
+  }
+
+  #compileOne(which: string, schema: JsonSchema): RecordValidator {
+    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+      throw new Error(`${which} of model '${this.name}' must be a JSON Schema object, got ${Array.isArray(schema) ? 'an array' : typeof schema}`);
+    }
+    try {
+      return this.#compile(schema);
+    } catch (error) {
+      throw new Error(`${which} of model '${this.name}' is not a valid JSON Schema: ${(error as Error).message}`);
+    }
+  }
+
+  #setState(state: ModelState): void {
+    this.#state = state;
+    if (state !== 'failed') this.#error = undefined;
+    this.#onStateChange();
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

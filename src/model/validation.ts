@@ -1,0 +1,52 @@
+/**
+ * Compiles a model's JSON Schemas once (at registration or after load) into validators that report every failing
+ * field as an ErrorDetail.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { ErrorDetail } from '../errors.js';
+import type { JsonSchema } from './contract.js';
+
+// ajv-formats is CommonJS with a `default` property; which of the two is the function depends on the loader.
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+
+/** Returns the list of problems, or undefined when the value is valid. */
+export type RecordValidator = (value: unknown) => ErrorDetail[] | undefined;
+
+/** Builds a validator factory with its own ajv instance, so two models' schemas never clash on `$id`. */
+export function createSchemaCompiler(): (schema: JsonSchema) => RecordValidator {
+  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+  addFormats(ajv);
+  return (schema) => {
+    const validate: ValidateFunction = ajv.compile(schema);
+    return (value) => (validate(value) ? undefined : (validate.errors ?? []).map(toDetail));
+  };
+}
+
+/** Turns an ajv error into `{path, message}` where `path` points at the failing field itself. */
+function toDetail(error: ErrorObject): ErrorDetail {
+  const path = error.instancePath || '/';
+  switch (error.keyword) {
+    case 'required':
+      return { path: join(error.instancePath, String(error.params.missingProperty)), message: 'is required' };
+    case 'additionalProperties':
+      return { path: join(error.instancePath, String(error.params.additionalProperty)), message: 'is not an allowed field' };
+    case 'enum':
+      return { path, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    default:
+      return { path, message: error.message ?? 'is invalid' };
+  }
+}
+
+function join(pointer: string, key: string): string {
+  return `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+}
+
+/** One-line summary of details, e.g. for an error message: `/sepal_length is required; /x must be number`. */
+export function summarize(details: readonly ErrorDetail[], limit = 5): string {
+  const shown = details.slice(0, limit).map((d) => `${d.path} ${d.message}`);
+  if (details.length > limit) shown.push(`and ${details.length - limit} more`);
+  return shown.join('; ');
+}

@@ -1,0 +1,81 @@
+/**
+ * The module runtime: imports a user's TypeScript or JavaScript model class named by `class_path`
+ * (`./models/iris.ts#IrisModel`, `some-package#Export`, or a path alone for the default export) and constructs it.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Model, ModelClass } from '../model/contract.js';
+
+/** A problem with one key of a model entry; the registry turns it into `file:line models[i].key: message`. */
+export class EntryProblem extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Splits `spec#Export` at its last `#`; no `#` means the default export. */
+export function splitClassPath(classPath: string): { specifier: string; exportName: string } {
+  const at = classPath.lastIndexOf('#');
+  if (at <= 0) return { specifier: classPath, exportName: 'default' };
+  return { specifier: classPath.slice(0, at), exportName: classPath.slice(at + 1) || 'default' };
+}
+
+/** Imports the class named by `classPath`, resolving relative paths and packages from `dir`. */
+export async function importModelClass(classPath: string, dir: string): Promise<ModelClass> {
+  const { specifier, exportName } = splitClassPath(classPath);
+  const url = resolveSpecifier(specifier, dir);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const hint = /\.ts$/.test(specifier) && /Unknown file extension/.test(String(error))
+      ? ' (a .ts model needs the longshore CLI, or node --import tsx)'
+      : '';
+    throw new EntryProblem('class_path', `cannot import '${specifier}': ${(error as Error).message}${hint}`);
+  }
+  const exported = module[exportName];
+  if (exported === undefined) {
+    const names = Object.keys(module).join(', ') || 'none';
+    throw new EntryProblem('class_path', `'${specifier}' has no export '${exportName}'; its exports are: ${names}`);
+  }
+  if (typeof exported !== 'function' || !('prototype' in exported)) {
+    throw new EntryProblem('class_path', `'${exportName}' in '${specifier}' is not a class (it is a ${typeof exported})`);
+  }
+  if (typeof (exported.prototype as { predict?: unknown }).predict !== 'function') {
+    throw new EntryProblem('class_path', `'${exportName}' in '${specifier}' is not a model: it has no predict() method`);
+  }
+  return exported as ModelClass;
+}
+
+/** Constructs the class with a private copy of the entry's configuration. */
+export function constructModel(modelClass: ModelClass, configuration: Readonly<Record<string, unknown>>): Model {
+  try {
+    return new modelClass(structuredClone(configuration) as Record<string, unknown>);
+  } catch (error) {
+    throw new EntryProblem('configuration', `the constructor of ${modelClass.name} threw: ${(error as Error).message}`);
+  }
+}
+
+function resolveSpecifier(specifier: string, dir: string): string {
+  if (specifier.startsWith('file:')) return specifier;
+  if (specifier.startsWith('.') || isAbsolute(specifier)) {
+    const file = resolve(dir, specifier);
+    if (!existsSync(file)) throw new EntryProblem('class_path', `file not found: ${file}`);
+    return pathToFileURL(file).href;
+  }
+  // A package: resolve it from the config's directory first, as the user's own code would.
+  try {
+    return pathToFileURL(createRequire(join(dir, 'longshore.config.js')).resolve(specifier)).href;
+  } catch {
+    try {
+      return import.meta.resolve(specifier);
+    } catch {
+      throw new EntryProblem('class_path', `package '${specifier}' not found from ${dir} (is it installed?)`);
+    }
+  }
+}

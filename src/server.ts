@@ -1,0 +1,88 @@
+/**
+ * Starting and stopping a server: logger, registry, app, listen, background model loading, and a graceful drain on
+ * SIGTERM/SIGINT (readiness flips to 503 first, in-flight requests finish, models unload).
+ */
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { LoadedConfig } from './config/load.js';
+import type { LogLevel } from './config/schema.js';
+import { buildApp } from './http/app.js';
+import { ModelRegistry } from './model/registry.js';
+
+/** How long close() waits for loads still running before unloading anyway. */
+const LOAD_WAIT_ON_CLOSE_MS = 5000;
+
+export interface StartOptions {
+  readonly loaded: LoadedConfig;
+  /** Override server.host / server.port / logging.level from the file (CLI flags, env). */
+  readonly host?: string;
+  readonly port?: number;
+  readonly logLevel?: LogLevel;
+  /** Use this logger instead of creating one (tests pass a silent one). */
+  readonly logger?: Logger;
+  /** Install SIGTERM/SIGINT handlers that drain and close (the CLI does; tests and embedders need not). */
+  readonly handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly registry: ModelRegistry;
+  /** `http://host:port` actually bound. */
+  readonly url: string;
+  /** Settles when every model has finished loading (ready or failed). */
+  readonly modelsLoaded: Promise<void>;
+  /** Drains and stops: readiness off, stop accepting, finish in-flight requests, unload models. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Creates the logger the server uses, at the configured level. */
+export function createLogger(level: LogLevel): Logger {
+  return pino({ level, base: { service: 'longshore' } });
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options.loaded;
+  const logger = options.logger ?? createLogger(options.logLevel ?? config.logging.level);
+  const registry = await ModelRegistry.fromConfig(options.loaded, logger);
+  const app = await buildApp({ config, registry, logger });
+  await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
+  const address = app.server.address();
+  const url = typeof address === 'object' && address ? `http://${formatHost(address.address)}:${address.port}` : String(address);
+  logger.info({ url, models: registry.list().map((model) => model.name), config: options.loaded.file }, 'longshore listening');
+
+  const modelsLoaded = registry.loadAll().then(() => {
+    const failed = registry.list().filter((model) => model.state === 'failed').map((model) => model.name);
+    logger.info({ ready: registry.isReady(), failed }, 'model loading finished');
+  });
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      registry.beginDrain();
+      await app.close();
+      // A model still loading is given a moment to finish, so its unload() sees a settled state; never hang on it.
+      await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
+      await registry.unloadAll();
+      logger.info('longshore stopped');
+    })());
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'shutting down: readiness off, draining in-flight requests');
+      close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+  return { app, registry, url, modelsLoaded, close };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
