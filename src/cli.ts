@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { stringify as toYaml } from 'yaml';
-import { findConfigFile, loadConfigFile, type LoadedConfig } from './config/load.js';
+import { findConfigFile, loadConfigFile, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
@@ -31,16 +31,20 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   const configOption = () =>
     new Option('-c, --config <file>', 'config file (default: $LONGSHORE_CONFIG, $REST_CONFIG, ./longshore.yaml, ./rest_config.yaml)');
+  const modelOption = () =>
+    new Option('-m, --model <name=file.onnx>', 'serve an ONNX file with no config (repeatable; name defaults to the file name)')
+      .argParser((value: string, previous: string[] = []) => [...previous, value]);
 
   program
     .command('serve')
     .description('load the models and serve them over HTTP')
     .addOption(configOption())
+    .addOption(modelOption())
     .addOption(new Option('--host <host>', 'address to bind (overrides server.host)').env('LONGSHORE_HOST'))
     .addOption(new Option('-p, --port <port>', 'port to listen on (overrides server.port)').env('LONGSHORE_PORT').argParser(parsePort))
     .addOption(new Option('--log-level <level>', 'log level (overrides logging.level)').choices(LOG_LEVELS).env('LONGSHORE_LOG_LEVEL'))
-    .action(async (options: { config?: string; host?: string; port?: number; logLevel?: LogLevel }) => {
-      const loaded = readConfig(options.config, env);
+    .action(async (options: { config?: string; model?: string[]; host?: string; port?: number; logLevel?: LogLevel }) => {
+      const loaded = readConfig(options.config, options.model, env);
       await startServer({ loaded, host: options.host, port: options.port, logLevel: options.logLevel, handleSignals: true });
       exitCode = undefined;
     });
@@ -49,9 +53,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .command('openapi')
     .description('write the OpenAPI document the server would serve, without listening')
     .addOption(configOption())
+    .addOption(modelOption())
     .option('-o, --output <file>', 'where to write it; .json or .yaml/.yml picks the format, - writes JSON to stdout', 'openapi.yaml')
-    .action(async (options: { config?: string; output: string }) => {
-      const loaded = readConfig(options.config, env);
+    .action(async (options: { config?: string; model?: string[]; output: string }) => {
+      const loaded = readConfig(options.config, options.model, env);
       exitCode = await withLoadedModels(loaded, async (registry, logger) => {
         const app = await buildApp({ config: loaded.config, registry, logger });
         await app.ready();
@@ -68,8 +73,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .command('validate')
     .description('check the config and load every model; exit 0 if all is well, 2 with the problems listed otherwise')
     .addOption(configOption())
-    .action(async (options: { config?: string }) => {
-      const loaded = readConfig(options.config, env);
+    .addOption(modelOption())
+    .action(async (options: { config?: string; model?: string[] }) => {
+      const loaded = readConfig(options.config, options.model, env);
       exitCode = await withLoadedModels(loaded, async (registry) => {
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
         process.stdout.write(`ok: ${loaded.file} is valid and ${names.length} model(s) loaded: ${names.join(', ')}\n`);
@@ -84,8 +90,22 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return exitCode;
 }
 
-function readConfig(explicit: string | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
-  return loadConfigFile(findConfigFile(explicit, env, process.cwd()));
+/**
+ * The config file (when one is named or found), plus models given with --model. With --model alone no file is
+ * needed: the service runs on defaults.
+ */
+function readConfig(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
+  const cwd = process.cwd();
+  if (!models || models.length === 0) return loadConfigFile(findConfigFile(explicit, env, cwd));
+  const base = explicit !== undefined || env.LONGSHORE_CONFIG || env.REST_CONFIG
+    ? loadConfigFile(findConfigFile(explicit, env, cwd))
+    : parseConfig('', '<command line>', cwd);
+  const extra = models.map((spec) => {
+    const at = spec.indexOf('=');
+    const entry: Record<string, unknown> = at > 0 ? { qualified_name: spec.slice(0, at), model_path: spec.slice(at + 1) } : { model_path: spec };
+    return { label: `--model ${spec}`, entry };
+  });
+  return withExtraModels(base, extra, cwd);
 }
 
 /** Creates and loads every model, runs `action`, unloads. A model that fails to load is a config problem (exit 2). */

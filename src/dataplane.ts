@@ -11,6 +11,8 @@ import type { ModelListing, ServedModel } from './model/served-model.js';
 export interface ModelDescription extends ModelListing {
   readonly input_schema: JsonSchema | null;
   readonly output_schema: JsonSchema | null;
+  /** How the model is served, when there is something to say (e.g. ONNX outputs left out). */
+  readonly notes?: readonly string[];
 }
 
 export class Dataplane {
@@ -37,7 +39,9 @@ export class Dataplane {
 
   describeModel(name: string): ModelDescription {
     const model = this.registry.require(name);
-    return { ...model.listing(), input_schema: model.inputSchema ?? null, output_schema: model.outputSchema ?? null };
+    const description: ModelDescription = { ...model.listing(), input_schema: model.inputSchema ?? null, output_schema: model.outputSchema ?? null };
+    const notes = model.model.notes;
+    return notes && notes.length > 0 ? { ...description, notes } : description;
   }
 
   predict(name: string, input: unknown): Promise<unknown> {

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
-import { ConfigSchema, type LongshoreConfig } from './schema.js';
+import { ConfigSchema, ONNX_ONLY_KEYS, type LongshoreConfig, type ModelEntry } from './schema.js';
 
 /** A key path inside the config, e.g. `['models', 0, 'class_path']`. */
 export type KeyPath = readonly (string | number)[];
@@ -54,7 +54,7 @@ export function loadConfigFile(file: string): LoadedConfig {
   return parseConfig(text, file, dirname(file));
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateConfig = ajv.compile<LongshoreConfig>(ConfigSchema);
 
 /** Validates config text. `file` labels messages; `dir` anchors relative paths. */
@@ -77,16 +77,77 @@ export function parseConfig(text: string, file: string, dir: string): LoadedConf
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(file, [problem([], 'the file must hold a mapping of keys (service_title, models, ...)')]);
   }
-  if (!validateConfig(raw)) {
-    throw configError(file, (validateConfig.errors ?? []).map((error) => describeSchemaError(error, problem)));
-  }
+  if (!validateConfig(raw)) throw configError(file, describeSchemaErrors(validateConfig.errors ?? [], problem));
+  const problems = raw.models.flatMap((entry, index) => entryProblems(entry, index, problem));
+  if (problems.length > 0) throw configError(file, problems);
   return { config: deepFreeze(raw), file, dir, problem };
+}
+
+/** The runtime an entry asks for: explicit, else `onnx` when it names a model_path. */
+export function runtimeOf(entry: ModelEntry): 'module' | 'onnx' {
+  return entry.runtime ?? (entry.model_path !== undefined ? 'onnx' : 'module');
+}
+
+/** Rules across keys of one model entry that a JSON Schema would state only obscurely. */
+function entryProblems(entry: ModelEntry, index: number, problem: LoadedConfig['problem']): ErrorDetail[] {
+  const at = (key: string, message: string) => problem(key ? ['models', index, key] : ['models', index], message);
+  const runtime = runtimeOf(entry);
+  if (runtime === 'module') {
+    const problems: ErrorDetail[] = [];
+    if (entry.class_path === undefined) {
+      problems.push(at('', "missing required key 'class_path' (or 'model_path' for an ONNX model)"));
+    }
+    if (entry.model_path !== undefined && entry.class_path !== undefined) {
+      problems.push(at('model_path', "give either class_path (a TS/JS model) or model_path (an ONNX file), not both"));
+    }
+    for (const key of ONNX_ONLY_KEYS) {
+      if (entry[key] !== undefined) problems.push(at(key, `'${key}' applies only to ONNX models (model_path / runtime: onnx)`));
+    }
+    return problems;
+  }
+  if (entry.model_path === undefined) return [at('', "missing required key 'model_path' for runtime: onnx")];
+  if (entry.class_path !== undefined) return [at('class_path', 'an ONNX model (model_path / runtime: onnx) takes no class_path')];
+  return [];
+}
+
+/**
+ * Adds models given outside the file (e.g. `--model iris=./iris.onnx`), validated like file entries. `label` names
+ * each one's origin in messages; relative paths in them resolve against `dir`.
+ */
+export function withExtraModels(loaded: LoadedConfig, extra: readonly { label: string; entry: Record<string, unknown> }[], dir: string): LoadedConfig {
+  const base = loaded.config.models.length;
+  const raw = { ...structuredClone(loaded.config), models: [...structuredClone(loaded.config.models), ...extra.map((e) => structuredClone(e.entry))] };
+  const problem = (path: KeyPath, message: string): ErrorDetail => {
+    const index = path[0] === 'models' && typeof path[1] === 'number' ? path[1] : -1;
+    if (index < base) return loaded.problem(path, message);
+    const label = extra[index - base]?.label ?? 'command line';
+    return { path: formatKeyPath(path), message: `${label}: ${message}` };
+  };
+  if (!validateConfig(raw)) throw configError(loaded.file, describeSchemaErrors(validateConfig.errors ?? [], problem));
+  const models = raw.models.map((entry, index) => (index < base ? entry : resolveEntryPaths(entry, dir, loaded.dir)));
+  const problems = models.flatMap((entry, index) => entryProblems(entry, index, problem));
+  if (problems.length > 0) throw configError(loaded.file, problems);
+  return { ...loaded, config: deepFreeze({ ...raw, models }), problem };
+}
+
+/** Makes an extra entry's model_path absolute, since entries are otherwise resolved against the config's directory. */
+function resolveEntryPaths(entry: ModelEntry, from: string, configDir: string): ModelEntry {
+  if (entry.model_path === undefined || from === configDir) return entry;
+  return { ...entry, model_path: resolve(from, entry.model_path) };
 }
 
 /** One ConfigError whose message lists every problem, a line each. */
 export function configError(file: string, details: ErrorDetail[]): ConfigError {
   const lines = details.map((detail) => `  ${detail.message}`).join('\n');
   return new ConfigError(`invalid configuration in ${file}:\n${lines}`, { details });
+}
+
+/** One problem per failing key: the branches of a failed `anyOf` (one per allowed literal) fold into that anyOf. */
+function describeSchemaErrors(errors: readonly ErrorObject[], problem: LoadedConfig['problem']): ErrorDetail[] {
+  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  return errors
+    .filter((error) => error.keyword === 'anyOf' || !(anyOfPaths.has(error.instancePath) && error.schemaPath.includes('/anyOf/')))
+    .map((error) => describeSchemaError(error, problem));
 }
 
 function describeSchemaError(error: ErrorObject, problem: LoadedConfig['problem']): ErrorDetail {

@@ -6,14 +6,29 @@ import { Type, type Static } from '@sinclair/typebox';
 /** Names usable in URLs and as OpenAPI component names. */
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+/** Keys that only ONNX models take. */
+export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs'] as const;
+
 export const ModelEntrySchema = Type.Object(
   {
-    class_path: Type.String({
-      minLength: 1,
-      description:
-        'Where the model class lives: `./models/iris.ts#IrisModel` (relative to this file), `some-package#Export`, ' +
-        'or a path without `#` for its default export.',
-    }),
+    runtime: Type.Optional(
+      Type.Union([Type.Literal('module'), Type.Literal('onnx')], {
+        description: 'What serves the model: `module` (a TS/JS class, needs class_path) or `onnx` (needs model_path). Inferred when absent.',
+      }),
+    ),
+    class_path: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Where the model class lives: `./models/iris.ts#IrisModel` (relative to this file), `some-package#Export`, ' +
+          'or a path without `#` for its default export.',
+      }),
+    ),
+    model_path: Type.Optional(
+      Type.String({ minLength: 1, description: 'An ONNX file to serve with no code, relative to this file (`runtime: onnx`).' }),
+    ),
     create_endpoint: Type.Boolean({
       default: true,
       description: 'Create the prediction routes. When false the model is loaded and listed but not callable over HTTP.',
@@ -24,14 +39,37 @@ export const ModelEntrySchema = Type.Object(
     }),
     configuration: Type.Record(Type.String(), Type.Unknown(), {
       default: {},
-      description: "Passed as-is to the model's constructor.",
+      description: "Passed as-is to the model's constructor (module runtime).",
     }),
     qualified_name: Type.Optional(
-      Type.String({ pattern: MODEL_NAME_PATTERN, description: "Overrides the class's qualified_name (the name in URLs)." }),
+      Type.String({
+        pattern: MODEL_NAME_PATTERN,
+        description: "The name in URLs. Overrides the class's qualified_name; for ONNX models defaults to the file name without `.onnx`.",
+      }),
     ),
     display_name: Type.Optional(Type.String({ description: "Overrides the class's display_name." })),
     description: Type.Optional(Type.String({ description: "Overrides the class's description." })),
-    version: Type.Optional(Type.String({ minLength: 1, description: "Overrides the class's version." })),
+    version: Type.Optional(Type.String({ minLength: 1, description: 'Overrides the class\'s version; ONNX models default to "1".' })),
+    intra_op_threads: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'ONNX: threads inside one operator. Default 1: on a small machine one thread is faster and steadier per request; 0 lets onnxruntime pick.',
+      }),
+    ),
+    inter_op_threads: Type.Optional(Type.Integer({ minimum: 0, description: 'ONNX: threads across independent operators (0: onnxruntime picks).' })),
+    graph_optimization_level: Type.Optional(
+      Type.Union(
+        GRAPH_OPTIMIZATION_LEVELS.map((level) => Type.Literal(level)),
+        { description: "ONNX: graph optimizations applied when the session is created (onnxruntime's default: all)." },
+      ),
+    ),
+    execution_providers: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'ONNX: execution providers in order of preference. Default ["cpu"].' }),
+    ),
+    outputs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true, description: 'ONNX: graph outputs to return, in order. Default: every tensor output.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -50,6 +50,8 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
   predict(input: Input): Promise<Output> | Output;
   /** Predicts many records at once, in order. Without it, batches call `predict` once per record. */
   predictBatch?(inputs: Input[]): Promise<Output[]> | Output[];
+  /** Facts about how the model is served (e.g. outputs left out and why); shown in its metadata. */
+  readonly notes?: readonly string[];
   /** Releases resources. Called at shutdown. */
   unload?(): Promise<void> | void;
 }

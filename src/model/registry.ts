@@ -146,7 +146,8 @@ function resolveMetadata(model: Model, entry: ModelEntry): ModelMetadata {
   const version = entry.version ?? model.version ?? '1';
   return {
     qualified_name: qualifiedName,
-    display_name: entry.display_name ?? model.display_name ?? qualifiedName,
+    // A display name that only mirrors the model's own default name follows a rename in the entry.
+    display_name: entry.display_name ?? (model.display_name === model.qualified_name ? qualifiedName : (model.display_name ?? qualifiedName)),
     description: entry.description ?? model.description ?? '',
     version: String(version),
   };

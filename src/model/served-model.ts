@@ -3,7 +3,7 @@
  * validators, and guarded calls that validate input and output around the user's code.
  */
 import type { Logger } from 'pino';
-import { InferenceError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
+import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
 import { createSchemaCompiler, summarize, type RecordValidator } from './validation.js';
 
@@ -91,6 +91,7 @@ export class ServedModel {
       }
       this.#setState('ready');
       this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model ready');
+      for (const note of this.model.notes ?? []) this.#logger.warn({ note }, 'model served with a limitation');
     } catch (error) {
       this.#error = (error as Error).message || String(error);
       this.#setState('failed');
@@ -171,7 +172,9 @@ export class ServedModel {
     return new SchemaValidationError(`input does not match the input schema of model '${this.name}': ${summarize(problems)}`, { details: problems });
   }
 
-  #modelThrew(error: unknown): InferenceError {
+  /** A client error raised inside the model (e.g. a ragged array the schema could not rule out) keeps its type. */
+  #modelThrew(error: unknown): LongshoreError {
+    if (error instanceof LongshoreError && error.status < 500) return error;
     const reason = error instanceof Error ? error.message : String(error);
     return new InferenceError(`model '${this.name}' failed to predict: ${reason}`, { cause: error });
   }

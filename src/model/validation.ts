@@ -17,7 +17,7 @@ export type RecordValidator = (value: unknown) => ErrorDetail[] | undefined;
 
 /** Builds a validator factory with its own ajv instance, so two models' schemas never clash on `$id`. */
 export function createSchemaCompiler(): (schema: JsonSchema) => RecordValidator {
-  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false });
+  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, verbose: true });
   addFormats(ajv);
   return (schema) => {
     const validate: ValidateFunction = ajv.compile(schema);
@@ -36,8 +36,14 @@ function toDetail(error: ErrorObject): ErrorDetail {
     case 'enum':
       return { path, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     default:
-      return { path, message: error.message ?? 'is invalid' };
+      return { path, message: `${error.message ?? 'is invalid'}${expected(error)}` };
   }
+}
+
+/** `; expected <description>` when the failing node's schema describes itself (e.g. an ONNX input's shape). */
+function expected(error: ErrorObject): string {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  return typeof description === 'string' && description !== '' ? `; expected ${description}` : '';
 }
 
 function join(pointer: string, key: string): string {

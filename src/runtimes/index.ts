@@ -1,14 +1,31 @@
 /**
  * Picks the runtime for a model entry and creates its Model. Every runtime returns the same contract.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runtimeOf } from '../config/load.js';
 import type { ModelEntry } from '../config/schema.js';
 import type { Model } from '../model/contract.js';
-import { constructModel, importModelClass } from './module.js';
+import { constructModel, EntryProblem, importModelClass } from './module.js';
+import { OnnxModel } from './onnx.js';
 
 export { EntryProblem } from './module.js';
 
 /** Creates (but does not load) the model an entry describes. Throws EntryProblem naming the faulty key. */
 export async function createModelFromEntry(entry: ModelEntry, dir: string): Promise<Model> {
-  const modelClass = await importModelClass(entry.class_path, dir);
+  if (runtimeOf(entry) === 'onnx') return createOnnxModel(entry, dir);
+  const modelClass = await importModelClass(entry.class_path as string, dir);
   return constructModel(modelClass, entry.configuration);
+}
+
+function createOnnxModel(entry: ModelEntry, dir: string): Model {
+  const path = resolve(dir, entry.model_path as string);
+  if (!existsSync(path)) throw new EntryProblem('model_path', `file not found: ${path}`);
+  return new OnnxModel(path, {
+    intraOpThreads: entry.intra_op_threads ?? 1,
+    interOpThreads: entry.inter_op_threads,
+    graphOptimizationLevel: entry.graph_optimization_level,
+    executionProviders: entry.execution_providers ?? ['cpu'],
+    outputs: entry.outputs,
+  });
 }

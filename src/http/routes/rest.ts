@@ -51,7 +51,15 @@ export function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane): voi
         summary: "A model's metadata, status and input/output JSON Schemas",
         params: NameParams,
         response: {
-          200: { ...Listing, properties: { ...Listing.properties, input_schema: AnySchema, output_schema: AnySchema } },
+          200: {
+            ...Listing,
+            properties: {
+              ...Listing.properties,
+              input_schema: AnySchema,
+              output_schema: AnySchema,
+              notes: { type: 'array', items: { type: 'string' }, description: 'How the model is served, e.g. ONNX outputs left out and why.' },
+            },
+          },
           404: errorRef,
         },
       },

@@ -1,0 +1,112 @@
+/**
+ * Reads an ONNX session's graph signature (names, element types, shapes with dynamic dims) and turns it into tensor
+ * specs and the JSON Schemas of the REST records: one field per graph tensor, holding one instance (the graph shape
+ * without the batch dimension).
+ */
+import type { InferenceSession } from 'onnxruntime-node';
+import { datatypeOfOrt, MAX_SAFE_INT64, type Datatype, type DatatypeInfo } from '../tensors/datatypes.js';
+import type { JsonSchema } from '../model/contract.js';
+
+/** One graph input or output. Dims are -1 where the graph leaves them dynamic. */
+export interface TensorSpec {
+  readonly name: string;
+  readonly datatype: Datatype;
+  readonly info: DatatypeInfo;
+  /** The graph's own shape. */
+  readonly shape: readonly number[];
+  /** The shape of one record's value: `shape` without the batch dimension when the model is batched. */
+  readonly instanceShape: readonly number[];
+}
+
+export interface OnnxSignature {
+  readonly inputs: readonly TensorSpec[];
+  /** The outputs longshore fetches and returns. */
+  readonly outputs: readonly TensorSpec[];
+  /** Graph outputs left out, with why and what to do. */
+  readonly excluded: readonly { name: string; reason: string }[];
+  /** True when every input's first dimension is dynamic, so records stack into one batch along it. */
+  readonly batched: boolean;
+}
+
+export const ZIPMAP_HINT =
+  "onnxruntime-node cannot return non-tensor values (sequences and maps, such as skl2onnx's ZipMap of class probabilities). " +
+  "Re-export the model with skl2onnx option options={'zipmap': False} (or options={id(model): {'zipmap': False}}) " +
+  'to get the probabilities as a tensor.';
+
+type Metadata = InferenceSession.ValueMetadata;
+
+/** Builds the signature; throws an Error saying what is wrong when the model cannot be served at all. */
+export function readSignature(inputs: readonly Metadata[], outputs: readonly Metadata[], wanted?: readonly string[]): OnnxSignature {
+  if (inputs.length === 0) throw new Error('the graph has no inputs');
+  const batched = inputs.every((input) => input.isTensor && input.shape.length >= 1 && dim(input.shape[0]) === -1);
+  const inputSpecs = inputs.map((input) => {
+    if (!input.isTensor) throw new Error(`input '${input.name}' is not a tensor; longshore serves tensor inputs only`);
+    const spec = toSpec(input, batched);
+    if (typeof spec === 'string') throw new Error(`input '${input.name}' ${spec}`);
+    return spec;
+  });
+
+  const byName = new Map(outputs.map((output) => [output.name, output]));
+  for (const name of wanted ?? []) {
+    const output = byName.get(name);
+    if (!output) throw new Error(`configured output '${name}' is not a graph output; graph outputs: ${[...byName.keys()].join(', ')}`);
+    if (!output.isTensor) throw new Error(`configured output '${name}' is not a tensor. ${ZIPMAP_HINT}`);
+  }
+  const chosen = wanted && wanted.length > 0 ? wanted.map((name) => byName.get(name) as Metadata) : outputs;
+  const outputSpecs: TensorSpec[] = [];
+  const excluded: { name: string; reason: string }[] = [];
+  for (const output of chosen) {
+    if (!output.isTensor) {
+      excluded.push({ name: output.name, reason: `output '${output.name}' is not a tensor and was left out. ${ZIPMAP_HINT}` });
+      continue;
+    }
+    const spec = toSpec(output, batched);
+    if (typeof spec === 'string') excluded.push({ name: output.name, reason: `output '${output.name}' ${spec} and was left out` });
+    else outputSpecs.push(spec);
+  }
+  if (outputSpecs.length === 0) {
+    throw new Error(`the model has no output longshore can serve: ${excluded.map((e) => e.reason).join(' ')}`);
+  }
+  return { inputs: inputSpecs, outputs: outputSpecs, excluded, batched };
+}
+
+function toSpec(metadata: InferenceSession.TensorValueMetadata, batched: boolean): TensorSpec | string {
+  const info = datatypeOfOrt(metadata.type);
+  if (!info) return `has element type ${metadata.type}, which longshore cannot serve yet (supported: bool, int8-64, uint8-64, float32, float64, string)`;
+  const shape = metadata.shape.map(dim);
+  if (batched && shape.length === 0) return 'is a scalar, so it cannot be split into one value per record,';
+  return { name: metadata.name, datatype: info.datatype, info, shape, instanceShape: batched ? shape.slice(1) : shape };
+}
+
+/** ORT reports a dynamic dim as '' or a symbolic name, sometimes as -1. */
+function dim(value: number | string | undefined): number {
+  return typeof value === 'number' && value >= 0 ? value : -1;
+}
+
+/** Schema of a record with one field per tensor. `direction` picks how 64-bit integers are written. */
+export function recordSchema(specs: readonly TensorSpec[], direction: 'input' | 'output', title: string): JsonSchema {
+  const properties: Record<string, unknown> = {};
+  for (const spec of specs) properties[spec.name] = fieldSchema(spec, direction);
+  return { title, type: 'object', properties, required: specs.map((spec) => spec.name), additionalProperties: false };
+}
+
+function fieldSchema(spec: TensorSpec, direction: 'input' | 'output'): JsonSchema {
+  let schema: JsonSchema = elementSchema(spec.info, direction);
+  for (let i = spec.instanceShape.length - 1; i >= 0; i--) {
+    const size = spec.instanceShape[i] as number;
+    schema = size >= 0 ? { type: 'array', items: schema, minItems: size, maxItems: size } : { type: 'array', items: schema };
+  }
+  const shape = `[${spec.instanceShape.join(',')}]`;
+  return { ...schema, description: `${spec.datatype} value of shape ${shape} (graph tensor '${spec.name}', shape [${spec.shape.join(',')}]).` };
+}
+
+function elementSchema(info: DatatypeInfo, direction: 'input' | 'output'): JsonSchema {
+  if (direction === 'output' && (info.datatype === 'INT64' || info.datatype === 'UINT64')) {
+    return {
+      type: ['integer', 'string'],
+      pattern: '^-?[0-9]+$',
+      description: `64-bit integer: a JSON number within ±${MAX_SAFE_INT64}, a decimal string beyond (so it is never rounded).`,
+    };
+  }
+  return info.elementSchema;
+}

@@ -1,0 +1,179 @@
+/**
+ * The ONNX runtime: serves a `.onnx` file with onnxruntime-node and no user code. The graph signature becomes the
+ * record schemas (and so the validation and the docs); a batch of records becomes one `session.run`.
+ */
+import { basename, extname } from 'node:path';
+import ort from 'onnxruntime-node';
+import type { JsonSchema, Model } from '../model/contract.js';
+import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
+import { readSignature, recordSchema, type OnnxSignature, type TensorSpec } from './onnx-signature.js';
+
+// onnxruntime prints session and kernel errors to stderr itself; longshore reports each one in its own log and in the
+// model's status, so ORT's copies would only duplicate them.
+ort.env.logLevel = 'fatal';
+
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
+/** Session settings from the model's config entry. */
+export interface OnnxSettings {
+  readonly intraOpThreads: number;
+  readonly interOpThreads?: number;
+  readonly graphOptimizationLevel?: GraphOptimizationLevel;
+  readonly executionProviders: readonly string[];
+  /** Graph outputs to fetch, in order; all tensor outputs when absent. */
+  readonly outputs?: readonly string[];
+}
+
+type OnnxRecord = Record<string, unknown>;
+
+/** Name a model gets from its file: `./models/iris_logreg.onnx` → `iris_logreg` (characters unusable in URLs become `_`). */
+export function nameFromPath(path: string): string {
+  return basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'model';
+}
+
+export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
+  readonly qualified_name: string;
+  readonly display_name: string;
+  readonly description: string;
+  readonly version = '1';
+  /** Facts about how the model is served (outputs left out and why), shown in its metadata. */
+  notes: string[] = [];
+  readonly #path: string;
+  readonly #settings: OnnxSettings;
+  #session: ort.InferenceSession | undefined;
+  #signature: OnnxSignature | undefined;
+  #fetches: string[] = [];
+  #inputSchema: JsonSchema | undefined;
+  #outputSchema: JsonSchema | undefined;
+
+  constructor(path: string, settings: OnnxSettings) {
+    this.#path = path;
+    this.#settings = settings;
+    this.qualified_name = nameFromPath(path);
+    this.display_name = this.qualified_name;
+    this.description = `ONNX model ${basename(path)}`;
+  }
+
+  // Known only once the session exists; the registry reads them again after load().
+  get input_schema(): JsonSchema {
+    return this.#inputSchema as JsonSchema;
+  }
+
+  get output_schema(): JsonSchema {
+    return this.#outputSchema as JsonSchema;
+  }
+
+  /** The graph signature (tensor view), available after load. */
+  get signature(): OnnxSignature | undefined {
+    return this.#signature;
+  }
+
+  async load(): Promise<void> {
+    const session = await createSession(this.#path, this.#settings);
+    try {
+      const signature = readSignature(session.inputMetadata, session.outputMetadata, this.#settings.outputs);
+      this.#fetches = signature.outputs.map((output) => output.name);
+      this.notes = signature.excluded.map((excluded) => excluded.reason);
+      if (!signature.batched) {
+        this.notes.push('the first dimension of the inputs is not dynamic, so each record runs on its own (no batching)');
+      }
+      this.#inputSchema = recordSchema(signature.inputs, 'input', `Input record of ${this.qualified_name}`);
+      this.#outputSchema = recordSchema(signature.outputs, 'output', `Output record of ${this.qualified_name}`);
+      this.#signature = signature;
+      this.#session = session;
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
+  }
+
+  async predict(input: OnnxRecord): Promise<OnnxRecord> {
+    return (await this.#run([input]))[0] as OnnxRecord;
+  }
+
+  async predictBatch(inputs: OnnxRecord[]): Promise<OnnxRecord[]> {
+    if (this.#signature?.batched !== false) return this.#run(inputs);
+    const outputs: OnnxRecord[] = [];
+    for (const input of inputs) outputs.push(...(await this.#run([input])));
+    return outputs;
+  }
+
+  async unload(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    await session?.release();
+  }
+
+  /** One session.run over `records`, stacked along the batch dimension when the model is batched. */
+  async #run(records: readonly OnnxRecord[]): Promise<OnnxRecord[]> {
+    const session = this.#session;
+    const signature = this.#signature;
+    if (!session || !signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
+    if (records.length === 0) return [];
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const spec of signature.inputs) feeds[spec.name] = stack(spec, records, signature.batched);
+    const results = await session.run(feeds, this.#fetches);
+    const outputs = records.map(() => ({}) as OnnxRecord);
+    for (const spec of signature.outputs) unstack(spec, results[spec.name] as ort.Tensor, outputs, signature.batched);
+    return outputs;
+  }
+}
+
+/** Builds one input tensor from the records' values of `spec`. */
+function stack(spec: TensorSpec, records: readonly OnnxRecord[], batched: boolean): ort.Tensor {
+  const shape = spec.instanceShape.includes(-1) ? measureShape(records[0]?.[spec.name], spec.instanceShape.length) : spec.instanceShape;
+  const perRecord = elementCount(shape);
+  const data = spec.info.allocate(perRecord * records.length);
+  let offset = 0;
+  for (const record of records) offset = writeInstance(record[spec.name], shape, spec.info, data, offset, spec.name);
+  return new ort.Tensor(spec.info.ort, data as ort.Tensor.DataType, batched ? [records.length, ...shape] : [...shape]);
+}
+
+/** Splits an output tensor back into one value per record. */
+function unstack(spec: TensorSpec, tensor: ort.Tensor, outputs: OnnxRecord[], batched: boolean): void {
+  const dims = tensor.dims;
+  if (batched && dims[0] !== outputs.length) {
+    throw new Error(`output '${spec.name}' has ${dims[0]} rows for ${outputs.length} input records; it cannot be split per record`);
+  }
+  const shape = batched ? dims.slice(1) : [...dims];
+  const perRecord = elementCount(shape);
+  const data = tensor.data as Parameters<typeof readInstance>[0];
+  outputs.forEach((output, index) => {
+    output[spec.name] = readInstance(data, index * perRecord, shape, spec.info);
+  });
+}
+
+async function createSession(path: string, settings: OnnxSettings): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: settings.intraOpThreads,
+    executionProviders: [...settings.executionProviders],
+    logSeverityLevel: 4,
+  };
+  if (settings.interOpThreads !== undefined) options.interOpNumThreads = settings.interOpThreads;
+  if (settings.graphOptimizationLevel !== undefined) options.graphOptimizationLevel = settings.graphOptimizationLevel;
+  try {
+    return await ort.InferenceSession.create(path, options);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new Error(`onnxruntime could not create a session for ${path}: ${message.trim()}${hintFor(message)}`);
+  }
+}
+
+/** A hint for the session-creation failures seen in practice. */
+export function hintFor(message: string): string {
+  if (/locale/i.test(message)) {
+    return (
+      ' Hint: the model (a skl2onnx text pipeline) needs a locale this machine lacks, usually en_US.UTF-8. Re-export it with ' +
+      "options={TfidfVectorizer: {'locale': 'C.UTF-8'}} (or CountVectorizer), or install the locale: " +
+      'localedef -i en_US -f UTF-8 DIR/en_US.UTF-8 and start longshore with LOCPATH=DIR.'
+    );
+  }
+  if (/protobuf parsing failed|invalid_argument.*model/i.test(message)) {
+    return ' Hint: the file is not a valid ONNX model (corrupt or truncated?); export it again.';
+  }
+  if (/File doesn't exist|no such file/i.test(message)) return ' Hint: check model_path (relative paths start at the config file).';
+  if (/Could not find an implementation|not a registered function|Unsupported (op|model IR)|opset/i.test(message)) {
+    return ' Hint: the model uses an operator or opset this onnxruntime (1.30) does not support; export it with a lower opset.';
+  }
+  return '';
+}

@@ -1,0 +1,75 @@
+/**
+ * Record values ⇄ flat tensor data: a record field holds one instance as nested JSON arrays; a batch of records is one
+ * row-major tensor whose first dimension is the batch.
+ */
+import { SchemaValidationError } from '../errors.js';
+import type { DatatypeInfo, TensorData } from './datatypes.js';
+
+/** The concrete shape of one nested-array value, following first elements `rank` levels down. */
+export function measureShape(value: unknown, rank: number): number[] {
+  const shape: number[] = [];
+  let level = value;
+  for (let depth = 0; depth < rank; depth++) {
+    if (!Array.isArray(level)) break;
+    shape.push(level.length);
+    level = level[0];
+  }
+  return shape;
+}
+
+/** Number of elements in a shape. */
+export function elementCount(shape: readonly number[]): number {
+  let count = 1;
+  for (const dim of shape) count *= dim;
+  return count;
+}
+
+/**
+ * Writes one instance (nested arrays of exactly `shape`) into `target` from `offset`, converting each element.
+ * Returns the offset after the last element. Throws SchemaValidationError naming the field on a ragged array.
+ */
+export function writeInstance(value: unknown, shape: readonly number[], info: DatatypeInfo, target: TensorData, offset: number, field: string): number {
+  return write(value, shape, 0, info, target, offset, field, '');
+}
+
+function write(value: unknown, shape: readonly number[], depth: number, info: DatatypeInfo, target: TensorData, offset: number, field: string, path: string): number {
+  if (depth === shape.length) {
+    (target as unknown[])[offset] = info.fromJson(value);
+    return offset + 1;
+  }
+  const length = shape[depth] as number;
+  if (!Array.isArray(value) || value.length !== length) {
+    const got = Array.isArray(value) ? `${value.length} items` : typeof value;
+    throw new SchemaValidationError(`input '${field}': expected shape [${shape.join(',')}] in every record, got ${got} at ${field}${path}`, {
+      details: [{ path: `/${field}${path}`, message: `must have ${length} items to match shape [${shape.join(',')}]` }],
+    });
+  }
+  let next = offset;
+  for (let i = 0; i < length; i++) next = write(value[i], shape, depth + 1, info, target, next, field, `${path}/${i}`);
+  return next;
+}
+
+/** Reads one instance of `shape` from `source` at `offset` as nested JSON arrays (a bare element for shape []). */
+export function readInstance(source: TensorData, offset: number, shape: readonly number[], info: DatatypeInfo): unknown {
+  if (shape.length === 0) return info.toJson(source[offset] as number | bigint | string);
+  return read(source, offset, shape, 0, info, stridesOf(shape));
+}
+
+function read(source: TensorData, offset: number, shape: readonly number[], depth: number, info: DatatypeInfo, strides: readonly number[]): unknown[] {
+  const length = shape[depth] as number;
+  const out = new Array<unknown>(length);
+  if (depth === shape.length - 1) {
+    for (let i = 0; i < length; i++) out[i] = info.toJson(source[offset + i] as number | bigint | string);
+    return out;
+  }
+  const stride = strides[depth] as number;
+  for (let i = 0; i < length; i++) out[i] = read(source, offset + i * stride, shape, depth + 1, info, strides);
+  return out;
+}
+
+/** Elements spanned by one step of each dimension (row-major). */
+function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) strides[i] = (strides[i + 1] as number) * (shape[i + 1] as number);
+  return strides;
+}
