@@ -15,6 +15,12 @@ import { OnnxModel } from '../../src/runtimes/onnx.ts';
 import { identityModel, squareModel, type ElemTypeName } from '../fixtures/onnx/build-model.ts';
 import { FIXTURES, serveYaml } from './onnx-harness.ts';
 
+// InferenceSession's type is a factory interface; at run time it is a class whose prototype holds run/release.
+const sessionPrototype = (ort.InferenceSession as unknown as { prototype: ort.InferenceSession }).prototype as {
+  run: ort.InferenceSession['run'];
+  release: ort.InferenceSession['release'];
+};
+
 describe('ONNX models with non-tensor outputs (skl2onnx ZipMap)', () => {
   it('serves the tensor outputs and names the left-out output with the zipmap fix in the metadata', async (t) => {
     const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}iris_logreg_zipmap.onnx\n    qualified_name: zm\n`);
@@ -196,14 +202,14 @@ describe('ONNX batching, output selection and lifecycle', () => {
   it('runs a /predictions batch as exactly one session.run', async (t) => {
     const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}digits_mlp.onnx\n`);
     t.after(() => harness.close());
-    const original = ort.InferenceSession.prototype.run;
+    const original = sessionPrototype.run;
     let runs = 0;
-    ort.InferenceSession.prototype.run = function (this: ort.InferenceSession, ...args: Parameters<typeof original>) {
+    sessionPrototype.run = function (this: ort.InferenceSession, ...args: Parameters<typeof original>) {
       runs++;
-      return original.apply(this, args);
+      return (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
     } as typeof original;
     t.after(() => {
-      ort.InferenceSession.prototype.run = original;
+      sessionPrototype.run = original;
     });
     const records = Array.from({ length: 16 }, (_, i) => ({ input: Array.from({ length: 64 }, (_, j) => (i + j) % 17) }));
     const response = await harness.app.inject({ method: 'POST', url: '/api/models/digits_mlp/predictions', payload: records });
@@ -244,15 +250,15 @@ describe('ONNX batching, output selection and lifecycle', () => {
     const served = harness.registry.require('iris_logreg');
     const onnx = served.model as OnnxModel;
     let released = 0;
-    const original = ort.InferenceSession.prototype.release;
-    ort.InferenceSession.prototype.release = function (this: ort.InferenceSession) {
+    const original = sessionPrototype.release;
+    sessionPrototype.release = function (this: ort.InferenceSession) {
       released++;
       return original.call(this);
     };
     try {
       await harness.registry.unloadAll();
     } finally {
-      ort.InferenceSession.prototype.release = original;
+      sessionPrototype.release = original;
     }
     assert.equal(released, 1);
     assert.equal(served.state, 'unloaded');
