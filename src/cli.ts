@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { stringify as toYaml } from 'yaml';
-import { findConfigFile, loadConfigFile, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
+import { configError, findConfigFile, loadConfigFile, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
@@ -30,7 +30,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
   const configOption = () =>
-    new Option('-c, --config <file>', 'config file (default: $LONGSHORE_CONFIG, $REST_CONFIG, ./longshore.yaml, ./rest_config.yaml)');
+    new Option('-c, --config <file>', 'config file (default: $LONGSHORE_CONFIG, $REST_CONFIG, ./longshore.yaml, ./longshore.yml, ./rest_config.yaml)');
   const modelOption = () =>
     new Option('-m, --model <name=file.onnx>', 'serve an ONNX file with no config (repeatable; name defaults to the file name)')
       .argParser((value: string, previous: string[] = []) => [...previous, value]);
@@ -116,8 +116,10 @@ async function withLoadedModels(loaded: LoadedConfig, action: (registry: ModelRe
   try {
     const failed = registry.list().filter((model) => model.state === 'failed');
     if (failed.length > 0) {
-      const lines = failed.map((model) => `  model '${model.name}' failed to load: ${model.error ?? 'unknown error'}`);
-      process.stderr.write(`invalid configuration in ${loaded.file}:\n${lines.join('\n')}\n`);
+      const problems = failed.map((model) =>
+        loaded.problem(['models', registry.entryIndexOf(model.name) ?? 0], `model '${model.name}' failed to load: ${model.error ?? 'unknown error'}`),
+      );
+      process.stderr.write(`${configError(loaded.file, problems).message}\n`);
       return EXIT_BAD_CONFIG;
     }
     await action(registry, logger);

@@ -78,7 +78,7 @@ export class UnsupportedMediaTypeError extends LongshoreError {
   readonly type = 'UnsupportedMediaTypeError';
 }
 
-/** The model threw, or returned output that fails its output schema. The cause goes to the log, never the client. */
+/** The model threw, or returned output that fails its output schema. The message says what; the stack goes to the log only. */
 export class InferenceError extends LongshoreError {
   readonly type = 'InferenceError';
 }

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
 import { ConfigSchema, ONNX_ONLY_KEYS, type LongshoreConfig, type ModelEntry } from './schema.js';
 
@@ -28,7 +28,7 @@ export const DEFAULT_CONFIG_FILES = ['longshore.yaml', 'longshore.yml', 'rest_co
 
 /** Picks the config file: explicit path, then LONGSHORE_CONFIG, then REST_CONFIG, then the default names in `cwd`. */
 export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
-  const named = explicit ?? env.LONGSHORE_CONFIG ?? env.REST_CONFIG;
+  const named = explicit || env.LONGSHORE_CONFIG || env.REST_CONFIG;
   if (named !== undefined && named !== '') {
     const file = resolve(cwd, named);
     if (!existsSync(file)) throw new ConfigError(`config file not found: ${file}`, { details: [{ path: file, message: 'file not found' }] });
@@ -68,7 +68,7 @@ export function parseConfig(text: string, file: string, dir: string): LoadedConf
 
   if (doc.errors.length > 0) {
     const details = doc.errors.map((error) => {
-      const line = error.linePos?.[0].line;
+      const line = lineCounter.linePos(error.pos[0]).line;
       return { path: '', message: `${file}${line === undefined ? '' : `:${line}`}: YAML syntax error: ${error.message.split('\n')[0]}` };
     });
     throw configError(file, details);
@@ -77,10 +77,23 @@ export function parseConfig(text: string, file: string, dir: string): LoadedConf
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(file, [problem([], 'the file must hold a mapping of keys (service_title, models, ...)')]);
   }
-  if (!validateConfig(raw)) throw configError(file, describeSchemaErrors(validateConfig.errors ?? [], problem));
-  const problems = raw.models.flatMap((entry, index) => entryProblems(entry, index, problem));
-  if (problems.length > 0) throw configError(file, problems);
+  const valid = validateConfig(raw);
+  const problems = [...(valid ? [] : describeSchemaErrors(validateConfig.errors ?? [], problem)), ...crossKeyProblems(raw, problem)];
+  if (!valid || problems.length > 0) throw configError(file, problems);
   return { config: deepFreeze(raw), file, dir, problem };
+}
+
+/**
+ * Cross-key rules of every model entry that passed the schema on its own, so one run reports schema problems and
+ * cross-key problems together.
+ */
+function crossKeyProblems(raw: object, problem: LoadedConfig['problem']): ErrorDetail[] {
+  const models = (raw as { models?: unknown }).models;
+  if (!Array.isArray(models)) return [];
+  const failing = new Set((validateConfig.errors ?? []).map((error) => /^\/models\/(\d+)/.exec(error.instancePath)?.[1]).filter(Boolean));
+  return models.flatMap((entry: unknown, index) =>
+    typeof entry === 'object' && entry !== null && !failing.has(String(index)) ? entryProblems(entry as ModelEntry, index, problem) : [],
+  );
 }
 
 /** The runtime an entry asks for: explicit, else `onnx` when it names a model_path. */
@@ -137,7 +150,8 @@ function resolveEntryPaths(entry: ModelEntry, from: string, configDir: string): 
 }
 
 /** One ConfigError whose message lists every problem, a line each. */
-export function configError(file: string, details: ErrorDetail[]): ConfigError {
+export function configError(file: string, unsorted: ErrorDetail[]): ConfigError {
+  const details = sortByLine(unsorted);
   const lines = details.map((detail) => `  ${detail.message}`).join('\n');
   return new ConfigError(`invalid configuration in ${file}:\n${lines}`, { details });
 }
@@ -148,6 +162,12 @@ function describeSchemaErrors(errors: readonly ErrorObject[], problem: LoadedCon
   return errors
     .filter((error) => error.keyword === 'anyOf' || !(anyOfPaths.has(error.instancePath) && error.schemaPath.includes('/anyOf/')))
     .map((error) => describeSchemaError(error, problem));
+}
+
+/** Orders problems by the line number in their message (`file:LINE key: ...`), keeping ties in order. */
+function sortByLine(problems: readonly ErrorDetail[]): ErrorDetail[] {
+  const lineOf = (detail: ErrorDetail) => Number(/:(\d+) /.exec(detail.message)?.[1] ?? 0);
+  return [...problems].sort((a, b) => lineOf(a) - lineOf(b));
 }
 
 function describeSchemaError(error: ErrorObject, problem: LoadedConfig['problem']): ErrorDetail {
@@ -184,9 +204,16 @@ export function formatKeyPath(path: KeyPath): string {
   return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
 }
 
-/** 1-based line of the deepest node that exists along `path` (a missing key points at its parent). */
+/** 1-based line of the deepest key that exists along `path` (a missing key points at its parent). */
 function lineOf(doc: Document, lineCounter: LineCounter, path: KeyPath): number | undefined {
   for (let depth = path.length; depth >= 0; depth--) {
+    // A mapping key's own line: its value (e.g. a block mapping) may start on a later line.
+    if (depth > 0) {
+      const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
+      const key = path[depth - 1];
+      const pair = isMap(parent) ? parent.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key) : undefined;
+      if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
+    }
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
   }

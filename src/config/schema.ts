@@ -78,6 +78,13 @@ export const ServerSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'Address to bind; use 0.0.0.0 in a container.' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: 'TCP port; 0 picks a free one.' }),
+    drain_delay_ms: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description:
+        'On SIGTERM, readiness answers 503 at once but requests are still served for this long before the listener ' +
+        'closes, so load balancers notice first. Set it to about your readiness probe period (e.g. 5000 on Kubernetes).',
+    }),
     body_limit_bytes: Type.Integer({
       minimum: 1,
       default: 10 * 1024 * 1024,

@@ -45,7 +45,8 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
     bodyLimit: config.server.body_limit_bytes,
     genReqId: requestId,
     requestIdHeader: false,
-    return503OnClosing: true,
+    // Requests that reach a closing server are still served (the models stay loaded until close completes).
+    return503OnClosing: false,
   });
   // Callback style, not async: this runs on every request and a promise per request is measurable.
   app.addHook('onRequest', (request, reply, done) => {
@@ -53,6 +54,8 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
     done();
   });
   installErrorHandling(app, config.server.body_limit_bytes);
+  // Every body longshore takes is JSON; fastify's default text/plain parser would hand a model a bare string.
+  app.removeContentTypeParser('text/plain');
 
   app.addSchema({
     $id: ERROR_SCHEMA_ID,

@@ -20,6 +20,8 @@ export interface RegistryOptions {
 
 export class ModelRegistry {
   readonly #models = new Map<string, ServedModel>();
+  /** Index of each model's entry in the config's `models`, to point messages at its lines. */
+  readonly #entryIndex = new Map<string, number>();
   readonly #readyWithoutModels: boolean;
   #version = 0;
   #startupComplete = false;
@@ -54,12 +56,13 @@ export class ModelRegistry {
       if (previous === undefined) {
         firstIndex.set(served.name, index);
         registry.#models.set(served.name, served);
+        registry.#entryIndex.set(served.name, index);
       } else {
         const key = loaded.config.models[index]?.qualified_name === undefined ? 'class_path' : 'qualified_name';
         problems.push(loaded.problem(['models', index, key], `duplicate qualified_name '${served.name}' (also used by models[${previous}]); set a distinct qualified_name on this entry`));
       }
     });
-    if (problems.length > 0) throw configError(loaded.file, sortByLine(problems));
+    if (problems.length > 0) throw configError(loaded.file, problems);
     return registry;
   }
 
@@ -77,12 +80,20 @@ export class ModelRegistry {
     return this.#draining;
   }
 
-  /** Ready: not draining, and every required model is ready (and there is at least one, unless configured otherwise). */
+  /**
+   * Ready: not draining, and every required model is ready; a model with `required: false` never holds readiness
+   * back, even while it loads. With no models at all, ready only if configured so.
+   */
   isReady(): boolean {
-    if (this.#draining || !this.#startupComplete) return false;
-    const required = [...this.#models.values()].filter((model) => model.required);
-    if (this.#models.size === 0) return this.#readyWithoutModels;
-    return required.every((model) => model.state === 'ready');
+    if (this.#draining) return false;
+    if (this.#models.size === 0) return this.#readyWithoutModels && this.#startupComplete;
+    for (const model of this.#models.values()) if (model.required && model.state !== 'ready') return false;
+    return true;
+  }
+
+  /** Position of the model's entry in the config's `models` list. */
+  entryIndexOf(name: string): number | undefined {
+    return this.#entryIndex.get(name);
   }
 
   list(): ServedModel[] {
@@ -151,9 +162,4 @@ function resolveMetadata(model: Model, entry: ModelEntry): ModelMetadata {
     description: entry.description ?? model.description ?? '',
     version: String(version),
   };
-}
-
-function sortByLine(problems: ErrorDetail[]): ErrorDetail[] {
-  const lineOf = (detail: ErrorDetail) => Number(/:(\d+) /.exec(detail.message)?.[1] ?? 0);
-  return [...problems].sort((a, b) => lineOf(a) - lineOf(b));
 }

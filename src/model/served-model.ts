@@ -38,7 +38,6 @@ export class ServedModel {
   #validateOutput: RecordValidator | undefined;
   readonly #logger: Logger;
   readonly #onStateChange: () => void;
-  readonly #compile = createSchemaCompiler();
 
   /** Compiles the schemas the model already exposes; throws if one is not a valid JSON Schema. */
   constructor(model: Model, options: ServedModelOptions) {
@@ -85,6 +84,12 @@ export class ServedModel {
     this.#logger.info('model loading');
     try {
       await this.model.load?.();
+      if (this.#state !== 'loading') {
+        // Shutdown unloaded the model while load() ran: release what the late load acquired, stay unloaded.
+        await this.model.unload?.();
+        this.#logger.info('model finished loading after shutdown began; released again');
+        return;
+      }
       this.#compileSchemas();
       if (!this.#validateInput || !this.#validateOutput) {
         throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
@@ -93,6 +98,7 @@ export class ServedModel {
       this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model ready');
       for (const note of this.model.notes ?? []) this.#logger.warn({ note }, 'model served with a limitation');
     } catch (error) {
+      if (this.#state !== 'loading') return;
       this.#error = (error as Error).message || String(error);
       this.#setState('failed');
       this.#logger.error({ err: error, duration_ms: round(performance.now() - started) }, 'model failed to load');
@@ -148,7 +154,7 @@ export class ServedModel {
         `model '${this.name}' returned ${Array.isArray(outputs) ? `${outputs.length} outputs` : 'a non-array'} for a batch of ${inputs.length} inputs`,
       );
     }
-    this.#checkOutput(outputs.flatMap((output, index) => (validateOutput(output) ?? []).map((d) => ({ ...d, path: `/${index}${d.path}` }))));
+    this.#checkOutput(outputs.flatMap((output, index) => (validateOutput(output) ?? []).map((d) => ({ ...d, path: `/${index}${d.path === '/' ? '' : d.path}` }))));
     return outputs;
   }
 
@@ -205,7 +211,8 @@ export class ServedModel {
       throw new Error(`${which} of model '${this.name}' must be a JSON Schema object, got ${Array.isArray(schema) ? 'an array' : typeof schema}`);
     }
     try {
-      return this.#compile(schema);
+      // A fresh ajv per compile: a schema replaced in load() may keep its `$id`, which one ajv would refuse twice.
+      return createSchemaCompiler()(schema);
     } catch (error) {
       throw new Error(`${which} of model '${this.name}' is not a valid JSON Schema: ${(error as Error).message}`);
     }

@@ -3,6 +3,8 @@
  * field as an ErrorDetail.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorDetail } from '../errors.js';
 import type { JsonSchema } from './contract.js';
@@ -15,11 +17,27 @@ const addFormats: AddFormats =
 /** Returns the list of problems, or undefined when the value is valid. */
 export type RecordValidator = (value: unknown) => ErrorDetail[] | undefined;
 
-/** Builds a validator factory with its own ajv instance, so two models' schemas never clash on `$id`. */
+const AJV_OPTIONS = { allErrors: true, strict: false, coerceTypes: false, useDefaults: false, verbose: true } as const;
+
+/** The ajv class for the schema's declared draft: 2020-12 and 2019-09 when `$schema` says so, draft-07 otherwise. */
+function ajvFor(schema: JsonSchema): new (options: typeof AJV_OPTIONS) => Ajv {
+  const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
+  if (declared.includes('2020-12')) return Ajv2020;
+  if (declared.includes('2019-09')) return Ajv2019;
+  return Ajv;
+}
+
+/** Builds a validator factory with its own ajv instances, so two models' schemas never clash on `$id`. */
 export function createSchemaCompiler(): (schema: JsonSchema) => RecordValidator {
-  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false, useDefaults: false, verbose: true });
-  addFormats(ajv);
+  const instances = new Map<unknown, Ajv>();
   return (schema) => {
+    const AjvClass = ajvFor(schema);
+    let ajv = instances.get(AjvClass);
+    if (!ajv) {
+      ajv = new AjvClass(AJV_OPTIONS);
+      addFormats(ajv);
+      instances.set(AjvClass, ajv);
+    }
     const validate: ValidateFunction = ajv.compile(schema);
     return (value) => (validate(value) ? undefined : (validate.errors ?? []).map(toDetail));
   };

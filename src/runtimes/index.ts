@@ -7,7 +7,6 @@ import { runtimeOf } from '../config/load.js';
 import type { ModelEntry } from '../config/schema.js';
 import type { Model } from '../model/contract.js';
 import { constructModel, EntryProblem, importModelClass } from './module.js';
-import { OnnxModel } from './onnx.js';
 
 export { EntryProblem } from './module.js';
 
@@ -18,9 +17,11 @@ export async function createModelFromEntry(entry: ModelEntry, dir: string): Prom
   return constructModel(modelClass, entry.configuration);
 }
 
-function createOnnxModel(entry: ModelEntry, dir: string): Model {
+/** onnxruntime-node (a 45 MB native library) is imported only when a config has an ONNX model. */
+async function createOnnxModel(entry: ModelEntry, dir: string): Promise<Model> {
   const path = resolve(dir, entry.model_path as string);
   if (!existsSync(path)) throw new EntryProblem('model_path', `file not found: ${path}`);
+  const { OnnxModel } = await import('./onnx.js');
   return new OnnxModel(path, {
     intraOpThreads: entry.intra_op_threads ?? 1,
     interOpThreads: entry.inter_op_threads,

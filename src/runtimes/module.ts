@@ -3,9 +3,9 @@
  * (`./models/iris.ts#IrisModel`, `some-package#Export`, or a path alone for the default export) and constructs it.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolve as resolveEsm } from 'import-meta-resolve';
 import type { Model, ModelClass } from '../model/contract.js';
 
 /** A problem with one key of a model entry; the registry turns it into `file:line models[i].key: message`. */
@@ -33,10 +33,7 @@ export async function importModelClass(classPath: string, dir: string): Promise<
   try {
     module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    const hint = /\.ts$/.test(specifier) && /Unknown file extension/.test(String(error))
-      ? ' (a .ts model needs the longshore CLI, or node --import tsx)'
-      : '';
-    throw new EntryProblem('class_path', `cannot import '${specifier}': ${(error as Error).message}${hint}`);
+    throw new EntryProblem('class_path', `cannot import '${specifier}': ${(error as Error).message}${importHint(specifier, error)}`);
   }
   const exported = module[exportName];
   if (exported === undefined) {
@@ -50,6 +47,18 @@ export async function importModelClass(classPath: string, dir: string): Promise<
     throw new EntryProblem('class_path', `'${exportName}' in '${specifier}' is not a model: it has no predict() method`);
   }
   return exported as ModelClass;
+}
+
+/** A hint for the import failures users meet most. */
+function importHint(specifier: string, error: unknown): string {
+  const message = String(error);
+  if (/\.[mc]?ts$/.test(specifier) && /Unknown file extension/.test(message)) {
+    return ' (a .ts model needs the longshore CLI, or node --import tsx)';
+  }
+  if (/require\(\) ES Module|ERR_REQUIRE_ESM|ERR_REQUIRE_ASYNC_MODULE|Cannot use import statement outside a module/.test(message)) {
+    return ' (the file uses import/export but is loaded as CommonJS: add "type": "module" to the nearest package.json, or name it .mts/.mjs)';
+  }
+  return '';
 }
 
 /** Constructs the class with a private copy of the entry's configuration. */
@@ -68,14 +77,14 @@ function resolveSpecifier(specifier: string, dir: string): string {
     if (!existsSync(file)) throw new EntryProblem('class_path', `file not found: ${file}`);
     return pathToFileURL(file).href;
   }
-  // A package: resolve it from the config's directory first, as the user's own code would.
-  try {
-    return pathToFileURL(createRequire(join(dir, 'longshore.config.js')).resolve(specifier)).href;
-  } catch {
+  // A package: resolve it with ESM rules from the config's directory, as the user's own code would import it; fall back
+  // to longshore's own dependencies.
+  for (const parent of [pathToFileURL(join(dir, 'longshore.config.js')).href, import.meta.url]) {
     try {
-      return import.meta.resolve(specifier);
+      return resolveEsm(specifier, parent);
     } catch {
-      throw new EntryProblem('class_path', `package '${specifier}' not found from ${dir} (is it installed?)`);
+      // try the next parent
     }
   }
+  throw new EntryProblem('class_path', `package '${specifier}' not found from ${dir} (is it installed there?)`);
 }

@@ -1,0 +1,53 @@
+/** The results table in markdown: one row per scenario and concurrency, ratios against the floor and in-process. */
+
+export interface Row {
+  readonly scenario: string;
+  readonly concurrency: string;
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** req/s over the floor's req/s at the same concurrency; undefined where it does not apply. */
+  readonly vsFloor?: number;
+  /** Served req/s over the in-process session.run rate of the same model. */
+  readonly servedVsInProcess?: number;
+  /** Marked with a warning sign when the cell had non-2xx responses or errors. */
+  readonly problems?: readonly string[];
+}
+
+const HEADER = ['Scenario', 'Concurrency', 'req/s', 'p50 ms', 'p99 ms', 'vs floor (same c)', 'served / in-process'];
+const RIGHT_ALIGNED = new Set([1, 2, 3, 4, 5, 6]);
+
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return 'n/a';
+  if (ms < 1) return ms.toFixed(3);
+  if (ms < 10) return ms.toFixed(2);
+  return ms.toFixed(1);
+}
+
+export function formatRate(perSecond: number): string {
+  return Math.round(perSecond).toLocaleString('en-US');
+}
+
+export function formatRatio(ratio: number | undefined): string {
+  return ratio === undefined || !Number.isFinite(ratio) ? '—' : `${Math.round(ratio * 100)}%`;
+}
+
+export function renderTable(rows: readonly Row[]): string {
+  const cells = rows.map((row) => [
+    row.problems && row.problems.length > 0 ? `${row.scenario} ⚠` : row.scenario,
+    row.concurrency,
+    formatRate(row.requestsPerSecond),
+    formatMs(row.p50Ms),
+    formatMs(row.p99Ms),
+    formatRatio(row.vsFloor),
+    formatRatio(row.servedVsInProcess),
+  ]);
+  const widths = HEADER.map((title, column) => Math.max(title.length, ...cells.map((line) => (line[column] ?? '').length)));
+  const pad = (text: string, column: number) => {
+    const width = widths[column] ?? text.length;
+    return RIGHT_ALIGNED.has(column) ? text.padStart(width) : text.padEnd(width);
+  };
+  const line = (values: readonly string[]) => `| ${values.map(pad).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (RIGHT_ALIGNED.has(column) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
+  return [line(HEADER), rule, ...cells.map(line)].join('\n');
+}

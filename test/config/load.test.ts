@@ -1,0 +1,369 @@
+/**
+ * config/load.ts: parsing, defaults, freezing, and problems reported as `file:line key.path: message`.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  configError,
+  DEFAULT_CONFIG_FILES,
+  findConfigFile,
+  formatKeyPath,
+  loadConfigFile,
+  parseConfig,
+  withExtraModels,
+} from '../../src/config/load.ts';
+import { ConfigError } from '../../src/errors.ts';
+import { tempDir, writeConfig } from '../helpers/service.ts';
+
+const FILE = '/srv/app/longshore.yaml';
+
+/** The ConfigError parseConfig throws for `text` (fails the test if it does not throw one). */
+function configProblems(text: string): ConfigError {
+  try {
+    parseConfig(text, FILE, '/srv/app');
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('parseConfig accepted an invalid config');
+}
+
+describe('parseConfig: valid files', () => {
+  it('fills every default for an empty file', () => {
+    const { config } = parseConfig('', FILE, '/srv/app');
+    assert.deepEqual(config, {
+      service_title: 'longshore',
+      description: '',
+      version: '0.1.0',
+      server: { host: '127.0.0.1', port: 8000, drain_delay_ms: 0, body_limit_bytes: 10 * 1024 * 1024 },
+      logging: { level: 'info' },
+      health: { ready_without_models: false },
+      models: [],
+    });
+  });
+
+  it('fills the defaults of each model entry and keeps the given values', () => {
+    const { config } = parseConfig(
+      [
+        'service_title: Demo',
+        'server:',
+        '  port: 9001',
+        'models:',
+        '  - class_path: ./a.ts#A',
+        '  - class_path: ./b.ts',
+        '    create_endpoint: false',
+        '    required: false',
+        '    qualified_name: b-model',
+        '    version: "3"',
+        '    configuration:',
+        '      threshold: 0.5',
+      ].join('\n'),
+      FILE,
+      '/srv/app',
+    );
+    assert.equal(config.service_title, 'Demo');
+    assert.deepEqual(config.server, { host: '127.0.0.1', port: 9001, drain_delay_ms: 0, body_limit_bytes: 10 * 1024 * 1024 });
+    assert.deepEqual(config.models, [
+      { class_path: './a.ts#A', create_endpoint: true, required: true, configuration: {} },
+      {
+        class_path: './b.ts',
+        create_endpoint: false,
+        required: false,
+        qualified_name: 'b-model',
+        version: '3',
+        configuration: { threshold: 0.5 },
+      },
+    ]);
+  });
+
+  it('returns the file and dir it was given', () => {
+    const loaded = parseConfig('{}', FILE, '/srv/app');
+    assert.equal(loaded.file, FILE);
+    assert.equal(loaded.dir, '/srv/app');
+  });
+
+  it('freezes the whole result, including nested mappings and model configurations', () => {
+    const { config } = parseConfig('models:\n  - class_path: ./a.ts\n    configuration:\n      nested: {k: 1}\n', FILE, '/srv/app');
+    assert.ok(Object.isFrozen(config));
+    assert.ok(Object.isFrozen(config.server));
+    assert.ok(Object.isFrozen(config.models));
+    assert.ok(Object.isFrozen(config.models[0]));
+    assert.ok(Object.isFrozen(config.models[0]?.configuration));
+    assert.ok(Object.isFrozen(config.models[0]?.configuration.nested));
+    assert.throws(() => {
+      (config.server as { port: number }).port = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (config.models as unknown[]).push({});
+    }, TypeError);
+  });
+});
+
+describe('parseConfig: problems name the file, key path and line', () => {
+  it('reports a value of the wrong type at its line', () => {
+    const error = configProblems('service_title: ok\nserver:\n  port: "eighty"\n');
+    assert.deepEqual(error.details, [{ path: 'server.port', message: `${FILE}:3 server.port: must be integer` }]);
+  });
+
+  it('reports a model entry field of the wrong type at its line', () => {
+    const error = configProblems('models:\n  - class_path: ./a.ts\n    create_endpoint: "yes"\n');
+    assert.deepEqual(error.details, [
+      { path: 'models[0].create_endpoint', message: `${FILE}:3 models[0].create_endpoint: must be boolean` },
+    ]);
+  });
+
+  it('reports an unknown top-level key with a scalar value at its line', () => {
+    const error = configProblems('service_title: x\nverison: 2\n');
+    assert.equal(error.details.length, 1);
+    assert.equal(error.details[0]?.path, 'verison');
+    assert.match(error.details[0]?.message ?? '', /^\/srv\/app\/longshore\.yaml:2 verison: unknown key 'verison'/);
+  });
+
+  it('reports an unknown key whose value is a block mapping at the line of the key', () => {
+    const error = configProblems('service_title: x\nserverx:\n  port: 1\n');
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /^\/srv\/app\/longshore\.yaml:2 serverx: unknown key 'serverx'/);
+  });
+
+  it('reports an unknown key inside a model entry at the line of the key', () => {
+    const error = configProblems('models:\n  - class_path: ./a.ts\n    configurationn:\n      a: 1\n');
+    assert.equal(error.details.length, 1);
+    assert.equal(error.details[0]?.path, 'models[0].configurationn');
+    assert.match(error.details[0]?.message ?? '', /:3 models\[0\]\.configurationn: unknown key 'configurationn'/);
+  });
+
+  it('lists the allowed keys when a key is unknown', () => {
+    const error = configProblems('models:\n  - class_path: ./a.ts\n    classpath: ./b.ts\n');
+    const message = error.details[0]?.message ?? '';
+    for (const key of ['class_path', 'create_endpoint', 'required', 'configuration', 'qualified_name']) {
+      assert.ok(message.includes(key), `"${message}" should list the allowed key ${key}`);
+    }
+  });
+
+  it('reports a missing class_path at the line of its model entry', () => {
+    const error = configProblems('service_title: x\nmodels:\n  - create_endpoint: true\n');
+    assert.equal(error.details.length, 1);
+    const message = error.details[0]?.message ?? '';
+    assert.ok(message.startsWith(`${FILE}:3 models[0]`), message);
+    assert.match(message, /missing required key 'class_path'/);
+  });
+
+  it('reports a missing class_path together with the other problems of the file', () => {
+    const error = configProblems('server:\n  port: high\nmodels:\n  - create_endpoint: false\n');
+    assert.deepEqual(
+      error.details.map((d) => d.message.slice(0, d.message.indexOf(': '))),
+      [`${FILE}:2 server.port`, `${FILE}:4 models[0]`],
+      error.message,
+    );
+    assert.match(error.details[1]?.message ?? '', /class_path/);
+  });
+
+  it('reports a bad logging level once, listing the allowed levels', () => {
+    const error = configProblems('logging:\n  level: loud\n');
+    assert.equal(error.details.length, 1, `one problem expected, got: ${error.details.map((d) => d.message).join(' | ')}`);
+    const message = error.details[0]?.message ?? '';
+    assert.ok(message.startsWith(`${FILE}:2 logging.level:`), message);
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) assert.ok(message.includes(level), message);
+  });
+
+  it('reports every problem of the file at once, one detail each', () => {
+    const error = configProblems(
+      ['server:', '  port: 70000', '  body_limit_bytes: 0', 'models:', '  - class_path: ""', '    qualified_name: "has space"'].join('\n'),
+    );
+    assert.deepEqual(
+      error.details.map((d) => d.path),
+      ['server.port', 'server.body_limit_bytes', 'models[0].class_path', 'models[0].qualified_name'],
+    );
+    assert.deepEqual(
+      error.details.map((d) => Number(/\.yaml:(\d+) /.exec(d.message)?.[1])),
+      [2, 3, 5, 6],
+    );
+    for (const detail of error.details) assert.ok(error.message.includes(detail.message), 'the message lists every detail');
+  });
+
+  it('rejects a file whose top level is not a mapping', () => {
+    const error = configProblems('- a\n- b\n');
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /^\/srv\/app\/longshore\.yaml:1 \(top level\): the file must hold a mapping/);
+  });
+
+  it('reports a YAML syntax error with its line number', () => {
+    const error = configProblems('service_title: x\nmodels:\n  - class_path: [unclosed\n');
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /^\/srv\/app\/longshore\.yaml:\d+: YAML syntax error: /);
+  });
+
+  it('reports a duplicated YAML key with its line number', () => {
+    const error = configProblems('service_title: x\nservice_title: y\n');
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /^\/srv\/app\/longshore\.yaml:2: YAML syntax error: .*unique/);
+  });
+
+  it('formats problems found later (by the registry) with the same file:line key: message shape', () => {
+    const loaded = parseConfig('models:\n  - class_path: ./a.ts#A\n', FILE, '/srv/app');
+    assert.deepEqual(loaded.problem(['models', 0, 'class_path'], 'file not found'), {
+      path: 'models[0].class_path',
+      message: `${FILE}:2 models[0].class_path: file not found`,
+    });
+    assert.deepEqual(loaded.problem(['models', 0, 'configuration'], 'bad'), {
+      path: 'models[0].configuration',
+      message: `${FILE}:2 models[0].configuration: bad`,
+    });
+  });
+});
+
+describe('parseConfig: rules across the keys of a model entry', () => {
+  it('accepts an ONNX entry given by model_path alone', () => {
+    const { config } = parseConfig('models:\n  - model_path: ./m.onnx\n    intra_op_threads: 2\n', FILE, '/srv/app');
+    assert.equal(config.models[0]?.model_path, './m.onnx');
+    assert.equal(config.models[0]?.intra_op_threads, 2);
+  });
+
+  it('rejects an entry with both model_path and class_path, at the class_path line', () => {
+    const error = configProblems('models:\n  - model_path: ./m.onnx\n    class_path: ./a.ts#A\n');
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /^\/srv\/app\/longshore\.yaml:3 models\[0\]\.class_path: /);
+  });
+
+  it('rejects ONNX-only keys on a TypeScript model entry, at their lines', () => {
+    const error = configProblems('models:\n  - class_path: ./a.ts#A\n    intra_op_threads: 2\n    outputs: [label]\n');
+    assert.deepEqual(
+      error.details.map((d) => d.message.slice(0, d.message.indexOf(': '))),
+      [`${FILE}:3 models[0].intra_op_threads`, `${FILE}:4 models[0].outputs`],
+    );
+  });
+
+  it('rejects runtime: onnx without a model_path', () => {
+    const error = configProblems('models:\n  - runtime: onnx\n');
+    assert.equal(error.details.length, 1);
+    assert.match(error.details[0]?.message ?? '', /:2 models\[0\]: missing required key 'model_path'/);
+  });
+
+  it('rejects an unknown runtime once, listing the runtimes', () => {
+    const error = configProblems('models:\n  - runtime: tflite\n    model_path: ./m.tflite\n');
+    assert.deepEqual(error.details.map((d) => d.message), [`${FILE}:2 models[0].runtime: must be one of "module", "onnx"`]);
+  });
+});
+
+describe('withExtraModels', () => {
+  it('adds command-line models after the file models, resolving their paths against the given directory', () => {
+    const base = parseConfig('models:\n  - class_path: ./a.ts#A\n', FILE, '/srv/app');
+    const merged = withExtraModels(base, [{ label: '--model m=./m.onnx', entry: { qualified_name: 'm', model_path: './m.onnx' } }], '/home/me');
+    assert.deepEqual(merged.config.models.map((m) => m.model_path ?? m.class_path), ['./a.ts#A', '/home/me/m.onnx']);
+    assert.equal(merged.config.models[1]?.create_endpoint, true);
+    assert.ok(Object.isFrozen(merged.config.models[1]));
+  });
+
+  it('labels problems of a command-line model with its flag instead of a file line', () => {
+    const base = parseConfig('models: []\n', FILE, '/srv/app');
+    assert.throws(
+      () => withExtraModels(base, [{ label: '--model bad name=./m.onnx', entry: { qualified_name: 'bad name', model_path: './m.onnx' } }], '/home/me'),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.details.length === 1 &&
+        error.details[0]?.path === 'models[0].qualified_name' &&
+        (error.details[0]?.message ?? '').startsWith('--model bad name=./m.onnx: must match pattern'),
+    );
+  });
+});
+
+describe('loadConfigFile', () => {
+  it('reads a file and anchors relative paths at its directory', () => {
+    const file = writeConfig('service_title: From disk\n');
+    const loaded = loadConfigFile(file);
+    assert.equal(loaded.config.service_title, 'From disk');
+    assert.equal(loaded.file, file);
+    assert.equal(loaded.dir, join(file, '..'));
+  });
+
+  it('names the file in problems it reports', () => {
+    const file = writeConfig('models:\n  - required: maybe\n');
+    assert.throws(
+      () => loadConfigFile(file),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        error.details.some((d) => d.message.startsWith(`${file}:2 models[0].required: must be boolean`)) &&
+        error.message.startsWith(`invalid configuration in ${file}:`),
+    );
+  });
+
+  it('throws ConfigError naming a file that cannot be read', () => {
+    const file = join(tempDir(), 'absent.yaml');
+    assert.throws(() => loadConfigFile(file), (error: unknown) => error instanceof ConfigError && error.message.includes(file));
+  });
+});
+
+describe('findConfigFile', () => {
+  function dirWith(...names: string[]): string {
+    const dir = tempDir();
+    for (const name of names) writeFileSync(join(dir, name), '{}\n');
+    return dir;
+  }
+
+  it('uses the explicit path first, resolved against the working directory', () => {
+    const dir = dirWith('mine.yaml', 'longshore.yaml', 'env.yaml');
+    assert.equal(findConfigFile('mine.yaml', { LONGSHORE_CONFIG: 'env.yaml' }, dir), join(dir, 'mine.yaml'));
+  });
+
+  it('prefers LONGSHORE_CONFIG over REST_CONFIG and over files in the working directory', () => {
+    const dir = dirWith('a.yaml', 'b.yaml', 'longshore.yaml');
+    assert.equal(findConfigFile(undefined, { LONGSHORE_CONFIG: 'a.yaml', REST_CONFIG: 'b.yaml' }, dir), join(dir, 'a.yaml'));
+  });
+
+  it('uses REST_CONFIG when LONGSHORE_CONFIG is not set', () => {
+    const dir = dirWith('b.yaml', 'longshore.yaml');
+    assert.equal(findConfigFile(undefined, { REST_CONFIG: 'b.yaml' }, dir), join(dir, 'b.yaml'));
+  });
+
+  it('treats an empty LONGSHORE_CONFIG as unset and falls back to REST_CONFIG', () => {
+    const dir = dirWith('b.yaml');
+    assert.equal(findConfigFile(undefined, { LONGSHORE_CONFIG: '', REST_CONFIG: 'b.yaml' }, dir), join(dir, 'b.yaml'));
+  });
+
+  it('looks for the default names in the working directory, in order', () => {
+    assert.deepEqual([...DEFAULT_CONFIG_FILES], ['longshore.yaml', 'longshore.yml', 'rest_config.yaml']);
+    const both = dirWith('rest_config.yaml', 'longshore.yaml');
+    assert.equal(findConfigFile(undefined, {}, both), join(both, 'longshore.yaml'));
+    const yml = dirWith('rest_config.yaml', 'longshore.yml');
+    assert.equal(findConfigFile(undefined, {}, yml), join(yml, 'longshore.yml'));
+    const rest = dirWith('rest_config.yaml');
+    assert.equal(findConfigFile(undefined, {}, rest), join(rest, 'rest_config.yaml'));
+  });
+
+  it('throws ConfigError when a named file does not exist', () => {
+    const dir = dirWith('longshore.yaml');
+    assert.throws(
+      () => findConfigFile(undefined, { LONGSHORE_CONFIG: 'nope.yaml' }, dir),
+      (error: unknown) => error instanceof ConfigError && error.message.includes(join(dir, 'nope.yaml')),
+    );
+  });
+
+  it('throws ConfigError saying how to provide a config when none is found', () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'longshore.yaml.d'));
+    assert.throws(
+      () => findConfigFile(undefined, {}, dir),
+      (error: unknown) => error instanceof ConfigError && /--config/.test(error.message) && /LONGSHORE_CONFIG/.test(error.message),
+    );
+  });
+});
+
+describe('formatKeyPath and configError', () => {
+  it('formats key paths with dots and indexes', () => {
+    assert.equal(formatKeyPath(['models', 0, 'class_path']), 'models[0].class_path');
+    assert.equal(formatKeyPath(['server', 'port']), 'server.port');
+    assert.equal(formatKeyPath([]), '');
+  });
+
+  it('builds one ConfigError whose message has a line per detail', () => {
+    const error = configError('/x.yaml', [
+      { path: 'a', message: '/x.yaml:1 a: bad' },
+      { path: 'b', message: '/x.yaml:2 b: worse' },
+    ]);
+    assert.equal(error.type, 'ConfigError');
+    assert.equal(error.message, 'invalid configuration in /x.yaml:\n  /x.yaml:1 a: bad\n  /x.yaml:2 b: worse');
+    assert.equal(error.details.length, 2);
+  });
+});
