@@ -214,7 +214,11 @@ export class ServedModel {
       // A fresh ajv per compile: a schema replaced in load() may keep its `$id`, which one ajv would refuse twice.
       return createSchemaCompiler()(schema);
     } catch (error) {
-      throw new Error(`${which} of model '${this.name}' is not a valid JSON Schema: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      const hint = /no schema with key or ref/.test(message)
+        ? ' (its $schema is not one longshore knows: use http://json-schema.org/draft-07/schema#, or a 2019-09 or 2020-12 URI)'
+        : '';
+      throw new Error(`${which} of model '${this.name}' is not a valid JSON Schema: ${message}${hint}`);
     }
   }
 

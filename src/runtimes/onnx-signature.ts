@@ -84,10 +84,11 @@ function dim(value: number | string | undefined): number {
 }
 
 /** Schema of a record with one field per tensor. `direction` picks how 64-bit integers are written. */
-export function recordSchema(specs: readonly TensorSpec[], direction: 'input' | 'output', title: string): JsonSchema {
+export function recordSchema(specs: readonly TensorSpec[], direction: 'input' | 'output'): JsonSchema {
   const properties: Record<string, unknown> = {};
   for (const spec of specs) properties[spec.name] = fieldSchema(spec, direction);
-  return { title, type: 'object', properties, required: specs.map((spec) => spec.name), additionalProperties: false };
+  const description = `One ${direction} record: a field per graph ${direction}, holding one instance (the graph shape without the batch dimension).`;
+  return { description, type: 'object', properties, required: specs.map((spec) => spec.name), additionalProperties: false };
 }
 
 function fieldSchema(spec: TensorSpec, direction: 'input' | 'output'): JsonSchema {

@@ -77,8 +77,8 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
       if (!signature.batched) {
         this.notes.push('the first dimension of the inputs is not dynamic, so each record runs on its own (no batching)');
       }
-      this.#inputSchema = recordSchema(signature.inputs, 'input', `Input record of ${this.qualified_name}`);
-      this.#outputSchema = recordSchema(signature.outputs, 'output', `Output record of ${this.qualified_name}`);
+      this.#inputSchema = recordSchema(signature.inputs, 'input');
+      this.#outputSchema = recordSchema(signature.outputs, 'output');
       this.#signature = signature;
       this.#session = session;
     } catch (error) {
@@ -125,7 +125,10 @@ function stack(spec: TensorSpec, records: readonly OnnxRecord[], batched: boolea
   const perRecord = elementCount(shape);
   const data = spec.info.allocate(perRecord * records.length);
   let offset = 0;
-  for (const record of records) offset = writeInstance(record[spec.name], shape, spec.info, data, offset, spec.name);
+  const batchedRequest = records.length > 1;
+  records.forEach((record, index) => {
+    offset = writeInstance(record[spec.name], shape, spec.info, data, offset, spec.name, batchedRequest ? `/${index}` : '');
+  });
   return new ort.Tensor(spec.info.ort, data as ort.Tensor.DataType, batched ? [records.length, ...shape] : [...shape]);
 }
 

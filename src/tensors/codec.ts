@@ -26,10 +26,19 @@ export function elementCount(shape: readonly number[]): number {
 
 /**
  * Writes one instance (nested arrays of exactly `shape`) into `target` from `offset`, converting each element.
- * Returns the offset after the last element. Throws SchemaValidationError naming the field on a ragged array.
+ * Returns the offset after the last element. Throws SchemaValidationError naming the field (and `record`, the JSON
+ * pointer of the record in the request body, e.g. `/1` in a batch) on a ragged array.
  */
-export function writeInstance(value: unknown, shape: readonly number[], info: DatatypeInfo, target: TensorData, offset: number, field: string): number {
-  return write(value, shape, 0, info, target, offset, field, '');
+export function writeInstance(
+  value: unknown,
+  shape: readonly number[],
+  info: DatatypeInfo,
+  target: TensorData,
+  offset: number,
+  field: string,
+  record = '',
+): number {
+  return write(value, shape, 0, info, target, offset, field, `${record}/${field}`);
 }
 
 function write(value: unknown, shape: readonly number[], depth: number, info: DatatypeInfo, target: TensorData, offset: number, field: string, path: string): number {
@@ -40,8 +49,8 @@ function write(value: unknown, shape: readonly number[], depth: number, info: Da
   const length = shape[depth] as number;
   if (!Array.isArray(value) || value.length !== length) {
     const got = Array.isArray(value) ? `${value.length} items` : typeof value;
-    throw new SchemaValidationError(`input '${field}': expected shape [${shape.join(',')}] in every record, got ${got} at ${field}${path}`, {
-      details: [{ path: `/${field}${path}`, message: `must have ${length} items to match shape [${shape.join(',')}]` }],
+    throw new SchemaValidationError(`input '${field}': expected shape [${shape.join(',')}] in every record, got ${got} at ${path}`, {
+      details: [{ path, message: `must have ${length} items to match shape [${shape.join(',')}]` }],
     });
   }
   let next = offset;

@@ -142,6 +142,7 @@ describe('ONNX inputs are checked against the graph signature before the model r
     const ragged = await harness.app.inject({ method: 'POST', url: '/api/models/seq/predictions', payload: [{ tokens: [1, 2, 3] }, { tokens: [4, 5] }] });
     assert.equal(ragged.statusCode, 400);
     assert.match(ragged.json<{ message: string }>().message, /input 'tokens': expected shape \[3\] in every record, got 2 items/);
+    assert.equal(ragged.json<{ details: { path: string }[] }>().details[0]?.path, '/1/tokens');
   });
 });
 
