@@ -3,28 +3,47 @@
  *   1. the floor — a bare node:http server answering a fixed small JSON (bench/floor-server.ts), c = 1, 32, 64;
  *   2. the in-process ceiling — onnxruntime-node session.run at batch 1 for iris_logreg and mlp_heavy
  *      (bench/session-rate.ts, its own process);
- *   3. longshore serving both models over REST /api/models/{name}/prediction with default config:
- *      iris_logreg at c = 1, 32, 64 and mlp_heavy at c = 1, 32.
+ *   3. longshore serving both models over REST /api/models/{name}/prediction with default config
+ *      (bench/longshore.bench.yaml): iris_logreg at c = 1, 32, 64 and mlp_heavy at c = 1, 32; plus iris_logreg with
+ *      eager batching off at c = 32, 64, to show what coalescing concurrent requests is worth.
  * Compare the ratios within one run, not absolute numbers across runs or machines.
  *
+ * Everything is measured in rounds; each round runs every cell once, interleaved (floor c, then the served cells at
+ * the same c), so slow drift on a shared machine hits a served cell and the floor it is compared with alike. The table
+ * shows the median req/s over the rounds and latency percentiles over all rounds' responses.
+ *
  * Prints the machine and a markdown table on stdout (progress goes to stderr) and writes bench/results/latest.json.
- * Settings: BENCH_DURATION_S (measured seconds per cell, default 5), BENCH_QUICK=1 (1 s cells: a smoke run).
+ * Settings (environment):
+ *   BENCH_DURATION_S  measured seconds per cell and round (default 5; 1 s warm-up before each, discarded)
+ *   BENCH_ROUNDS      rounds (default 3)
+ *   BENCH_QUICK=1     smoke run: 1 round of 1 s cells
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child } from './children.ts';
-import { cellProblems, measureCell, type CellResult } from './load.ts';
+import { startForeignCpu } from './foreign-cpu.ts';
+import { combineRounds, measureRound, roundProblems, type CellResult, type CellRound } from './load.ts';
+import { median, Samples } from './stats.ts';
 import { renderTable, type Row } from './table.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = 'test/fixtures/onnx';
+const MODELS = ['iris_logreg', 'mlp_heavy'] as const;
 const CHILD_START_TIMEOUT_MS = 30_000;
 const READY_TIMEOUT_MS = 60_000;
+/** Other processes using more than this many cores during a cell make the run "noisy". */
+const NOISY_OTHER_CORES = 0.2;
+
+type ModelName = (typeof MODELS)[number];
+/** Served under its own name with `batching: {policy: off}` (bench/longshore.bench.yaml); compared with iris_logreg's ceiling. */
+const UNBATCHED = 'iris_logreg_unbatched';
+type ServedName = ModelName | typeof UNBATCHED;
 
 interface Settings {
   readonly quick: boolean;
+  readonly rounds: number;
   readonly warmupS: number;
   readonly durationS: number;
   /** Bounds of the in-process loop: whichever comes first. */
@@ -32,8 +51,7 @@ interface Settings {
   readonly sessionIterations: number;
 }
 
-interface InProcessResult {
-  readonly model: string;
+interface SessionRound {
   readonly runs: number;
   readonly seconds: number;
   readonly runsPerSecond: number;
@@ -41,22 +59,48 @@ interface InProcessResult {
   readonly p99Us: number;
 }
 
-interface Cell extends CellResult {
+interface InProcessResult {
+  readonly model: ModelName;
+  /** Medians over the rounds. */
+  readonly runsPerSecond: number;
+  readonly medianUs: number;
+  readonly p99Us: number;
+  readonly rounds: readonly SessionRound[];
+}
+
+/** One cell of the load matrix. */
+interface CellSpec {
+  readonly key: string;
   readonly scenario: 'floor' | 'served';
-  readonly model?: string;
-  readonly problems: string[];
+  readonly model?: ServedName;
+  readonly connections: number;
+}
+
+interface CellRecord extends CellSpec {
+  readonly result: CellResult;
+  /** Highest average cores used by other processes during one of the cell's rounds (Linux only). */
+  readonly maxOtherCores?: number;
+  readonly maxStealCores?: number;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got '${text}'`);
+  return value;
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1';
-  let durationS = quick ? 1 : 5;
-  if (env.BENCH_DURATION_S !== undefined && env.BENCH_DURATION_S !== '') {
-    durationS = Number(env.BENCH_DURATION_S);
-    if (!Number.isInteger(durationS) || durationS < 1 || durationS > 600) {
-      throw new Error(`BENCH_DURATION_S must be a whole number of seconds from 1 to 600, got '${env.BENCH_DURATION_S}'`);
-    }
-  }
-  return { quick, warmupS: 1, durationS, sessionSeconds: quick ? 1 : 3, sessionIterations: quick ? 5_000 : 20_000 };
+  return {
+    quick,
+    rounds: positiveInteger(env, 'BENCH_ROUNDS', quick ? 1 : 3, 20),
+    warmupS: 1,
+    durationS: positiveInteger(env, 'BENCH_DURATION_S', quick ? 1 : 5, 600),
+    sessionSeconds: quick ? 1 : 3,
+    sessionIterations: quick ? 5_000 : 20_000,
+  };
 }
 
 function packageVersion(name: string): string {
@@ -81,7 +125,7 @@ function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-async function inProcessRate(model: string, settings: Settings): Promise<InProcessResult> {
+async function sessionRound(model: ModelName, settings: Settings): Promise<SessionRound> {
   const child = new Child(`session-rate ${model}`, [
     '--import',
     'tsx',
@@ -94,7 +138,7 @@ async function inProcessRate(model: string, settings: Settings): Promise<InProce
   try {
     await child.finished(60_000);
     const lastLine = child.stdout.trim().split('\n').pop() ?? '';
-    return { model, ...(JSON.parse(lastLine) as Omit<InProcessResult, 'model'>) };
+    return JSON.parse(lastLine) as SessionRound;
   } finally {
     await child.stop();
   }
@@ -117,7 +161,7 @@ async function waitForReady(url: string): Promise<void> {
   throw new Error(`longshore was not ready within ${READY_TIMEOUT_MS} ms (last: ${last})`);
 }
 
-/** One prediction before loading, so a wrong body or route fails loudly instead of producing a table of 4xx. */
+/** One request before loading, so a wrong body or route fails loudly instead of producing a table of 4xx. */
 async function checkPrediction(url: string, body: string): Promise<unknown> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const text = await response.text();
@@ -125,11 +169,65 @@ async function checkPrediction(url: string, body: string): Promise<unknown> {
   return JSON.parse(text) as unknown;
 }
 
+/** The load matrix in the order each round runs it. */
+function cellSpecs(): CellSpec[] {
+  const specs: CellSpec[] = [];
+  for (const connections of [1, 32, 64]) {
+    specs.push({ key: `floor c=${connections}`, scenario: 'floor', connections });
+    specs.push({ key: `served iris_logreg c=${connections}`, scenario: 'served', model: 'iris_logreg', connections });
+    if (connections >= 32) specs.push({ key: `served ${UNBATCHED} c=${connections}`, scenario: 'served', model: UNBATCHED, connections });
+    if (connections <= 32) specs.push({ key: `served mlp_heavy c=${connections}`, scenario: 'served', model: 'mlp_heavy', connections });
+  }
+  return specs;
+}
+
+function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, InProcessResult>): Row[] {
+  const floorAt = (connections: number) => cells.find((cell) => cell.scenario === 'floor' && cell.connections === connections);
+  const rows: Row[] = [];
+  for (const cell of cells.filter((candidate) => candidate.scenario === 'floor')) {
+    rows.push({
+      scenario: 'floor: bare node:http, fixed JSON',
+      concurrency: String(cell.connections),
+      requestsPerSecond: cell.result.requestsPerSecond,
+      p50Ms: cell.result.p50Ms,
+      p99Ms: cell.result.p99Ms,
+      problems: cell.result.problems,
+    });
+  }
+  for (const model of MODELS) {
+    const ceiling = inProcess[model];
+    rows.push({
+      scenario: `in-process session.run ${model} (batch 1)`,
+      concurrency: '1 (loop)',
+      requestsPerSecond: ceiling.runsPerSecond,
+      p50Ms: ceiling.medianUs / 1000,
+      p99Ms: ceiling.p99Us / 1000,
+    });
+    const served = cells.filter((candidate) => candidate.scenario === 'served' && (candidate.model === model || (model === 'iris_logreg' && candidate.model === UNBATCHED)));
+    for (const cell of served) {
+      const base = floorAt(cell.connections);
+      rows.push({
+        scenario: cell.model === UNBATCHED ? `served REST ${model}, batching off` : `served REST ${model}`,
+        concurrency: String(cell.connections),
+        requestsPerSecond: cell.result.requestsPerSecond,
+        p50Ms: cell.result.p50Ms,
+        p99Ms: cell.result.p99Ms,
+        ...(base ? { vsFloor: cell.result.requestsPerSecond / base.result.requestsPerSecond } : {}),
+        servedVsInProcess: cell.result.requestsPerSecond / ceiling.runsPerSecond,
+        problems: cell.result.problems,
+      });
+    }
+  }
+  return rows;
+}
+
 async function main(): Promise<void> {
   const settings = readSettings(process.env);
   const cellSeconds = settings.warmupS + settings.durationS;
-  // The run must end by itself: a generous bound over what the cells need, then everything is killed.
-  const watchdogMs = (180 + 8 * cellSeconds * 2) * 1000;
+  const specs = cellSpecs();
+  // The run must end by itself: a generous bound over what it needs, then everything is killed.
+  const roundSeconds = specs.length * cellSeconds + MODELS.length * (settings.sessionSeconds + 5);
+  const watchdogMs = (120 + 2 * settings.rounds * roundSeconds) * 1000;
   const watchdog = setTimeout(() => {
     log(`watchdog: still running after ${watchdogMs / 1000} s, killing child processes`);
     process.exit(1);
@@ -138,53 +236,22 @@ async function main(): Promise<void> {
 
   const started = new Date();
   const host = machine();
-  // Another busy process on a 2-core machine skews every ratio; say so rather than print a quiet-looking table.
   const loadAtStart = os.loadavg()[0] ?? 0;
-  if (loadAtStart > host.cores * 0.5) log(`WARNING: 1-minute load average is ${loadAtStart.toFixed(2)} on ${host.cores} cores; results will be noisy`);
   log(`${host.cpu}, ${host.cores} cores, Node ${host.node}, onnxruntime-node ${host.onnxruntimeNode}`);
-  log(`${settings.warmupS} s warm-up + ${settings.durationS} s measured per cell${settings.quick ? ' (quick)' : ''}`);
+  log(`${settings.rounds} round(s); cells: ${settings.warmupS} s warm-up + ${settings.durationS} s measured${settings.quick ? ' (quick)' : ''}`);
 
   const irisBody = '{"input":[5.1,3.5,1.4,0.2]}';
   const mlpFixture = JSON.parse(readFileSync(join(ROOT, FIXTURES, 'mlp_heavy.json'), 'utf8')) as { inputs: { x: { data: number[] } } };
   const mlpBody = JSON.stringify({ x: mlpFixture.inputs.x.data.slice(0, 512) });
+  const bodies: Record<ServedName, string> = { iris_logreg: irisBody, mlp_heavy: mlpBody, [UNBATCHED]: irisBody };
 
-  // 1. In-process ceiling, alone on the machine.
-  const inProcess: Record<string, InProcessResult> = {};
-  for (const model of ['iris_logreg', 'mlp_heavy']) {
-    log(`in-process session.run ${model}`);
-    const result = await inProcessRate(model, settings);
-    inProcess[model] = result;
-    log(`  ${Math.round(result.runsPerSecond)} runs/s, median ${result.medianUs.toFixed(1)} µs (${result.runs} runs)`);
-  }
-
-  const cells: Cell[] = [];
-  const measure = async (scenario: Cell['scenario'], url: string, body: string, connections: number, model?: string) => {
-    log(`${scenario}${model ? ` ${model}` : ''} c=${connections}`);
-    const result = await measureCell({ url, body, connections, warmupS: settings.warmupS, durationS: settings.durationS });
-    const problems = cellProblems(result);
-    const cell: Cell = { scenario, ...(model ? { model } : {}), ...result, problems };
-    cells.push(cell);
-    log(`  ${Math.round(cell.requestsPerSecond)} req/s, p50 ${cell.p50Ms.toFixed(3)} ms, p99 ${cell.p99Ms.toFixed(3)} ms`);
-    for (const problem of problems) log(`  PROBLEM: ${problem}`);
-  };
-
-  // 2. Floor.
+  // The floor server and longshore (default config, both models) run side by side; each idles while the other is loaded.
   const floor = new Child('floor-server', ['--import', 'tsx', 'bench/floor-server.ts'], ROOT);
-  try {
-    const url = await floor.waitForUrl(CHILD_START_TIMEOUT_MS);
-    for (const connections of [1, 32, 64]) await measure('floor', url, irisBody, connections);
-  } finally {
-    await floor.stop();
-  }
-
-  // 3. longshore, default config, both models.
   const server = new Child('longshore', [
     'bin/longshore.js',
     'serve',
-    '--model',
-    `iris_logreg=${FIXTURES}/iris_logreg.onnx`,
-    '--model',
-    `mlp_heavy=${FIXTURES}/mlp_heavy.onnx`,
+    '--config',
+    'bench/longshore.bench.yaml',
     '--host',
     '127.0.0.1',
     '--port',
@@ -192,75 +259,109 @@ async function main(): Promise<void> {
     '--log-level',
     'info',
   ], ROOT);
+  const ownPids = () => [process.pid, floor.process.pid, server.process.pid].filter((pid): pid is number => pid !== undefined);
+
+  const sessionRounds: Record<ModelName, SessionRound[]> = { iris_logreg: [], mlp_heavy: [] };
+  const cellRounds = new Map<string, { rounds: CellRound[]; latencies: Samples; otherCores: number[]; stealCores: number[] }>();
+  for (const spec of specs) cellRounds.set(spec.key, { rounds: [], latencies: new Samples(), otherCores: [], stealCores: [] });
   let serverLogLinesDuringLoad = 0;
   const sampleResponses: Record<string, unknown> = {};
   try {
-    const url = await server.waitForUrl(CHILD_START_TIMEOUT_MS);
-    await waitForReady(url);
-    const iris = `${url}/api/models/iris_logreg/prediction`;
-    const mlp = `${url}/api/models/mlp_heavy/prediction`;
-    sampleResponses.iris_logreg = await checkPrediction(iris, irisBody);
-    sampleResponses.mlp_heavy = await checkPrediction(mlp, mlpBody);
+    const [floorUrl, serverUrl] = await Promise.all([floor.waitForUrl(CHILD_START_TIMEOUT_MS), server.waitForUrl(CHILD_START_TIMEOUT_MS)]);
+    await waitForReady(serverUrl);
+    const targets: Record<string, string> = {
+      floor: floorUrl,
+      iris_logreg: `${serverUrl}/api/models/iris_logreg/prediction`,
+      mlp_heavy: `${serverUrl}/api/models/mlp_heavy/prediction`,
+      [UNBATCHED]: `${serverUrl}/api/models/${UNBATCHED}/prediction`,
+    };
+    sampleResponses.floor = await checkPrediction(floorUrl, irisBody);
+    for (const model of [...MODELS, UNBATCHED] as const) sampleResponses[model] = await checkPrediction(targets[model] as string, bodies[model]);
     const linesBefore = server.stdoutLines;
-    for (const connections of [1, 32, 64]) await measure('served', iris, irisBody, connections, 'iris_logreg');
-    for (const connections of [1, 32]) await measure('served', mlp, mlpBody, connections, 'mlp_heavy');
+
+    for (let round = 1; round <= settings.rounds; round++) {
+      log(`round ${round}/${settings.rounds}`);
+      for (const model of MODELS) {
+        const result = await sessionRound(model, settings);
+        sessionRounds[model].push(result);
+        log(`  in-process ${model}: ${Math.round(result.runsPerSecond)} runs/s, median ${result.medianUs.toFixed(1)} µs`);
+      }
+      for (const spec of specs) {
+        const record = cellRounds.get(spec.key);
+        if (!record) throw new Error(`no record for ${spec.key}`);
+        const url = targets[spec.model ?? 'floor'] as string;
+        const body = spec.model ? bodies[spec.model] : irisBody;
+        const stopMeter = startForeignCpu(ownPids);
+        const result = await measureRound(
+          { url, body, connections: spec.connections, warmupS: settings.warmupS, durationS: settings.durationS },
+          record.latencies,
+        );
+        const foreign = stopMeter();
+        record.rounds.push(result);
+        if (foreign) {
+          record.otherCores.push(foreign.otherCores);
+          record.stealCores.push(foreign.stealCores);
+        }
+        const noise = foreign ? `, other processes ${foreign.otherCores.toFixed(2)} cores` : '';
+        log(`  ${spec.key}: ${Math.round(result.requestsPerSecond)} req/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms${noise}`);
+        for (const problem of roundProblems(result)) log(`  PROBLEM: ${problem}`);
+      }
+    }
     serverLogLinesDuringLoad = server.stdoutLines - linesBefore;
   } finally {
-    await server.stop();
+    await Promise.all([floor.stop(), server.stop()]);
   }
 
-  // Table.
-  const floorAt = (connections: number) => cells.find((cell) => cell.scenario === 'floor' && cell.connections === connections);
-  const rows: Row[] = [];
-  for (const cell of cells.filter((candidate) => candidate.scenario === 'floor')) {
-    rows.push({
-      scenario: 'floor: bare node:http, fixed JSON',
-      concurrency: String(cell.connections),
-      requestsPerSecond: cell.requestsPerSecond,
-      p50Ms: cell.p50Ms,
-      p99Ms: cell.p99Ms,
-      problems: cell.problems,
-    });
-  }
-  for (const model of ['iris_logreg', 'mlp_heavy']) {
-    const ceiling = inProcess[model] as InProcessResult;
-    rows.push({
-      scenario: `in-process session.run ${model} (batch 1)`,
-      concurrency: '1 (loop)',
-      requestsPerSecond: ceiling.runsPerSecond,
-      p50Ms: ceiling.medianUs / 1000,
-      p99Ms: ceiling.p99Us / 1000,
-    });
-    for (const cell of cells.filter((candidate) => candidate.scenario === 'served' && candidate.model === model)) {
-      const base = floorAt(cell.connections);
-      rows.push({
-        scenario: `served REST ${model}`,
-        concurrency: String(cell.connections),
-        requestsPerSecond: cell.requestsPerSecond,
-        p50Ms: cell.p50Ms,
-        p99Ms: cell.p99Ms,
-        ...(base ? { vsFloor: cell.requestsPerSecond / base.requestsPerSecond } : {}),
-        servedVsInProcess: cell.requestsPerSecond / ceiling.runsPerSecond,
-        problems: cell.problems,
-      });
-    }
-  }
+  const inProcess = Object.fromEntries(
+    MODELS.map((model) => {
+      const rounds = sessionRounds[model];
+      const result: InProcessResult = {
+        model,
+        runsPerSecond: median(rounds.map((round) => round.runsPerSecond)),
+        medianUs: median(rounds.map((round) => round.medianUs)),
+        p99Us: median(rounds.map((round) => round.p99Us)),
+        rounds,
+      };
+      return [model, result];
+    }),
+  ) as Record<ModelName, InProcessResult>;
+  const cells: CellRecord[] = specs.map((spec) => {
+    const record = cellRounds.get(spec.key);
+    if (!record) throw new Error(`no record for ${spec.key}`);
+    return {
+      ...spec,
+      result: combineRounds(spec.connections, record.rounds, record.latencies),
+      ...(record.otherCores.length > 0 ? { maxOtherCores: Math.max(...record.otherCores), maxStealCores: Math.max(...record.stealCores) } : {}),
+    };
+  });
 
-  const loadAtEnd = os.loadavg()[0] ?? 0;
+  const rows = buildRows(cells, inProcess);
   const table = renderTable(rows);
+  const maxOther = Math.max(0, ...cells.map((cell) => cell.maxOtherCores ?? 0));
+  const maxSteal = Math.max(0, ...cells.map((cell) => cell.maxStealCores ?? 0));
+  const widest = cells.reduce((a, b) => (b.result.spread > a.result.spread ? b : a));
   const header = [
     `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.platform}; Node ${host.node}, ` +
       `onnxruntime-node ${host.onnxruntimeNode}, autocannon ${host.autocannon}`,
     `Date: ${started.toISOString()}`,
-    `Cells: ${settings.warmupS} s warm-up (discarded) + ${settings.durationS} s measured, keep-alive, pipelining 1; ` +
-      `in-process: ${settings.sessionSeconds} s or ${settings.sessionIterations} runs after 300 warm-up runs`,
-    `1-minute load average: ${loadAtStart.toFixed(2)} at start (before the run), ${loadAtEnd.toFixed(2)} at end (includes the run)`,
+    `Method: ${settings.rounds} round(s), cells interleaved; each cell ${settings.warmupS} s warm-up (discarded) + ` +
+      `${settings.durationS} s measured, keep-alive, pipelining 1; req/s is the median over rounds, latencies are over all ` +
+      `rounds' responses; in-process: ${settings.sessionSeconds} s or ${settings.sessionIterations} runs after 300 warm-up runs, per round`,
+    `Noise: 1-minute load average ${loadAtStart.toFixed(2)} before the run; other processes used at most ` +
+      `${maxOther.toFixed(2)} cores (steal ${maxSteal.toFixed(2)}) during a cell; widest req/s spread across rounds ` +
+      `${Math.round(widest.result.spread * 100)}% (${widest.key})`,
   ];
-  const problems = cells.flatMap((cell) =>
-    cell.problems.map((problem) => `${cell.scenario}${cell.model ? ` ${cell.model}` : ''} c=${cell.connections}: ${problem}`),
-  );
+  const problems = cells.flatMap((cell) => cell.result.problems.map((problem) => `${cell.key}: ${problem}`));
   if (serverLogLinesDuringLoad > 0) problems.push(`longshore wrote ${serverLogLinesDuringLoad} stdout log lines during the load`);
-  const report = [...header, '', table, ...(problems.length > 0 ? ['', 'Problems:', ...problems.map((line) => `- ${line}`)] : [])].join('\n');
+  const warnings: string[] = [];
+  if (maxOther > NOISY_OTHER_CORES) warnings.push(`other processes used up to ${maxOther.toFixed(2)} cores during a cell: this run is noisy`);
+  const report = [
+    ...header,
+    '',
+    table,
+    ...(problems.length > 0 ? ['', 'Problems:', ...problems.map((line) => `- ${line}`)] : []),
+    ...(warnings.length > 0 ? ['', ...warnings.map((line) => `Warning: ${line}`)] : []),
+  ].join('\n');
   process.stdout.write(`${report}\n`);
 
   const resultsDir = join(ROOT, 'bench', 'results');
@@ -269,13 +370,14 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     machine: host,
     settings,
-    loadAverage: { start: loadAtStart, end: loadAtEnd },
+    loadAverageAtStart: loadAtStart,
     inProcess,
     cells,
     rows,
     serverLogLinesDuringLoad,
     sampleResponses,
     problems,
+    warnings,
     table,
   };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -1,3 +1,5 @@
+/** Small statistics for the benchmark: percentiles, medians, a growable sample buffer. */
+
 /** Percentiles over a sample of numbers (nearest-rank, on a sorted copy). */
 export function percentile(values: ArrayLike<number>, quantile: number): number {
   if (values.length === 0) return Number.NaN;
@@ -27,4 +29,12 @@ export class Samples {
   values(): Float64Array {
     return this.#data.subarray(0, this.#length);
   }
+}
+
+/** Median of a few numbers (mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }

@@ -9,7 +9,34 @@ export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
 /** Keys that only ONNX models take. */
-export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs'] as const;
+export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs', 'batching'] as const;
+
+export const BATCHING_POLICIES = ['eager', 'off'] as const;
+
+export const BatchingSchema = Type.Object(
+  {
+    policy: Type.Union(
+      BATCHING_POLICIES.map((policy) => Type.Literal(policy)),
+      {
+        default: 'eager',
+        description:
+          '`eager`: calls that arrive together are coalesced into one model run, with no waiting (what is queued when ' +
+          'the model is idle runs at once). `off`: one run per call.',
+      },
+    ),
+    max_batch_size: Type.Integer({
+      minimum: 1,
+      default: 64,
+      description: 'Most rows (records) in one run, counting every record of a /predictions call. A larger call runs alone.',
+    }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'ONNX: how concurrent calls share runs. Default {policy: eager, max_batch_size: 64}. Models with a dynamic inner ' +
+      'dimension are never coalesced, since their records may not stack.',
+  },
+);
 
 export const ModelEntrySchema = Type.Object(
   {
@@ -67,6 +94,7 @@ export const ModelEntrySchema = Type.Object(
     execution_providers: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'ONNX: execution providers in order of preference. Default ["cpu"].' }),
     ),
+    batching: Type.Optional(BatchingSchema),
     outputs: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true, description: 'ONNX: graph outputs to return, in order. Default: every tensor output.' }),
     ),

@@ -44,6 +44,9 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: config.server.body_limit_bytes,
     genReqId: requestId,
+    // fastify would build a pino child logger per request just to bind its id; the few request-scoped log lines
+    // (5xx in the error handler) carry `request_id` explicitly instead, so no per-request logger is made.
+    childLoggerFactory: (parent) => parent,
     requestIdHeader: false,
     // Requests that reach a closing server are still served (the models stay loaded until close completes).
     return503OnClosing: false,

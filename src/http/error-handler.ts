@@ -32,7 +32,10 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: LongshoreError): void {
   // Failures are logged in full (the original stack is the cause's); 503/504 are expected states, not failures.
   if (error.status >= 500 && error.status !== 503 && error.status !== 504) {
-    request.log.error({ err: error.cause instanceof Error ? error.cause : error, error_type: error.type }, error.message);
+    request.log.error(
+      { request_id: request.id, err: error.cause instanceof Error ? error.cause : error, error_type: error.type },
+      error.message,
+    );
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   const body: ErrorBody = { type: error.type, message: error.message, details: error.details };

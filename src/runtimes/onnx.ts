@@ -4,6 +4,7 @@
  */
 import { basename, extname } from 'node:path';
 import ort from 'onnxruntime-node';
+import { EagerBatcher } from '../batching/eager-batcher.js';
 import type { JsonSchema, Model } from '../model/contract.js';
 import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
 import { readSignature, recordSchema, type OnnxSignature, type TensorSpec } from './onnx-signature.js';
@@ -22,6 +23,8 @@ export interface OnnxSettings {
   readonly executionProviders: readonly string[];
   /** Graph outputs to fetch, in order; all tensor outputs when absent. */
   readonly outputs?: readonly string[];
+  /** Coalesce concurrent calls into one run (`eager`), up to `maxBatchSize` rows; or one run per call (`off`). */
+  readonly batching: { readonly policy: 'eager' | 'off'; readonly maxBatchSize: number };
 }
 
 type OnnxRecord = Record<string, unknown>;
@@ -43,6 +46,8 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   #session: ort.InferenceSession | undefined;
   #signature: OnnxSignature | undefined;
   #fetches: string[] = [];
+  /** Set after load when the model's records always stack (batched graph, no dynamic inner dims) and batching is on. */
+  #batcher: EagerBatcher<OnnxRecord, OnnxRecord> | undefined;
   #inputSchema: JsonSchema | undefined;
   #outputSchema: JsonSchema | undefined;
 
@@ -81,6 +86,12 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
       this.#outputSchema = recordSchema(signature.outputs, 'output');
       this.#signature = signature;
       this.#session = session;
+      const stackable = signature.batched && signature.inputs.every((input) => !input.instanceShape.includes(-1));
+      if (this.#settings.batching.policy === 'eager' && stackable) {
+        this.#batcher = new EagerBatcher((records) => this.#run(records), { maxBatchSize: this.#settings.batching.maxBatchSize });
+      } else if (this.#settings.batching.policy === 'eager' && signature.batched) {
+        this.notes.push('an input has a dynamic inner dimension, so concurrent calls are not coalesced into one run');
+      }
     } catch (error) {
       await session.release();
       throw error;
@@ -88,10 +99,12 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   }
 
   async predict(input: OnnxRecord): Promise<OnnxRecord> {
-    return (await this.#run([input]))[0] as OnnxRecord;
+    const outputs = this.#batcher ? await this.#batcher.submit([input]) : await this.#run([input]);
+    return outputs[0] as OnnxRecord;
   }
 
   async predictBatch(inputs: OnnxRecord[]): Promise<OnnxRecord[]> {
+    if (this.#batcher) return this.#batcher.submit(inputs);
     if (this.#signature?.batched !== false) return this.#run(inputs);
     const outputs: OnnxRecord[] = [];
     for (const input of inputs) outputs.push(...(await this.#run([input])));
@@ -101,6 +114,7 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   async unload(): Promise<void> {
     const session = this.#session;
     this.#session = undefined;
+    this.#batcher = undefined;
     await session?.release();
   }
 

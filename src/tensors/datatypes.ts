@@ -44,6 +44,9 @@ export interface DatatypeInfo {
  */
 export const MAX_SAFE_INT64 = Number.MAX_SAFE_INTEGER;
 
+const MAX_SAFE_BIGINT = BigInt(MAX_SAFE_INT64);
+const MIN_SAFE_BIGINT = -MAX_SAFE_BIGINT;
+
 const asNumber = (value: unknown) => value as number;
 const same = (value: number | bigint | string) => value;
 
@@ -66,7 +69,7 @@ function int64(datatype: Datatype, ort: OrtType, allocate: (n: number) => Tensor
     fromJson: (value) => BigInt(value as number),
     toJson: (value) => {
       const big = value as bigint;
-      return big <= BigInt(MAX_SAFE_INT64) && big >= -BigInt(MAX_SAFE_INT64) ? Number(big) : big.toString();
+      return big <= MAX_SAFE_BIGINT && big >= MIN_SAFE_BIGINT ? Number(big) : big.toString();
     },
   };
 }

@@ -280,3 +280,62 @@ describe('ONNX batching, output selection and lifecycle', () => {
     assert.throws(() => parseConfig(`models:\n  - model_path: ./a.onnx\n    graph_optimization_level: max\n`, file, harness.dir), /graph_optimization_level: must be one of "disabled", "basic", "extended", "all"/);
   });
 });
+
+describe('ONNX eager batching (the default)', () => {
+  const rows = [
+    [5.1, 3.5, 1.4, 0.2],
+    [7.0, 3.2, 4.7, 1.4],
+    [6.3, 3.3, 6.0, 2.5],
+    [5.0, 3.0, 1.6, 0.2],
+    [7.2, 3.2, 6.0, 1.8],
+  ];
+
+  async function concurrentRuns(yaml: string): Promise<{ runs: number; labels: unknown[] }> {
+    const harness = await serveYaml(yaml);
+    const original = sessionPrototype.run;
+    let runs = 0;
+    sessionPrototype.run = function (this: ort.InferenceSession, ...args: Parameters<typeof original>) {
+      runs++;
+      return (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
+    } as typeof original;
+    try {
+      const responses = await Promise.all(
+        [...rows, ...rows].map((input) => harness.app.inject({ method: 'POST', url: '/api/models/iris_logreg/prediction', payload: { input } })),
+      );
+      return { runs, labels: responses.map((response) => response.json<{ label: number }>().label) };
+    } finally {
+      sessionPrototype.run = original;
+      await harness.close();
+    }
+  }
+
+  it('coalesces concurrent requests into fewer runs, each caller getting its own row', async () => {
+    const { runs, labels } = await concurrentRuns(`models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n`);
+    assert.deepEqual(labels, [0, 1, 2, 0, 2, 0, 1, 2, 0, 2]);
+    assert.ok(runs < 10, `expected fewer than 10 runs for 10 concurrent requests, got ${runs}`);
+  });
+
+  it('runs once per request with batching: {policy: off}', async () => {
+    const { runs, labels } = await concurrentRuns(`models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    batching: {policy: off}\n`);
+    assert.deepEqual(labels, [0, 1, 2, 0, 2, 0, 1, 2, 0, 2]);
+    assert.equal(runs, 10);
+  });
+
+  it('caps each run at max_batch_size rows', async () => {
+    const { runs } = await concurrentRuns(`models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    batching: {max_batch_size: 2}\n`);
+    assert.ok(runs >= 5, `10 rows in runs of at most 2 need at least 5 runs, got ${runs}`);
+  });
+
+  it('does not coalesce a model with a dynamic inner dimension, and says so', async (t) => {
+    const model = identityModel([{ name: 'tokens', type: 'int32', shape: ['N', 'L'] }], [{ name: 'same', type: 'int32', shape: ['N', 'L'] }]);
+    const harness = await serveYaml(`models:\n  - model_path: ./seq.onnx\n`, { 'seq.onnx': model });
+    t.after(() => harness.close());
+    const notes = (await harness.app.inject({ url: '/api/models/seq/metadata' })).json<{ notes: string[] }>().notes;
+    assert.match(notes.join(' '), /dynamic inner dimension.*not coalesced/);
+    const [a, b] = await Promise.all([
+      harness.app.inject({ method: 'POST', url: '/api/models/seq/prediction', payload: { tokens: [1, 2, 3] } }),
+      harness.app.inject({ method: 'POST', url: '/api/models/seq/prediction', payload: { tokens: [4, 5] } }),
+    ]);
+    assert.deepEqual([a.json(), b.json()], [{ same: [1, 2, 3] }, { same: [4, 5] }]);
+  });
+});
