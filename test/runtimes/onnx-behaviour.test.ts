@@ -21,6 +21,24 @@ const sessionPrototype = (ort.InferenceSession as unknown as { prototype: ort.In
   release: ort.InferenceSession['release'];
 };
 
+/** Counts session.run calls (on every session) until `restore()` is called. */
+function countRuns(): { readonly count: number; restore(): void } {
+  const original = sessionPrototype.run;
+  let count = 0;
+  sessionPrototype.run = function (this: ort.InferenceSession, ...args: Parameters<typeof original>) {
+    count++;
+    return (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
+  } as typeof original;
+  return {
+    get count() {
+      return count;
+    },
+    restore: () => {
+      sessionPrototype.run = original;
+    },
+  };
+}
+
 describe('ONNX models with non-tensor outputs (skl2onnx ZipMap)', () => {
   it('serves the tensor outputs and names the left-out output with the zipmap fix in the metadata', async (t) => {
     const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}iris_logreg_zipmap.onnx\n    qualified_name: zm\n`);
@@ -203,20 +221,13 @@ describe('ONNX batching, output selection and lifecycle', () => {
   it('runs a /predictions batch as exactly one session.run', async (t) => {
     const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}digits_mlp.onnx\n`);
     t.after(() => harness.close());
-    const original = sessionPrototype.run;
-    let runs = 0;
-    sessionPrototype.run = function (this: ort.InferenceSession, ...args: Parameters<typeof original>) {
-      runs++;
-      return (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
-    } as typeof original;
-    t.after(() => {
-      sessionPrototype.run = original;
-    });
+    const runs = countRuns();
+    t.after(() => runs.restore());
     const records = Array.from({ length: 16 }, (_, i) => ({ input: Array.from({ length: 64 }, (_, j) => (i + j) % 17) }));
     const response = await harness.app.inject({ method: 'POST', url: '/api/models/digits_mlp/predictions', payload: records });
     assert.equal(response.statusCode, 200);
     assert.equal(response.json<unknown[]>().length, 16);
-    assert.equal(runs, 1);
+    assert.equal(runs.count, 1);
   });
 
   it('returns only the configured outputs, in the configured order', async (t) => {
@@ -292,19 +303,14 @@ describe('ONNX eager batching (the default)', () => {
 
   async function concurrentRuns(yaml: string): Promise<{ runs: number; labels: unknown[] }> {
     const harness = await serveYaml(yaml);
-    const original = sessionPrototype.run;
-    let runs = 0;
-    sessionPrototype.run = function (this: ort.InferenceSession, ...args: Parameters<typeof original>) {
-      runs++;
-      return (original as (...a: unknown[]) => ReturnType<typeof original>).apply(this, args);
-    } as typeof original;
+    const runs = countRuns();
     try {
       const responses = await Promise.all(
         [...rows, ...rows].map((input) => harness.app.inject({ method: 'POST', url: '/api/models/iris_logreg/prediction', payload: { input } })),
       );
-      return { runs, labels: responses.map((response) => response.json<{ label: number }>().label) };
+      return { runs: runs.count, labels: responses.map((response) => response.json<{ label: number }>().label) };
     } finally {
-      sessionPrototype.run = original;
+      runs.restore();
       await harness.close();
     }
   }
