@@ -5,7 +5,8 @@
 import { ModelNotFoundError, SchemaValidationError } from './errors.js';
 import type { JsonSchema } from './model/contract.js';
 import type { ModelRegistry } from './model/registry.js';
-import type { ModelListing, ServedModel } from './model/served-model.js';
+import { RECORD_PLATFORM, type ModelListing, type ServedModel } from './model/served-model.js';
+import type { Tensor, TensorSpec } from './tensors/tensor.js';
 
 /** `GET /api/models/{name}/metadata`: the listing plus both schemas (null until a model exposes them). */
 export interface ModelDescription extends ModelListing {
@@ -15,8 +16,102 @@ export interface ModelDescription extends ModelListing {
   readonly notes?: readonly string[];
 }
 
+/** `GET /v2/models/{name}`: the tensor view of a model. */
+export interface TensorMetadata {
+  readonly name: string;
+  readonly versions: string[];
+  readonly platform: string;
+  readonly inputs: readonly TensorSpecView[];
+  readonly outputs: readonly TensorSpecView[];
+}
+
+export interface TensorSpecView {
+  readonly name: string;
+  readonly datatype: string;
+  readonly shape: readonly number[];
+}
+
+/** An inference request with its tensors decoded. */
+export interface InferRequest {
+  readonly id?: string;
+  readonly inputs: readonly Tensor[];
+  /** Names of the outputs to return, in order; all when absent. */
+  readonly outputs?: readonly string[];
+}
+
+export interface InferResponse {
+  readonly model_name: string;
+  readonly model_version: string;
+  readonly id?: string;
+  readonly outputs: readonly Tensor[];
+}
+
+/** Server name and the protocol extensions implemented, as `GET /v2` reports them. */
+export const SERVER_NAME = 'longshore';
+export const V2_EXTENSIONS = ['binary_tensor_data'] as const;
+
 export class Dataplane {
-  constructor(readonly registry: ModelRegistry) {}
+  constructor(
+    readonly registry: ModelRegistry,
+    readonly serverVersion = '0.1.0',
+  ) {}
+
+  /** Why the server is not ready (empty when it is): draining, no models, or required models not ready. */
+  readinessProblems(): string[] {
+    if (this.registry.isReady()) return [];
+    if (this.registry.draining) return ['the server is shutting down'];
+    const models = this.registry.list();
+    if (models.length === 0) return ['no models are configured'];
+    return models.filter((model) => model.required && model.state !== 'ready').map((model) => `model '${model.name}' is ${model.state}`);
+  }
+
+  /** The only input of a single-input model (for the raw binary form); 400 otherwise. */
+  singleInput(name: string, version: string | undefined): TensorSpec {
+    const model = this.#versioned(name, version, true);
+    model.assertReady();
+    const inputs = model.signature?.inputs ?? [];
+    if (inputs.length !== 1) {
+      throw new SchemaValidationError(`the raw binary form (Inference-Header-Content-Length: 0) needs a model with one input; '${name}' has ${inputs.length}`);
+    }
+    return inputs[0] as TensorSpec;
+  }
+
+  serverMetadata(): { name: string; version: string; extensions: string[] } {
+    return { name: SERVER_NAME, version: this.serverVersion, extensions: [...V2_EXTENSIONS] };
+  }
+
+  /** Whether a model (at a version, when given) is ready; unknown names or versions are 404. */
+  modelReady(name: string, version?: string): boolean {
+    return this.#versioned(name, version).state === 'ready';
+  }
+
+  /** The tensor view of a model; 503 while it loads (an ONNX model learns its signature by loading). */
+  tensorMetadata(name: string, version?: string): TensorMetadata {
+    const model = this.#versioned(name, version);
+    const signature = model.signature;
+    if (!signature) {
+      if (model.state !== 'ready') model.assertReady();
+      return { name: model.name, versions: [model.metadata.version], platform: RECORD_PLATFORM, inputs: [], outputs: [] };
+    }
+    const view = (specs: readonly TensorSpec[]) => specs.map(({ name: tensor, datatype, shape }) => ({ name: tensor, datatype, shape }));
+    return { name: model.name, versions: [model.metadata.version], platform: signature.platform, inputs: view(signature.inputs), outputs: view(signature.outputs) };
+  }
+
+  async infer(name: string, version: string | undefined, request: InferRequest): Promise<InferResponse> {
+    const model = this.#versioned(name, version, true);
+    const outputs = await model.infer(request.inputs, request.outputs);
+    const response = { model_name: model.name, model_version: model.metadata.version, outputs };
+    return request.id === undefined ? response : { ...response, id: request.id };
+  }
+
+  /** The model, checking the version when one is named; `callable` also requires an endpoint. */
+  #versioned(name: string, version: string | undefined, callable = false): ServedModel {
+    const model = callable ? this.#callable(name) : this.registry.require(name);
+    if (version !== undefined && version !== model.metadata.version) {
+      throw new ModelNotFoundError(`model '${name}' has no version '${version}'; its version is '${model.metadata.version}'`);
+    }
+    return model;
+  }
 
   /** The process serves requests. */
   live(): boolean {

@@ -15,6 +15,7 @@ import { installErrorHandling } from './error-handler.js';
 import { createOpenApiDocumentSource, ERROR_SCHEMA_ID, type OpenApiDocument } from './openapi.js';
 import { buildHealthRoutes } from './routes/health.js';
 import { buildRestRoutes } from './routes/rest.js';
+import { buildV2Routes } from './routes/v2.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,6 +23,9 @@ declare module 'fastify' {
     openapiDocument(): OpenApiDocument;
   }
 }
+
+/** longshore's own version, reported by `GET /v2`. */
+export const SERVER_VERSION = '0.1.0';
 
 export interface BuildAppOptions {
   readonly config: LongshoreConfig;
@@ -82,12 +86,13 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
       tags: [
         { name: 'health', description: 'Probes for load balancers and orchestrators.' },
         { name: 'models', description: 'The models this service hosts.' },
+        { name: 'open inference protocol', description: 'The Open Inference Protocol (KServe V2) REST API, with the binary tensor data extension.' },
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  const dataplane = new Dataplane(registry);
+  const dataplane = new Dataplane(registry, SERVER_VERSION);
   const document = createOpenApiDocumentSource(app, registry);
   app.decorate('openapiDocument', document);
 
@@ -101,5 +106,6 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
 
   buildHealthRoutes(app, dataplane);
   buildRestRoutes(app, dataplane);
+  await buildV2Routes(app, dataplane);
   return app;
 }

@@ -38,7 +38,10 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: L
     );
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  const body: ErrorBody = { type: error.type, message: error.message, details: error.details };
+  // The Open Inference Protocol's routes answer errors as {"error": message}; the REST API with the full body.
+  const body: ErrorBody | { error: string } = request.url.startsWith('/v2')
+    ? { error: error.message }
+    : { type: error.type, message: error.message, details: error.details };
   void reply.code(error.status).type('application/json; charset=utf-8').send(body);
 }
 

@@ -3,6 +3,8 @@
  * all produce an object of this shape.
  */
 
+import type { Tensor, TensorSignature } from '../tensors/tensor.js';
+
 /** A JSON Schema object (TypeBox schemas are JSON Schemas too). */
 export type JsonSchema = Record<string, unknown>;
 
@@ -50,6 +52,13 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
   predict(input: Input): Promise<Output> | Output;
   /** Predicts many records at once, in order. Without it, batches call `predict` once per record. */
   predictBatch?(inputs: Input[]): Promise<Output[]> | Output[];
+  /**
+   * The tensor view for the Open Inference Protocol. ONNX models have one (their graph); a record model without one
+   * gets one derived from its schemas (one column per top-level field).
+   */
+  readonly signature?: TensorSignature;
+  /** Runs request tensors (already checked against `signature`) and returns the named outputs, in that order. */
+  infer?(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Tensor[]>;
   /** Facts about how the model is served (e.g. outputs left out and why); shown in its metadata. */
   readonly notes?: readonly string[];
   /** Releases resources. Called at shutdown. */

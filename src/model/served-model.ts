@@ -5,7 +5,13 @@
 import type { Logger } from 'pino';
 import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
+import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
+import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
+import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { createSchemaCompiler, summarize, type RecordValidator } from './validation.js';
+
+/** The platform a record (code) model reports in its V2 metadata. */
+export const RECORD_PLATFORM = 'longshore_records';
 
 /** Seconds a client is told to wait while a model loads. */
 export const LOADING_RETRY_AFTER_SECONDS = 2;
@@ -36,6 +42,9 @@ export class ServedModel {
   #outputSchema: JsonSchema | undefined;
   #validateInput: RecordValidator | undefined;
   #validateOutput: RecordValidator | undefined;
+  /** The record schemas as tensor columns (the tensor view of a record model). */
+  #inputColumns: ColumnSpec[] = [];
+  #outputColumns: ColumnSpec[] = [];
   readonly #logger: Logger;
   readonly #onStateChange: () => void;
 
@@ -69,6 +78,13 @@ export class ServedModel {
 
   get outputSchema(): JsonSchema | undefined {
     return this.#outputSchema;
+  }
+
+  /** The tensor view: the model's own (ONNX), else one column per top-level field of the record schemas. */
+  get signature(): TensorSignature | undefined {
+    if (this.model.signature) return this.model.signature;
+    if (this.#inputColumns.length === 0 || this.#outputColumns.length === 0) return undefined;
+    return { platform: RECORD_PLATFORM, inputs: this.#inputColumns, outputs: this.#outputColumns };
   }
 
   listing(): ModelListing {
@@ -158,6 +174,35 @@ export class ServedModel {
     return outputs;
   }
 
+  /**
+   * Runs Open Inference Protocol tensors: checked against the signature first, then run natively (ONNX) or turned into
+   * records, predicted as one batch (with the usual validation both ways) and turned back into columns.
+   */
+  async infer(inputs: readonly Tensor[], requested: readonly string[] | undefined): Promise<Tensor[]> {
+    this.#readyValidators();
+    const signature = this.signature;
+    if (!signature) {
+      throw new SchemaValidationError(`model '${this.name}' has no tensor view: its input and output schemas must be objects with properties`);
+    }
+    const byName = checkInputs(this.name, signature, inputs);
+    const outputs = checkOutputs(this.name, signature, requested);
+    if (this.model.infer) {
+      try {
+        return await this.model.infer(byName, outputs);
+      } catch (error) {
+        throw this.#modelThrew(error);
+      }
+    }
+    const records = await this.predictBatch(columnsToRecords(this.#inputColumns, byName));
+    const columns = outputs.map((name) => this.#outputColumns.find((column) => column.name === name) as ColumnSpec);
+    return recordsToColumns(columns, records as Record<string, unknown>[]);
+  }
+
+  /** Throws ModelNotReadyError (with Retry-After while loading) unless the model is ready. */
+  assertReady(): void {
+    this.#readyValidators();
+  }
+
   #readyValidators(): { validateInput: RecordValidator; validateOutput: RecordValidator } {
     if (this.#state !== 'ready' || !this.#validateInput || !this.#validateOutput) throw this.#notReady();
     return { validateInput: this.#validateInput, validateOutput: this.#validateOutput };
@@ -199,10 +244,12 @@ export class ServedModel {
     if (input !== undefined && input !== this.#inputSchema) {
       this.#validateInput = this.#compileOne('input_schema', input);
       this.#inputSchema = input;
+      this.#inputColumns = columnsOf(input);
     }
     if (output !== undefined && output !== this.#outputSchema) {
       this.#validateOutput = this.#compileOne('output_schema', output);
       this.#outputSchema = output;
+      this.#outputColumns = columnsOf(output);
     }
   }
 

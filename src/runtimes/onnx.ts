@@ -7,6 +7,8 @@ import ort from 'onnxruntime-node';
 import { EagerBatcher } from '../batching/eager-batcher.js';
 import type { JsonSchema, Model } from '../model/contract.js';
 import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
+import type { TensorData } from '../tensors/datatypes.js';
+import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { readSignature, recordSchema, type OnnxSignature, type TensorSpec } from './onnx-signature.js';
 
 // onnxruntime prints session and kernel errors to stderr itself; longshore reports each one in its own log and in the
@@ -46,6 +48,7 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   #session: ort.InferenceSession | undefined;
   #signature: OnnxSignature | undefined;
   #fetches: string[] = [];
+  #tensorSignature: TensorSignature | undefined;
   /** Set after load when the model's records always stack (batched graph, no dynamic inner dims) and batching is on. */
   #batcher: EagerBatcher<OnnxRecord, OnnxRecord> | undefined;
   #inputSchema: JsonSchema | undefined;
@@ -68,9 +71,9 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
     return this.#outputSchema as JsonSchema;
   }
 
-  /** The graph signature (tensor view), available after load. */
-  get signature(): OnnxSignature | undefined {
-    return this.#signature;
+  /** The graph's tensor view (-1 for dynamic dims), available after load. */
+  get signature(): TensorSignature | undefined {
+    return this.#tensorSignature;
   }
 
   async load(): Promise<void> {
@@ -85,6 +88,11 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
       this.#inputSchema = recordSchema(signature.inputs, 'input');
       this.#outputSchema = recordSchema(signature.outputs, 'output');
       this.#signature = signature;
+      this.#tensorSignature = {
+        platform: 'onnx_onnxv1',
+        inputs: signature.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+        outputs: signature.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+      };
       this.#session = session;
       const stackable = signature.batched && signature.inputs.every((input) => !input.instanceShape.includes(-1));
       if (this.#settings.batching.policy === 'eager' && stackable) {
@@ -109,6 +117,24 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
     const outputs: OnnxRecord[] = [];
     for (const input of inputs) outputs.push(...(await this.#run([input])));
     return outputs;
+  }
+
+  /** Runs request tensors as they are: one session.run, no records in between. */
+  async infer(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Tensor[]> {
+    const session = this.#session;
+    const signature = this.#signature;
+    if (!session || !signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const spec of signature.inputs) {
+      const input = inputs.get(spec.name) as Tensor;
+      feeds[spec.name] = new ort.Tensor(spec.info.ort, input.data as ort.Tensor.DataType, [...input.shape]);
+    }
+    const results = await session.run(feeds, [...outputs]);
+    return outputs.map((name) => {
+      const spec = signature.outputs.find((output) => output.name === name) as (typeof signature.outputs)[number];
+      const tensor = results[name] as ort.Tensor;
+      return { name, datatype: spec.datatype, shape: [...tensor.dims], data: tensor.data as TensorData };
+    });
   }
 
   async unload(): Promise<void> {

@@ -2,12 +2,15 @@
  * The one table of tensor element types: Open Inference Protocol datatype ⇄ onnxruntime type ⇄ typed array, with the
  * JSON Schema of one element and how a JSON value becomes an element and back.
  */
+import { fromHalfBits, toHalfBits } from './float16.js';
 
 /** Open Inference Protocol datatype names. */
-export type Datatype = 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP32' | 'FP64' | 'BYTES';
+export type Datatype =
+  | 'BOOL' | 'UINT8' | 'UINT16' | 'UINT32' | 'UINT64' | 'INT8' | 'INT16' | 'INT32' | 'INT64' | 'FP16' | 'FP32' | 'FP64' | 'BYTES';
 
 /** onnxruntime-node tensor type names that longshore serves. */
-export type OrtType = 'bool' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'string';
+export type OrtType =
+  | 'bool' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'int8' | 'int16' | 'int32' | 'int64' | 'float16' | 'float32' | 'float64' | 'string';
 
 /** What a tensor's flat data is held in. */
 export type TensorData =
@@ -92,6 +95,16 @@ const TABLE: readonly DatatypeInfo[] = [
   integer('INT16', 'int16', 2, (n) => new Int16Array(n), -32768, 32767),
   integer('INT32', 'int32', 4, (n) => new Int32Array(n), -2147483648, 2147483647),
   int64('INT64', 'int64', (n) => new BigInt64Array(n), -MAX_SAFE_INT64),
+  {
+    // Stored as raw IEEE half words (Node 20 has no Float16Array); JSON sees plain numbers.
+    datatype: 'FP16',
+    ort: 'float16',
+    byteSize: 2,
+    allocate: (n) => new Uint16Array(n),
+    elementSchema: { type: 'number' },
+    fromJson: (value) => toHalfBits(value as number),
+    toJson: (value) => fromHalfBits(value as number),
+  },
   { datatype: 'FP32', ort: 'float32', byteSize: 4, allocate: (n) => new Float32Array(n), elementSchema: { type: 'number' }, fromJson: asNumber, toJson: same },
   { datatype: 'FP64', ort: 'float64', byteSize: 8, allocate: (n) => new Float64Array(n), elementSchema: { type: 'number' }, fromJson: asNumber, toJson: same },
   {
@@ -108,7 +121,7 @@ const TABLE: readonly DatatypeInfo[] = [
 const BY_ORT = new Map<string, DatatypeInfo>(TABLE.map((info) => [info.ort, info]));
 const BY_DATATYPE = new Map<string, DatatypeInfo>(TABLE.map((info) => [info.datatype, info]));
 
-/** The entry for an onnxruntime type, or undefined when longshore cannot serve it (float16, bfloat16, 4-bit types). */
+/** The entry for an onnxruntime type, or undefined when longshore cannot serve it (bfloat16, 4-bit types). */
 export function datatypeOfOrt(ort: string): DatatypeInfo | undefined {
   return BY_ORT.get(ort);
 }

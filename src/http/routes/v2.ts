@@ -1,0 +1,80 @@
+/**
+ * The Open Inference Protocol (KServe V2) REST routes, each a thin adapter over the dataplane. Bodies are read as raw
+ * bytes in this scope, so one handler serves JSON, the binary tensor extension and the raw form. Errors here are
+ * `{"error": message}` (see error-handler.ts).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Dataplane } from '../../dataplane.js';
+import { ModelNotReadyError } from '../../errors.js';
+import { decodeInferRequest, encodeInferResponse } from '../../tensors/v2-message.js';
+import { V2_SCHEMAS } from './v2-schemas.js';
+
+type ModelParams = { name: string; version?: string };
+
+const HEADER_LENGTH = 'inference-header-content-length';
+
+export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane): Promise<void> {
+  await app.register(async (v2) => {
+    // Every body is taken as bytes: JSON, framed binary and raw tensors are told apart by the header, not the type.
+    v2.removeAllContentTypeParsers();
+    v2.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    // Bodies are Buffers here, so schemas are for the documentation; infer checks requests itself.
+    v2.setValidatorCompiler(() => () => true);
+
+    const tags = ['open inference protocol'];
+    v2.get('/v2', { schema: { tags, summary: 'Server metadata', response: { 200: V2_SCHEMAS.serverMetadata } } }, async () => dataplane.serverMetadata());
+    v2.get('/v2/', { schema: { hide: true } }, async () => dataplane.serverMetadata());
+
+    v2.get('/v2/health/live', { schema: { tags, summary: 'Server liveness', response: { 200: V2_SCHEMAS.live } } }, async () => ({ live: true }));
+    v2.get('/v2/health/ready', { schema: { tags, summary: 'Server readiness: every required model ready', response: { 200: V2_SCHEMAS.ready, 503: V2_SCHEMAS.error } } }, async () => {
+      const problems = dataplane.readinessProblems();
+      if (problems.length > 0) throw new ModelNotReadyError(`server is not ready: ${problems.join('; ')}`);
+      return { ready: true };
+    });
+
+    for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+      const params = prefix.includes(':version') ? V2_SCHEMAS.versionedParams : V2_SCHEMAS.params;
+      v2.get<{ Params: ModelParams }>(
+        `${prefix}/ready`,
+        { schema: { tags, summary: 'Model readiness', params, response: { 200: V2_SCHEMAS.modelReady, 404: V2_SCHEMAS.error, 503: V2_SCHEMAS.error } } },
+        async (request) => {
+          const { name, version } = request.params;
+          if (!dataplane.modelReady(name, version)) dataplane.registry.require(name).assertReady();
+          return { name, ready: true };
+        },
+      );
+      v2.get<{ Params: ModelParams }>(
+        prefix,
+        { schema: { tags, summary: 'Model metadata: its tensors (-1 marks a dynamic dimension)', params, response: { 200: V2_SCHEMAS.modelMetadata, 404: V2_SCHEMAS.error, 503: V2_SCHEMAS.error } } },
+        async (request) => dataplane.tensorMetadata(request.params.name, request.params.version),
+      );
+      v2.post<{ Params: ModelParams; Body: Buffer }>(
+        `${prefix}/infer`,
+        {
+          schema: {
+            tags,
+            summary: 'Inference (JSON, or the binary tensor extension with Inference-Header-Content-Length)',
+            params,
+            body: V2_SCHEMAS.inferRequest,
+            response: { 200: V2_SCHEMAS.inferResponse, 400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error },
+          },
+        },
+        async (request, reply) => infer(dataplane, request, reply),
+      );
+    }
+  });
+}
+
+async function infer(dataplane: Dataplane, request: FastifyRequest<{ Params: ModelParams; Body: Buffer }>, reply: FastifyReply): Promise<void> {
+  const { name, version } = request.params;
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const headerLength = request.headers[HEADER_LENGTH];
+  const decoded = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, () => dataplane.singleInput(name, version));
+  const response = await dataplane.infer(name, version, decoded);
+  const encoded = encodeInferResponse(response, decoded.binaryOutputs);
+  if (encoded.headerLength === undefined) {
+    await reply.type('application/json').send(encoded.body);
+    return;
+  }
+  await reply.type('application/octet-stream').header(HEADER_LENGTH, String(encoded.headerLength)).send(encoded.body);
+}

@@ -1,0 +1,129 @@
+/**
+ * Open Inference Protocol inference messages: decodes a request body (JSON, the binary tensor extension, or the raw
+ * header-length-0 form) into tensors, and encodes a response as JSON or binary as the request asked.
+ */
+import { MalformedRequestError, SchemaValidationError } from '../errors.js';
+import { decodeBinary, encodeBinary, splitFramedBody } from './binary.js';
+import { datatypeInfo } from './datatypes.js';
+import { formatShape, type Tensor, type TensorSpec } from './tensor.js';
+import { decodeJsonTensor, jsonData, tensorHeader } from './v2-json.js';
+
+export interface DecodedInferRequest {
+  readonly id?: string;
+  readonly inputs: Tensor[];
+  readonly outputs?: string[];
+  /** Outputs to send as binary data: every output, or those named. */
+  readonly binaryOutputs: 'all' | ReadonlySet<string>;
+}
+
+function bad(message: string): SchemaValidationError {
+  return new SchemaValidationError(message);
+}
+
+/**
+ * Decodes a request body. `headerLength` is the `Inference-Header-Content-Length` header (undefined for plain JSON);
+ * `rawInput` is the model's single input, needed only for the header-length-0 form.
+ */
+export function decodeInferRequest(body: Buffer, headerLength: string | undefined, rawInput: () => TensorSpec): DecodedInferRequest {
+  if (headerLength === '0') return { inputs: [decodeRawInput(body, rawInput())], binaryOutputs: new Set() };
+  let header: unknown;
+  let tail: Buffer = Buffer.alloc(0);
+  if (headerLength === undefined) {
+    try {
+      header = JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new MalformedRequestError(`request body is not valid JSON: ${(error as Error).message}`);
+    }
+  } else {
+    if (!/^\d+$/.test(headerLength)) throw bad(`Inference-Header-Content-Length must be a byte count, got ${JSON.stringify(headerLength)}`);
+    ({ header, tail } = splitFramedBody(body, Number(headerLength)));
+  }
+  return decodeHeader(header, tail);
+}
+
+function decodeHeader(header: unknown, tail: Buffer): DecodedInferRequest {
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('the inference request must be a JSON object with "inputs"');
+  const { id, inputs, outputs, parameters } = header as { id?: unknown; inputs?: unknown; outputs?: unknown; parameters?: unknown };
+  if (id !== undefined && typeof id !== 'string') throw bad(`"id" must be a string, got ${JSON.stringify(id)}`);
+  if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty array of tensors');
+  let offset = 0;
+  const tensors = inputs.map((input: unknown, index) => {
+    const size = (input as { parameters?: { binary_data_size?: unknown } } | null)?.parameters?.binary_data_size;
+    if (size === undefined) return decodeJsonTensor(input, `inputs[${index}]`);
+    const { name, info, shape, count } = tensorHeader(input, `inputs[${index}]`);
+    if (!Number.isInteger(size) || (size as number) < 0) throw bad(`input '${name}': binary_data_size must be a byte count`);
+    if ((input as { data?: unknown }).data !== undefined) throw bad(`input '${name}' has both "data" and binary_data_size; send one`);
+    if (offset + (size as number) > tail.length) {
+      throw bad(`input '${name}': binary_data_size ${size} goes past the end of the body (${tail.length - offset} bytes left)`);
+    }
+    const data = decodeBinary(tail.subarray(offset, offset + (size as number)), info, shape, count, name);
+    offset += size as number;
+    return { name, datatype: info.datatype, shape, data };
+  });
+  if (offset !== tail.length) throw bad(`${tail.length - offset} bytes after the last binary input are not claimed by any binary_data_size`);
+  const requested = decodeRequestedOutputs(outputs);
+  const allBinary = (parameters as { binary_data_output?: unknown } | undefined)?.binary_data_output === true;
+  return {
+    ...(id === undefined ? {} : { id }),
+    inputs: tensors,
+    ...(requested ? { outputs: requested.names } : {}),
+    binaryOutputs: allBinary ? 'all' : new Set(requested?.binary ?? []),
+  };
+}
+
+function decodeRequestedOutputs(outputs: unknown): { names: string[]; binary: string[] } | undefined {
+  if (outputs === undefined) return undefined;
+  if (!Array.isArray(outputs)) throw bad('"outputs" must be an array of {"name": ...}');
+  const names: string[] = [];
+  const binary: string[] = [];
+  for (const output of outputs) {
+    const name = (output as { name?: unknown } | null)?.name;
+    if (typeof name !== 'string') throw bad('every entry of "outputs" needs a "name" string');
+    names.push(name);
+    if ((output as { parameters?: { binary_data?: unknown } }).parameters?.binary_data === true) binary.push(name);
+  }
+  return { names, binary };
+}
+
+/** The whole body is the raw data of a single-input model; its shape follows from the byte count. */
+function decodeRawInput(body: Buffer, spec: TensorSpec): Tensor {
+  const info = datatypeInfo(spec.datatype);
+  if (!info || info.datatype === 'BYTES') throw bad(`the raw binary form (Inference-Header-Content-Length: 0) needs a fixed-size datatype; input '${spec.name}' is ${spec.datatype}`);
+  const rest = spec.shape.slice(1);
+  if (spec.shape.length === 0 || rest.some((dim) => dim < 0)) {
+    throw bad(`the raw binary form needs input '${spec.name}' to be dynamic in its first dimension only; it is ${formatShape(spec.shape)}`);
+  }
+  const rowBytes = rest.reduce((a, b) => a * b, 1) * info.byteSize;
+  if (body.length % rowBytes !== 0 || (spec.shape[0] !== -1 && body.length !== (spec.shape[0] as number) * rowBytes)) {
+    throw bad(`input '${spec.name}': ${body.length} bytes of raw data is not a whole number of ${spec.datatype} ${formatShape(spec.shape)} rows (${rowBytes} bytes each)`);
+  }
+  const shape = [body.length / rowBytes, ...rest];
+  const count = shape.reduce((a, b) => a * b, 1);
+  return { name: spec.name, datatype: info.datatype, shape, data: decodeBinary(body, info, shape, count, spec.name) };
+}
+
+export interface EncodedResponse {
+  readonly body: string | Buffer;
+  /** Set when the body is framed: the JSON header's byte length. */
+  readonly headerLength?: number;
+}
+
+/** Writes the response; outputs named in `binary` (or all) go as raw bytes after the JSON header. */
+export function encodeInferResponse(
+  response: { model_name: string; model_version: string; id?: string; outputs: readonly Tensor[] },
+  binary: 'all' | ReadonlySet<string>,
+): EncodedResponse {
+  const tails: Buffer[] = [];
+  const outputs = response.outputs.map((output) => {
+    const head = `{"name":${JSON.stringify(output.name)},"datatype":"${output.datatype}","shape":[${output.shape.join(',')}]`;
+    if (binary !== 'all' && !binary.has(output.name)) return `${head},"data":${jsonData(output)}}`;
+    const bytes = encodeBinary(output.data);
+    tails.push(bytes);
+    return `${head},"parameters":{"binary_data_size":${bytes.length}}}`;
+  });
+  const id = response.id === undefined ? '' : `,"id":${JSON.stringify(response.id)}`;
+  const json = `{"model_name":${JSON.stringify(response.model_name)},"model_version":${JSON.stringify(response.model_version)}${id},"outputs":[${outputs.join(',')}]}`;
+  if (tails.length === 0) return { body: json };
+  const header = Buffer.from(json, 'utf8');
+  return { body: Buffer.concat([header, ...tails]), headerLength: header.length };
+}
