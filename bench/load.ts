@@ -9,7 +9,9 @@ import { median, percentile, Samples } from './stats.ts';
 
 export interface CellOptions {
   readonly url: string;
-  readonly body: string;
+  readonly body: string | Buffer;
+  /** Request headers; JSON content type when absent. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly connections: number;
   readonly warmupS: number;
   readonly durationS: number;
@@ -49,7 +51,7 @@ function run(options: CellOptions, durationS: number, samples?: Samples): Promis
   const instance = autocannon({
     url: options.url,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { ...(options.headers ?? { 'content-type': 'application/json' }) },
     body: options.body,
     connections: options.connections,
     duration: durationS,

@@ -27,6 +27,7 @@ import { startForeignCpu } from './foreign-cpu.ts';
 import { combineRounds, measureRound, roundProblems, type CellResult, type CellRound } from './load.ts';
 import { median, Samples } from './stats.ts';
 import { renderTable, type Row } from './table.ts';
+import { v2Body } from './v2-bodies.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = 'test/fixtures/onnx';
@@ -74,7 +75,14 @@ interface CellSpec {
   readonly scenario: 'floor' | 'served';
   readonly model?: ServedName;
   readonly connections: number;
+  /** Open Inference Protocol cells: JSON or binary, with `batch` rows per request. */
+  readonly v2?: { readonly binary: boolean; readonly batch: number };
 }
+
+/** Concurrency of the V2 cells. */
+const V2_CONNECTIONS = 16;
+/** The batch size of the in-process ceiling the batch-64 V2 cells are compared with. */
+const V2_BATCH = 64;
 
 interface CellRecord extends CellSpec {
   readonly result: CellResult;
@@ -125,7 +133,7 @@ function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-async function sessionRound(model: ModelName, settings: Settings): Promise<SessionRound> {
+async function sessionRound(model: ModelName, settings: Settings, batch = 1): Promise<SessionRound> {
   const child = new Child(`session-rate ${model}`, [
     '--import',
     'tsx',
@@ -134,6 +142,7 @@ async function sessionRound(model: ModelName, settings: Settings): Promise<Sessi
     `${FIXTURES}/${model}.json`,
     String(settings.sessionSeconds),
     String(settings.sessionIterations),
+    String(batch),
   ], ROOT);
   try {
     await child.finished(60_000);
@@ -178,10 +187,16 @@ function cellSpecs(): CellSpec[] {
     if (connections >= 32) specs.push({ key: `served ${UNBATCHED} c=${connections}`, scenario: 'served', model: UNBATCHED, connections });
     if (connections <= 32) specs.push({ key: `served mlp_heavy c=${connections}`, scenario: 'served', model: 'mlp_heavy', connections });
   }
+  for (const batch of [1, V2_BATCH]) {
+    for (const binary of [false, true]) {
+      const key = `v2 ${binary ? 'binary' : 'json'} mlp_heavy b=${batch} c=${V2_CONNECTIONS}`;
+      specs.push({ key, scenario: 'served', model: 'mlp_heavy', connections: V2_CONNECTIONS, v2: { binary, batch } });
+    }
+  }
   return specs;
 }
 
-function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, InProcessResult>): Row[] {
+function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, InProcessResult>, batchCeiling: InProcessResult): Row[] {
   const floorAt = (connections: number) => cells.find((cell) => cell.scenario === 'floor' && cell.connections === connections);
   const rows: Row[] = [];
   for (const cell of cells.filter((candidate) => candidate.scenario === 'floor')) {
@@ -203,7 +218,9 @@ function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, In
       p50Ms: ceiling.medianUs / 1000,
       p99Ms: ceiling.p99Us / 1000,
     });
-    const served = cells.filter((candidate) => candidate.scenario === 'served' && (candidate.model === model || (model === 'iris_logreg' && candidate.model === UNBATCHED)));
+    const served = cells.filter(
+      (candidate) => candidate.scenario === 'served' && !candidate.v2 && (candidate.model === model || (model === 'iris_logreg' && candidate.model === UNBATCHED)),
+    );
     for (const cell of served) {
       const base = floorAt(cell.connections);
       rows.push({
@@ -217,6 +234,29 @@ function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, In
         problems: cell.result.problems,
       });
     }
+  }
+  rows.push({
+    scenario: `in-process session.run mlp_heavy (batch ${V2_BATCH})`,
+    concurrency: '1 (loop)',
+    requestsPerSecond: batchCeiling.runsPerSecond,
+    rowsPerSecond: batchCeiling.runsPerSecond * V2_BATCH,
+    p50Ms: batchCeiling.medianUs / 1000,
+    p99Ms: batchCeiling.p99Us / 1000,
+  });
+  for (const cell of cells.filter((candidate) => candidate.v2)) {
+    const { binary, batch } = cell.v2 as { binary: boolean; batch: number };
+    const ceilingRows = batch === 1 ? inProcess.mlp_heavy.runsPerSecond : batchCeiling.runsPerSecond * V2_BATCH;
+    const rowsPerSecond = cell.result.requestsPerSecond * batch;
+    rows.push({
+      scenario: `V2 ${binary ? 'binary' : 'JSON'} mlp_heavy, batch ${batch}`,
+      concurrency: String(cell.connections),
+      requestsPerSecond: cell.result.requestsPerSecond,
+      rowsPerSecond,
+      p50Ms: cell.result.p50Ms,
+      p99Ms: cell.result.p99Ms,
+      servedVsInProcess: rowsPerSecond / ceilingRows,
+      problems: cell.result.problems,
+    });
   }
   return rows;
 }
@@ -262,6 +302,9 @@ async function main(): Promise<void> {
   const ownPids = () => [process.pid, floor.process.pid, server.process.pid].filter((pid): pid is number => pid !== undefined);
 
   const sessionRounds: Record<ModelName, SessionRound[]> = { iris_logreg: [], mlp_heavy: [] };
+  const batchRounds: SessionRound[] = [];
+  const mlpRow = mlpFixture.inputs.x.data.slice(0, 512);
+  const v2Bodies = new Map(specs.filter((spec) => spec.v2).map((spec) => [spec.key, v2Body(mlpRow, spec.v2?.batch ?? 1, spec.v2?.binary ?? false)]));
   const cellRounds = new Map<string, { rounds: CellRound[]; latencies: Samples; otherCores: number[]; stealCores: number[] }>();
   for (const spec of specs) cellRounds.set(spec.key, { rounds: [], latencies: new Samples(), otherCores: [], stealCores: [] });
   let serverLogLinesDuringLoad = 0;
@@ -286,14 +329,18 @@ async function main(): Promise<void> {
         sessionRounds[model].push(result);
         log(`  in-process ${model}: ${Math.round(result.runsPerSecond)} runs/s, median ${result.medianUs.toFixed(1)} µs`);
       }
+      const batchRound = await sessionRound('mlp_heavy', settings, V2_BATCH);
+      batchRounds.push(batchRound);
+      log(`  in-process mlp_heavy batch ${V2_BATCH}: ${Math.round(batchRound.runsPerSecond * V2_BATCH)} rows/s, median ${batchRound.medianUs.toFixed(1)} µs`);
       for (const spec of specs) {
         const record = cellRounds.get(spec.key);
         if (!record) throw new Error(`no record for ${spec.key}`);
-        const url = targets[spec.model ?? 'floor'] as string;
-        const body = spec.model ? bodies[spec.model] : irisBody;
+        const v2 = v2Bodies.get(spec.key);
+        const url = v2 ? `${serverUrl}/v2/models/mlp_heavy/infer` : (targets[spec.model ?? 'floor'] as string);
+        const body = v2 ? v2.body : spec.model ? bodies[spec.model] : irisBody;
         const stopMeter = startForeignCpu(ownPids);
         const result = await measureRound(
-          { url, body, connections: spec.connections, warmupS: settings.warmupS, durationS: settings.durationS },
+          { url, body, ...(v2 ? { headers: v2.headers } : {}), connections: spec.connections, warmupS: settings.warmupS, durationS: settings.durationS },
           record.latencies,
         );
         const foreign = stopMeter();
@@ -335,7 +382,14 @@ async function main(): Promise<void> {
     };
   });
 
-  const rows = buildRows(cells, inProcess);
+  const batchCeiling: InProcessResult = {
+    model: 'mlp_heavy',
+    runsPerSecond: median(batchRounds.map((round) => round.runsPerSecond)),
+    medianUs: median(batchRounds.map((round) => round.medianUs)),
+    p99Us: median(batchRounds.map((round) => round.p99Us)),
+    rounds: batchRounds,
+  };
+  const rows = buildRows(cells, inProcess, batchCeiling);
   const table = renderTable(rows);
   const maxOther = Math.max(0, ...cells.map((cell) => cell.maxOtherCores ?? 0));
   const maxSteal = Math.max(0, ...cells.map((cell) => cell.maxStealCores ?? 0));
@@ -372,6 +426,7 @@ async function main(): Promise<void> {
     settings,
     loadAverageAtStart: loadAtStart,
     inProcess,
+    inProcessBatch: batchCeiling,
     cells,
     rows,
     serverLogLinesDuringLoad,

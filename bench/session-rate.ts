@@ -1,9 +1,9 @@
 /**
- * In-process ceiling: how fast onnxruntime-node runs one model at batch 1 with nothing around it (no HTTP, no JSON,
+ * In-process ceiling: how fast onnxruntime-node runs one model at a batch size (default 1) with nothing around it (no HTTP, no JSON,
  * no validation). Session options match longshore's defaults (intraOpNumThreads 1, cpu provider); the input tensor is
  * built once from the first row of the model's fixture. Run as a child process so it has its own event loop.
  *
- *   node --import tsx bench/session-rate.ts MODEL.onnx FIXTURE.json MAX_SECONDS MAX_ITERATIONS
+ *   node --import tsx bench/session-rate.ts MODEL.onnx FIXTURE.json MAX_SECONDS MAX_ITERATIONS [BATCH]
  *
  * Prints one JSON line: { runs, seconds, runsPerSecond, medianUs, p99Us }.
  */
@@ -19,15 +19,16 @@ interface FixtureInput {
   readonly data: readonly number[];
 }
 
-/** One record (batch 1) per fixture input: the first row of its data, shaped [1, ...instance shape]. */
-function firstRowFeeds(fixturePath: string): Record<string, ort.Tensor> {
+/** The first row of each fixture input, repeated `batch` times, shaped [batch, ...instance shape]. */
+function firstRowFeeds(fixturePath: string, batch: number): Record<string, ort.Tensor> {
   const fixture = JSON.parse(readFileSync(fixturePath, 'utf8')) as { inputs: Record<string, FixtureInput> };
   const feeds: Record<string, ort.Tensor> = {};
   for (const [name, input] of Object.entries(fixture.inputs)) {
     const instanceShape = input.shape.slice(1);
     const size = instanceShape.reduce((product, dim) => product * dim, 1);
-    const row = input.data.slice(0, size);
-    const dims = [1, ...instanceShape];
+    const first = input.data.slice(0, size);
+    const row = Array.from({ length: batch }, () => first).flat();
+    const dims = [batch, ...instanceShape];
     switch (input.datatype) {
       case 'FP32':
         feeds[name] = new ort.Tensor('float32', Float32Array.from(row), dims);
@@ -49,7 +50,7 @@ function firstRowFeeds(fixturePath: string): Record<string, ort.Tensor> {
 }
 
 async function main(): Promise<void> {
-  const [modelPath, fixturePath, maxSecondsText, maxIterationsText] = process.argv.slice(2);
+  const [modelPath, fixturePath, maxSecondsText, maxIterationsText, batchText] = process.argv.slice(2);
   if (!modelPath || !fixturePath) throw new Error('usage: session-rate.ts MODEL.onnx FIXTURE.json [MAX_SECONDS] [MAX_ITERATIONS]');
   const maxMs = Number(maxSecondsText ?? '3') * 1000;
   const maxIterations = Number(maxIterationsText ?? '20000');
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
     executionProviders: ['cpu'],
     logSeverityLevel: 4,
   });
-  const feeds = firstRowFeeds(fixturePath);
+  const feeds = firstRowFeeds(fixturePath, Number(batchText ?? '1'));
 
   for (let i = 0; i < WARMUP_RUNS; i++) await session.run(feeds);
 

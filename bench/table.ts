@@ -8,14 +8,16 @@ export interface Row {
   readonly p99Ms: number;
   /** req/s over the floor's req/s at the same concurrency; undefined where it does not apply. */
   readonly vsFloor?: number;
-  /** Served req/s over the in-process session.run rate of the same model. */
+  /** Rows (records) per second, where a request carries more than one. */
+  readonly rowsPerSecond?: number;
+  /** Served rows/s over the in-process session.run rows/s of the same model at the same batch size. */
   readonly servedVsInProcess?: number;
   /** Marked with a warning sign when the cell had non-2xx responses or errors. */
   readonly problems?: readonly string[];
 }
 
-const HEADER = ['Scenario', 'Concurrency', 'req/s', 'p50 ms', 'p99 ms', 'vs floor (same c)', 'served / in-process'];
-const RIGHT_ALIGNED = new Set([1, 2, 3, 4, 5, 6]);
+const HEADER = ['Scenario', 'Concurrency', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'vs floor (same c)', 'served / in-process'];
+const RIGHT_ALIGNED = new Set([1, 2, 3, 4, 5, 6, 7]);
 
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
@@ -37,6 +39,7 @@ export function renderTable(rows: readonly Row[]): string {
     row.problems && row.problems.length > 0 ? `${row.scenario} ⚠` : row.scenario,
     row.concurrency,
     formatRate(row.requestsPerSecond),
+    formatRate(row.rowsPerSecond ?? row.requestsPerSecond),
     formatMs(row.p50Ms),
     formatMs(row.p99Ms),
     formatRatio(row.vsFloor),
