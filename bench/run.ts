@@ -28,6 +28,7 @@ import { combineRounds, measureRound, roundProblems, type CellResult, type CellR
 import { median, Samples } from './stats.ts';
 import { renderTable, type Row } from './table.ts';
 import { v2Body } from './v2-bodies.ts';
+import { LongshoreClient } from '../src/client/index.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = 'test/fixtures/onnx';
@@ -178,6 +179,23 @@ async function checkPrediction(url: string, body: string): Promise<unknown> {
   return JSON.parse(text) as unknown;
 }
 
+/**
+ * Before the V2 cells: longshore's own client runs mlp_heavy at batch 64 in JSON and in binary (both directions) and
+ * the two must agree, so the load measures correct answers.
+ */
+async function checkV2(serverUrl: string, row: readonly number[]): Promise<{ probs: number[] }> {
+  const client = new LongshoreClient(serverUrl, { timeoutMs: 30_000 });
+  const data = new Float32Array(row.length * V2_BATCH);
+  for (let i = 0; i < V2_BATCH; i++) data.set(row, i * row.length);
+  const request = { inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [V2_BATCH, row.length], data }] };
+  const json = (await client.infer('mlp_heavy', request)).output('probs', 'FP32');
+  const binary = (await client.infer('mlp_heavy', request, { binary: true, binaryOutputs: true })).output('probs', 'FP32');
+  if (json.data.length !== V2_BATCH * 10 || json.data.some((value, i) => value !== binary.data[i])) {
+    throw new Error('V2 JSON and binary answers for mlp_heavy differ');
+  }
+  return { probs: Array.from(json.data.subarray(0, 10)) };
+}
+
 /** The load matrix in the order each round runs it. */
 function cellSpecs(): CellSpec[] {
   const specs: CellSpec[] = [];
@@ -320,6 +338,7 @@ async function main(): Promise<void> {
     };
     sampleResponses.floor = await checkPrediction(floorUrl, irisBody);
     for (const model of [...MODELS, UNBATCHED] as const) sampleResponses[model] = await checkPrediction(targets[model] as string, bodies[model]);
+    sampleResponses.v2 = await checkV2(serverUrl, mlpRow);
     const linesBefore = server.stdoutLines;
 
     for (let round = 1; round <= settings.rounds; round++) {

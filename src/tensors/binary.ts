@@ -29,12 +29,23 @@ export function splitFramedBody(body: Buffer, headerLength: number): { header: u
   return { header, tail: body.subarray(headerLength) };
 }
 
-/** Decodes `bytes` as `count` elements of a tensor; the bytes are copied, so the result is aligned and owned. */
-export function decodeBinary(bytes: Buffer, info: DatatypeInfo, shape: readonly number[], count: number, name: string): TensorData {
-  if (info.datatype === 'BYTES') return decodeBytesElements(bytes, count, name);
+/**
+ * Decodes `bytes` as `count` elements of a tensor; the bytes are copied, so the result is aligned and owned. `name`
+ * names the tensor in messages; `role` says whether it is an input (a request) or an output (a response).
+ */
+export function decodeBinary(
+  bytes: Buffer,
+  info: DatatypeInfo,
+  shape: readonly number[],
+  count: number,
+  name: string,
+  role: 'input' | 'output' = 'input',
+): TensorData {
+  const label = `${role} '${name}'`;
+  if (info.datatype === 'BYTES') return decodeBytesElements(bytes, count, label);
   const expected = count * info.byteSize;
   if (bytes.length !== expected) {
-    throw bad(`input '${name}': ${info.datatype} ${formatShape(shape)} needs ${expected} bytes of binary data, got ${bytes.length}`);
+    throw bad(`${label}: ${info.datatype} ${formatShape(shape)} needs ${expected} bytes of binary data, got ${bytes.length}`);
   }
   const target = info.allocate(count) as Exclude<TensorData, string[]>;
   new Uint8Array(target.buffer, target.byteOffset, expected).set(bytes);
@@ -42,18 +53,20 @@ export function decodeBinary(bytes: Buffer, info: DatatypeInfo, shape: readonly 
   return target;
 }
 
-function decodeBytesElements(bytes: Buffer, count: number, name: string): string[] {
+function decodeBytesElements(bytes: Buffer, count: number, label: string): string[] {
+  // Each element takes at least its 4-byte length, so a shape claiming more cannot be backed by these bytes.
+  if (count > bytes.length / 4) throw bad(`${label}: ${count} BYTES elements need at least ${count * 4} bytes, got ${bytes.length}`);
   const out = new Array<string>(count);
   let at = 0;
   for (let i = 0; i < count; i++) {
-    if (at + 4 > bytes.length) throw bad(`input '${name}': BYTES data ends inside the length of element ${i} of ${count}`);
+    if (at + 4 > bytes.length) throw bad(`${label}: BYTES data ends inside the length of element ${i} of ${count}`);
     const length = bytes.readUInt32LE(at);
     at += 4;
-    if (at + length > bytes.length) throw bad(`input '${name}': BYTES element ${i} says ${length} bytes, only ${bytes.length - at} remain`);
+    if (at + length > bytes.length) throw bad(`${label}: BYTES element ${i} says ${length} bytes, only ${bytes.length - at} remain`);
     out[i] = bytes.toString('utf8', at, at + length);
     at += length;
   }
-  if (at !== bytes.length) throw bad(`input '${name}': ${bytes.length - at} bytes of binary data left over after ${count} BYTES elements`);
+  if (at !== bytes.length) throw bad(`${label}: ${bytes.length - at} bytes of binary data left over after ${count} BYTES elements`);
   return out;
 }
 

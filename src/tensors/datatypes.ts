@@ -43,7 +43,8 @@ export interface DatatypeInfo {
 
 /**
  * JSON numbers are doubles, so 64-bit integers travel exactly only within ±(2^53 − 1). Inputs outside that range are
- * rejected by the schema; outputs outside it are sent as decimal strings so they are never silently rounded.
+ * rejected; REST record outputs outside it are sent as decimal strings (`toJson`), and V2 JSON outputs are written with
+ * all their digits (v2-json.ts), so nothing is silently rounded on the server.
  */
 export const MAX_SAFE_INT64 = Number.MAX_SAFE_INTEGER;
 

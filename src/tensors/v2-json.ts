@@ -36,6 +36,13 @@ export function decodeJsonTensor(value: unknown, where: string): Tensor {
   const { name, info, shape, count } = tensorHeader(value, where);
   const data = (value as { data?: unknown }).data;
   if (!Array.isArray(data)) throw bad(`input '${name}': "data" must be an array (nested or flat, row-major)`);
+  // Count before allocating, so a large shape with little data is a 400, not a huge allocation. Flat data that
+  // already has the right length (the common case) needs no walk.
+  const isFlat = data.length === count && !Array.isArray(data[0]);
+  if (!isFlat) {
+    const leaves = countLeaves(data);
+    if (leaves !== count) throw bad(`input '${name}': shape ${formatShape(shape)} needs ${count} elements, data has ${leaves}`);
+  }
   const target = info.allocate(count);
   const written = fill(data, target, 0, count, info, name);
   if (written !== count) {
@@ -74,7 +81,7 @@ function element(item: unknown, info: DatatypeInfo, name: string, index: number)
     case 'integer': {
       const { minimum, maximum } = info.elementSchema as { minimum: number; maximum: number };
       if (typeof item === 'number' && Number.isInteger(item) && item >= minimum && item <= maximum) return info.fromJson(item);
-      if (typeof item === 'number' && Number.isInteger(item) && (info.datatype === 'INT64' || info.datatype === 'UINT64')) {
+      if (typeof item === 'number' && Number.isInteger(item) && Math.abs(item) > Number.MAX_SAFE_INTEGER && (info.datatype === 'INT64' || info.datatype === 'UINT64')) {
         throw bad(`input '${name}': element ${index} (${item}) is beyond ±(2^53−1), which JSON cannot carry exactly; send ${info.datatype} tensors in binary`);
       }
       break;
