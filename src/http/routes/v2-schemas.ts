@@ -90,6 +90,14 @@ export const V2_SCHEMAS = {
     },
     required: ['inputs'],
   },
+  binaryBody: {
+    type: 'string',
+    format: 'binary',
+    description:
+      'The binary tensor data extension: a JSON header (an inference request or response whose binary tensors carry ' +
+      'parameters.binary_data_size instead of data) of Inference-Header-Content-Length bytes, then those tensors\' raw ' +
+      'little-endian bytes in order; BYTES elements as a 4-byte little-endian length and the bytes.',
+  },
   inferResponse: {
     type: 'object',
     properties: {

@@ -55,8 +55,21 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
             tags,
             summary: 'Inference (JSON, or the binary tensor extension with Inference-Header-Content-Length)',
             params,
-            body: V2_SCHEMAS.inferRequest,
-            response: { 200: V2_SCHEMAS.inferResponse, 400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error },
+            body: {
+              content: {
+                'application/json': { schema: V2_SCHEMAS.inferRequest },
+                'application/octet-stream': { schema: V2_SCHEMAS.binaryBody },
+              },
+            },
+            response: {
+              200: {
+                description: 'The outputs: JSON, or framed binary (with Inference-Header-Content-Length) when binary outputs were asked for.',
+                content: {
+                  'application/json': { schema: V2_SCHEMAS.inferResponse },
+                  'application/octet-stream': { schema: V2_SCHEMAS.binaryBody },
+                },
+              },
+              400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error },
           },
         },
         async (request, reply) => infer(dataplane, request, reply),
