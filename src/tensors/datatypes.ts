@@ -48,6 +48,10 @@ export interface DatatypeInfo {
  */
 export const MAX_SAFE_INT64 = Number.MAX_SAFE_INTEGER;
 
+/** The smallest magnitudes that round to Infinity in the narrow float types (anything below rounds to a finite value). */
+const FP32_OVERFLOW = 2 ** 128 - 2 ** 103;
+const FP16_OVERFLOW = 65520;
+
 const MAX_SAFE_BIGINT = BigInt(MAX_SAFE_INT64);
 const MIN_SAFE_BIGINT = -MAX_SAFE_BIGINT;
 
@@ -102,11 +106,20 @@ const TABLE: readonly DatatypeInfo[] = [
     ort: 'float16',
     byteSize: 2,
     allocate: (n) => new Uint16Array(n),
-    elementSchema: { type: 'number' },
+    elementSchema: { type: 'number', exclusiveMinimum: -FP16_OVERFLOW, exclusiveMaximum: FP16_OVERFLOW },
     fromJson: (value) => toHalfBits(value as number),
     toJson: (value) => fromHalfBits(value as number),
   },
-  { datatype: 'FP32', ort: 'float32', byteSize: 4, allocate: (n) => new Float32Array(n), elementSchema: { type: 'number' }, fromJson: asNumber, toJson: same },
+  {
+    datatype: 'FP32',
+    ort: 'float32',
+    byteSize: 4,
+    allocate: (n) => new Float32Array(n),
+    // A larger JSON number would silently become Infinity in a Float32Array.
+    elementSchema: { type: 'number', exclusiveMinimum: -FP32_OVERFLOW, exclusiveMaximum: FP32_OVERFLOW },
+    fromJson: asNumber,
+    toJson: same,
+  },
   { datatype: 'FP64', ort: 'float64', byteSize: 8, allocate: (n) => new Float64Array(n), elementSchema: { type: 'number' }, fromJson: asNumber, toJson: same },
   {
     datatype: 'BYTES',

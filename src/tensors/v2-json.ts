@@ -75,9 +75,12 @@ function element(item: unknown, info: DatatypeInfo, name: string, index: number)
     case 'string':
       if (typeof item === 'string') return item;
       break;
-    case 'number':
-      if (typeof item === 'number') return info.fromJson(item);
+    case 'number': {
+      const limit = (info.elementSchema as { exclusiveMaximum?: number }).exclusiveMaximum;
+      if (typeof item === 'number' && (limit === undefined || Math.abs(item) < limit)) return info.fromJson(item);
+      if (typeof item === 'number') throw bad(`input '${name}': element ${index} (${item}) would overflow ${info.datatype} (|value| must be below ${limit})`);
       break;
+    }
     case 'integer': {
       const { minimum, maximum } = info.elementSchema as { minimum: number; maximum: number };
       if (typeof item === 'number' && Number.isInteger(item) && item >= minimum && item <= maximum) return info.fromJson(item);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { identityModel, squareModel, type ElemTypeName } from '../fixtures/onnx/build-model.ts';
 import { configYaml } from '../helpers/service.ts';
 import { serveYaml, type Harness } from '../runtimes/onnx-harness.ts';
-import { decodeFramedResponse, elementsOf, framedRequest, fromBytes, inferFramed, inferJson, okJson, toBytes } from './v2-helpers.ts';
+import { assertError, decodeFramedResponse, elementsOf, framedRequest, fromBytes, inferFramed, inferJson, okJson, toBytes } from './v2-helpers.ts';
 
 interface Case {
   datatype: string;
@@ -187,9 +187,20 @@ describe('V2 datatypes round-trip through Identity models', () => {
       assert.deepEqual(await fp16Json([0.1, 2049, 2051, 1 / 3]), [0.0999755859375, 2048, 2052, 0.333251953125]);
     });
 
-    it('subnormals and overflow: beyond 65504 rounds to Infinity, written as null in JSON', async () => {
-      assert.deepEqual((await fp16([2 ** -25 + 2 ** -30, 2 ** -26, 65519, 65520, -1e6])).words, [0x0001, 0x0000, 0x7bff, 0x7c00, 0xfc00]);
-      assert.deepEqual(await fp16Json([65520, -1e6, 2 ** -14]), [null, null, 2 ** -14]);
+    it('subnormals round to nearest, 65519 rounds to the largest half, and a JSON number that would overflow is a 400', async () => {
+      assert.deepEqual((await fp16([2 ** -25 + 2 ** -30, 2 ** -26, 65519, -65519])).words, [0x0001, 0x0000, 0x7bff, 0xfbff]);
+      assert.deepEqual(await fp16Json([65519, 2 ** -14]), [65504, 2 ** -14]);
+      for (const overflow of [65520, -1e6]) {
+        const response = await inferJson(app, 'id_fp16_1d', { inputs: [{ name: 'x', datatype: 'FP16', shape: [1], data: [overflow] }] });
+        assertError(response, 400, `input 'x': element 0 (${overflow}) would overflow FP16 (|value| must be below 65520)`);
+      }
+    });
+
+    it('a JSON FP32 number that would overflow is a 400, the largest finite float32 is kept', async () => {
+      const response = await inferJson(app, 'id_fp32', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [1e39, 0] }] });
+      assertError(response, 400, /element 0 \(1e\+39\) would overflow FP32/);
+      const max = okJson(await inferJson(app, 'id_fp32', { inputs: [{ name: 'x', datatype: 'FP32', shape: [1, 2], data: [3.4028234663852886e38, -3.4028234663852886e38] }] }));
+      assert.deepEqual(max.outputs[0]?.data, [3.4028234663852886e38, -3.4028234663852886e38]);
     });
 
     it('binary FP16 words pass through untouched, including Infinity and NaN (null in JSON)', async () => {
