@@ -144,7 +144,7 @@ function exitCodeFor(error: unknown): number {
 }
 
 function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('must be an integer from 0 to 65535');
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port > 65535) throw new InvalidArgumentError(`must be an integer from 0 to 65535, got '${value}'`);
   return port;
 }

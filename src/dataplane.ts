@@ -65,6 +65,11 @@ export class Dataplane {
     return models.filter((model) => model.required && model.state !== 'ready').map((model) => `model '${model.name}' is ${model.state}`);
   }
 
+  /** Throws 404 / 503 unless the model (at the version) can infer now; checked before a request body is decoded. */
+  assertInferable(name: string, version: string | undefined): void {
+    this.#versioned(name, version, true).assertReady();
+  }
+
   /** The only input of a single-input model (for the raw binary form); 400 otherwise. */
   singleInput(name: string, version: string | undefined): TensorSpec {
     const model = this.#versioned(name, version, true);

@@ -80,6 +80,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     };
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
+    // A model's stray promise must not take every other model down with it: log it with its stack and keep serving.
+    process.on('unhandledRejection', (reason) => {
+      logger.error({ err: reason }, 'unhandled promise rejection (a bug in a model or in longshore); the server keeps running');
+    });
   }
   return { app, registry, url, modelsLoaded, close };
 }

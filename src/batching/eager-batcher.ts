@@ -1,7 +1,8 @@
 /**
  * The eager batcher: concurrent calls to one model are coalesced into one run. It never waits for a batch to fill:
  * what is queued when the model is idle runs at the next turn of the event loop, and calls arriving while a batch runs
- * form the next one. No added latency at low load; large batches, and so far fewer model calls, under load.
+ * form the next one. No added latency at low load; large batches, and so far fewer model calls, under load. When a
+ * run of several calls fails, each call is run again on its own, so a failure reaches only the caller that caused it.
  */
 
 /** One caller's work: `rows` items that must come back in order, to this caller only. */
@@ -67,10 +68,27 @@ export class EagerBatcher<I, O> {
         offset += call.items.length;
       }
     } catch (error) {
-      for (const call of batch) call.reject(error);
+      if (batch.length === 1) batch[0]?.reject(error);
+      else await this.#isolate(batch);
     } finally {
       this.#running = false;
       this.#schedule();
+    }
+  }
+
+  /**
+   * A run of several calls failed: run each call on its own, so one caller's bad row (e.g. an index a Gather cannot
+   * take) fails only that caller.
+   */
+  async #isolate(batch: readonly Pending<I, O>[]): Promise<void> {
+    for (const call of batch) {
+      try {
+        const outputs = await this.#run([...call.items]);
+        if (outputs.length !== call.items.length) throw new Error(`a batch of ${call.items.length} rows produced ${outputs.length} outputs`);
+        call.resolve(outputs);
+      } catch (error) {
+        call.reject(error);
+      }
     }
   }
 

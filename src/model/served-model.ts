@@ -13,6 +13,9 @@ import { createSchemaCompiler, summarize, type RecordValidator } from './validat
 /** The platform a record (code) model reports in its V2 metadata. */
 export const RECORD_PLATFORM = 'longshore_records';
 
+/** Most details one error carries: a body with a million bad elements must not get a response a hundred times its size. */
+export const MAX_DETAILS = 100;
+
 /** Seconds a client is told to wait while a model loads. */
 export const LOADING_RETRY_AFTER_SECONDS = 2;
 
@@ -153,15 +156,17 @@ export class ServedModel {
   async predictBatch(inputs: readonly unknown[]): Promise<unknown[]> {
     const { validateInput, validateOutput } = this.#readyValidators();
     const problems: ErrorDetail[] = [];
-    inputs.forEach((input, index) => {
+    for (const [index, input] of inputs.entries()) {
       for (const detail of validateInput(input) ?? []) problems.push({ ...detail, path: `/${index}${detail.path === '/' ? '' : detail.path}` });
-    });
+      if (problems.length >= MAX_DETAILS) break; // enough to act on; the response stays small
+    }
     if (problems.length > 0) throw this.#inputError(problems);
     let outputs: unknown[];
     try {
       outputs = this.model.predictBatch
         ? await this.model.predictBatch([...inputs])
-        : await Promise.all(inputs.map((input) => this.model.predict(input)));
+        : // async wrapper: a predict() that throws synchronously must not orphan the promises already made.
+          await Promise.all(inputs.map(async (input) => this.model.predict(input)));
     } catch (error) {
       throw this.#modelThrew(error);
     }
@@ -220,7 +225,8 @@ export class ServedModel {
   }
 
   #inputError(problems: ErrorDetail[]): SchemaValidationError {
-    return new SchemaValidationError(`input does not match the input schema of model '${this.name}': ${summarize(problems)}`, { details: problems });
+    const details = problems.slice(0, MAX_DETAILS);
+    return new SchemaValidationError(`input does not match the input schema of model '${this.name}': ${summarize(problems)}`, { details });
   }
 
   /** A client error raised inside the model (e.g. a ragged array the schema could not rule out) keeps its type. */

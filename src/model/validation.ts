@@ -14,6 +14,9 @@ type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats: AddFormats =
   (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
+/** Most problems reported for one value (ajv's allErrors can produce one per array element). */
+const MAX_VALIDATION_DETAILS = 100;
+
 /** Returns the list of problems, or undefined when the value is valid. */
 export type RecordValidator = (value: unknown) => ErrorDetail[] | undefined;
 
@@ -39,7 +42,7 @@ export function createSchemaCompiler(): (schema: JsonSchema) => RecordValidator 
       instances.set(AjvClass, ajv);
     }
     const validate: ValidateFunction = ajv.compile(schema);
-    return (value) => (validate(value) ? undefined : (validate.errors ?? []).map(toDetail));
+    return (value) => (validate(value) ? undefined : (validate.errors ?? []).slice(0, MAX_VALIDATION_DETAILS).map(toDetail));
   };
 }
 

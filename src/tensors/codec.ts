@@ -4,6 +4,7 @@
  */
 import { SchemaValidationError } from '../errors.js';
 import type { DatatypeInfo, TensorData } from './datatypes.js';
+import { formatShape } from './tensor.js';
 
 /** The concrete shape of one nested-array value, following first elements `rank` levels down. */
 export function measureShape(value: unknown, rank: number): number[] {
@@ -14,6 +15,8 @@ export function measureShape(value: unknown, rank: number): number[] {
     shape.push(level.length);
     level = level[0];
   }
+  // An empty array has no first element to follow; its inner dims are 0 (so [] for [N,A,B] is [0,0], rank kept).
+  if (shape.length > 0 && shape[shape.length - 1] === 0) while (shape.length < rank) shape.push(0);
   return shape;
 }
 
@@ -38,24 +41,32 @@ export function writeInstance(
   field: string,
   record = '',
 ): number {
-  return write(value, shape, 0, info, target, offset, field, `${record}/${field}`);
+  // The indices of the current position; a path string is built only if the value turns out ragged.
+  const at: number[] = [];
+  const write = (node: unknown, depth: number, next: number): number => {
+    if (depth === shape.length) {
+      (target as unknown[])[next] = info.fromJson(node);
+      return next + 1;
+    }
+    const length = shape[depth] as number;
+    if (!Array.isArray(node) || node.length !== length) throw raggedError(node, shape, depth, `${record}/${field}${at.map((i) => `/${i}`).join('')}`, field);
+    let cursor = next;
+    for (let i = 0; i < length; i++) {
+      at[depth] = i;
+      cursor = write(node[i], depth + 1, cursor);
+    }
+    at.length = depth;
+    return cursor;
+  };
+  return write(value, 0, offset);
 }
 
-function write(value: unknown, shape: readonly number[], depth: number, info: DatatypeInfo, target: TensorData, offset: number, field: string, path: string): number {
-  if (depth === shape.length) {
-    (target as unknown[])[offset] = info.fromJson(value);
-    return offset + 1;
-  }
+function raggedError(node: unknown, shape: readonly number[], depth: number, path: string, field: string): SchemaValidationError {
   const length = shape[depth] as number;
-  if (!Array.isArray(value) || value.length !== length) {
-    const got = Array.isArray(value) ? `${value.length} items` : typeof value;
-    throw new SchemaValidationError(`input '${field}': expected shape [${shape.join(',')}] in every record, got ${got} at ${path}`, {
-      details: [{ path, message: `must have ${length} items to match shape [${shape.join(',')}]` }],
-    });
-  }
-  let next = offset;
-  for (let i = 0; i < length; i++) next = write(value[i], shape, depth + 1, info, target, next, field, `${path}/${i}`);
-  return next;
+  const got = Array.isArray(node) ? `${node.length} items` : typeof node;
+  return new SchemaValidationError(`input '${field}': expected shape ${formatShape(shape)} in every record, got ${got} at ${path}`, {
+    details: [{ path, message: `must have ${length} items to match shape ${formatShape(shape)}` }],
+  });
 }
 
 /** Reads one instance of `shape` from `source` at `offset` as nested JSON arrays (a bare element for shape []). */

@@ -132,6 +132,9 @@ const TABLE: readonly DatatypeInfo[] = [
   },
 ];
 
+/** Every datatype longshore serves. */
+export const ALL_DATATYPES: readonly DatatypeInfo[] = TABLE;
+
 const BY_ORT = new Map<string, DatatypeInfo>(TABLE.map((info) => [info.ort, info]));
 const BY_DATATYPE = new Map<string, DatatypeInfo>(TABLE.map((info) => [info.datatype, info]));
 

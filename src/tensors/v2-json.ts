@@ -4,10 +4,10 @@
  * numbers in between.
  */
 import { SchemaValidationError } from '../errors.js';
-import { datatypeInfo, type DatatypeInfo, type TensorData } from './datatypes.js';
+import { ALL_DATATYPES, datatypeInfo, type DatatypeInfo } from './datatypes.js';
 import { formatShape, type Tensor } from './tensor.js';
 
-const DATATYPES = 'BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES';
+const DATATYPES = ALL_DATATYPES.map((info) => info.datatype).join(', ');
 
 function bad(message: string): SchemaValidationError {
   return new SchemaValidationError(message);
@@ -37,79 +37,73 @@ export function decodeJsonTensor(value: unknown, where: string): Tensor {
   const data = (value as { data?: unknown }).data;
   if (!Array.isArray(data)) throw bad(`input '${name}': "data" must be an array (nested or flat, row-major)`);
   // Count before allocating, so a large shape with little data is a 400, not a huge allocation. Flat data that
-  // already has the right length (the common case) needs no walk.
+  // already has the right length (the common case) needs no walk. Nesting deeper than the rank is refused.
   const isFlat = data.length === count && !Array.isArray(data[0]);
   if (!isFlat) {
-    const leaves = countLeaves(data);
+    const leaves = countLeaves(data, Math.max(shape.length, 1), name);
     if (leaves !== count) throw bad(`input '${name}': shape ${formatShape(shape)} needs ${count} elements, data has ${leaves}`);
   }
   const target = info.allocate(count);
-  const written = fill(data, target, 0, count, info, name);
-  if (written !== count) {
-    throw bad(`input '${name}': shape ${formatShape(shape)} needs ${count} elements, data has ${countLeaves(data)}`);
-  }
+  const check = CHECKERS.get(info.datatype) as Checker;
+  fill(data, target as unknown[], 0, check, name);
   return { name, datatype: info.datatype, shape, data: target };
 }
 
-/** Writes the leaves of nested `data` into `target` from `offset`; returns the offset after the last one. */
-function fill(data: unknown[], target: TensorData, offset: number, count: number, info: DatatypeInfo, name: string): number {
+/** Writes the leaves of nested `data` (already counted) into `target` from `offset`; returns the offset after them. */
+function fill(data: readonly unknown[], target: unknown[], offset: number, check: Checker, name: string): number {
   let at = offset;
   for (const item of data) {
-    if (Array.isArray(item)) {
-      at = fill(item, target, at, count, info, name);
-      continue;
+    if (Array.isArray(item)) at = fill(item, target, at, check, name);
+    else {
+      target[at] = check(item, name, at);
+      at++;
     }
-    if (at >= count) return count + 1; // more elements than the shape holds; counted again for the message
-    (target as unknown[])[at] = element(item, info, name, at);
-    at++;
   }
   return at;
 }
 
-function element(item: unknown, info: DatatypeInfo, name: string, index: number): number | bigint | string {
-  const expected = expectedKind(info);
-  switch (expected) {
-    case 'boolean':
-      if (typeof item === 'boolean') return item ? 1 : 0;
-      break;
-    case 'string':
-      if (typeof item === 'string') return item;
-      break;
-    case 'number': {
-      const limit = (info.elementSchema as { exclusiveMaximum?: number }).exclusiveMaximum;
-      if (typeof item === 'number' && (limit === undefined || Math.abs(item) < limit)) return info.fromJson(item);
-      if (typeof item === 'number') throw bad(`input '${name}': element ${index} (${item}) would overflow ${info.datatype} (|value| must be below ${limit})`);
-      break;
-    }
-    case 'integer': {
-      const { minimum, maximum } = info.elementSchema as { minimum: number; maximum: number };
-      if (typeof item === 'number' && Number.isInteger(item) && item >= minimum && item <= maximum) return info.fromJson(item);
-      if (typeof item === 'number' && Number.isInteger(item) && Math.abs(item) > Number.MAX_SAFE_INTEGER && (info.datatype === 'INT64' || info.datatype === 'UINT64')) {
-        throw bad(`input '${name}': element ${index} (${item}) is beyond ±(2^53−1), which JSON cannot carry exactly; send ${info.datatype} tensors in binary`);
-      }
-      break;
-    }
-  }
-  throw bad(`input '${name}': element ${index} is ${JSON.stringify(item)}, expected ${describe(info)}`);
-}
-
-function expectedKind(info: DatatypeInfo): 'boolean' | 'string' | 'number' | 'integer' {
-  if (info.datatype === 'BOOL') return 'boolean';
-  if (info.datatype === 'BYTES') return 'string';
-  return (info.elementSchema as { type: string }).type === 'integer' ? 'integer' : 'number';
-}
-
-function describe(info: DatatypeInfo): string {
-  const kind = expectedKind(info);
-  if (kind !== 'integer') return `a ${kind} for ${info.datatype}`;
-  const { minimum, maximum } = info.elementSchema as { minimum: number; maximum: number };
-  return `an integer from ${minimum} to ${maximum} for ${info.datatype}`;
-}
-
-function countLeaves(data: unknown[]): number {
+/** Leaves of nested `data`, refusing nesting deeper than `maxDepth` levels (the tensor's rank). */
+function countLeaves(data: readonly unknown[], maxDepth: number, name: string, depth = 1): number {
+  if (depth > maxDepth) throw bad(`input '${name}': "data" is nested deeper than the tensor's ${maxDepth} dimension(s)`);
   let count = 0;
-  for (const item of data) count += Array.isArray(item) ? countLeaves(item) : 1;
+  for (const item of data) count += Array.isArray(item) ? countLeaves(item, maxDepth, name, depth + 1) : 1;
   return count;
+}
+
+/** Turns one JSON element into the stored element, or throws a 400 naming it. */
+type Checker = (item: unknown, name: string, index: number) => number | bigint | string;
+
+/** One checker per datatype, built once from the datatype table. */
+const CHECKERS = new Map<string, Checker>(ALL_DATATYPES.map((info) => [info.datatype, checkerFor(info)]));
+
+function checkerFor(info: DatatypeInfo): Checker {
+  const fail = (item: unknown, name: string, index: number, expected: string): never => {
+    throw bad(`input '${name}': element ${index} is ${JSON.stringify(item)}, expected ${expected} for ${info.datatype}`);
+  };
+  const schema = info.elementSchema as { type: string; minimum?: number; maximum?: number; exclusiveMaximum?: number };
+  if (info.datatype === 'BOOL') return (item, name, index) => (typeof item === 'boolean' ? (item ? 1 : 0) : fail(item, name, index, 'a boolean'));
+  if (info.datatype === 'BYTES') return (item, name, index) => (typeof item === 'string' ? item : fail(item, name, index, 'a string'));
+  if (schema.type === 'integer') {
+    const { minimum = 0, maximum = 0 } = schema;
+    const wide = info.datatype === 'INT64' || info.datatype === 'UINT64';
+    return (item, name, index) => {
+      if (typeof item === 'number' && Number.isInteger(item)) {
+        if (item >= minimum && item <= maximum) return info.fromJson(item);
+        if (wide && Math.abs(item) > Number.MAX_SAFE_INTEGER) {
+          throw bad(`input '${name}': element ${index} (${item}) is beyond ±(2^53−1), which JSON cannot carry exactly; send ${info.datatype} tensors in binary`);
+        }
+      }
+      return fail(item, name, index, `an integer from ${minimum} to ${maximum}`);
+    };
+  }
+  const limit = schema.exclusiveMaximum;
+  return (item, name, index) => {
+    if (typeof item !== 'number') return fail(item, name, index, 'a number');
+    if (limit !== undefined && !(Math.abs(item) < limit)) {
+      throw bad(`input '${name}': element ${index} (${item}) would overflow ${info.datatype} (|value| must be below ${limit})`);
+    }
+    return info.fromJson(item);
+  };
 }
 
 /**

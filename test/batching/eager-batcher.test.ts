@@ -84,7 +84,7 @@ describe('EagerBatcher', () => {
     assert.deepEqual(batches, [[1], [2, 3]]);
   });
 
-  it('fails every call of a failed run with its error, and the next run is unaffected', async () => {
+  it('fails a lone call whose run fails with its error, and the next run is unaffected', async () => {
     let calls = 0;
     const batcher = new EagerBatcher(
       async (items: number[]) => {
@@ -94,10 +94,26 @@ describe('EagerBatcher', () => {
       },
       { maxBatchSize: 64 },
     );
-    const failed = await Promise.allSettled([batcher.submit([1]), batcher.submit([2])]);
-    assert.deepEqual(failed.map((r) => r.status), ['rejected', 'rejected']);
-    assert.match(String((failed[0] as PromiseRejectedResult).reason), /kernel failed/);
+    await assert.rejects(batcher.submit([1]), /kernel failed/);
     assert.deepEqual(await batcher.submit([3]), [3]);
+  });
+
+  it('re-runs each call of a failed shared run on its own, so only the caller with the bad row fails', async () => {
+    const batches: number[][] = [];
+    const batcher = new EagerBatcher(
+      async (items: number[]) => {
+        batches.push([...items]);
+        if (items.some((item) => item < 0)) throw new Error(`negative row in [${items.join(',')}]`);
+        return items.map((item) => item * 10);
+      },
+      { maxBatchSize: 64 },
+    );
+    const results = await Promise.allSettled([batcher.submit([1]), batcher.submit([-2, 5]), batcher.submit([3])]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.deepEqual((results[0] as PromiseFulfilledResult<number[]>).value, [10]);
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /negative row in \[-2,5\]/);
+    assert.deepEqual((results[2] as PromiseFulfilledResult<number[]>).value, [30]);
+    assert.deepEqual(batches, [[1, -2, 5, 3], [1], [-2, 5], [3]]);
   });
 
   it('rejects the whole run when the model returns the wrong number of outputs', async () => {

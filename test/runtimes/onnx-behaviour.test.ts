@@ -345,3 +345,14 @@ describe('ONNX eager batching (the default)', () => {
     assert.deepEqual([a.json(), b.json()], [{ same: [1, 2, 3] }, { same: [4, 5] }]);
   });
 });
+
+describe('ONNX inputs with several dynamic dimensions', () => {
+  it('runs an empty outer array as a tensor of the right rank with zero-sized dims', async (t) => {
+    const model = identityModel([{ name: 'x', type: 'float32', shape: ['N', 'A', 'B'] }], [{ name: 'y', type: 'float32', shape: ['N', 'A', 'B'] }]);
+    const harness = await serveYaml(`models:\n  - model_path: ./dyn.onnx\n`, { 'dyn.onnx': model });
+    t.after(() => harness.close());
+    const response = await harness.app.inject({ method: 'POST', url: '/api/models/dyn/prediction', payload: { x: [] } });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.deepEqual(response.json(), { y: [] });
+  });
+});

@@ -353,3 +353,14 @@ describe('V2 body limit', () => {
     }
   });
 });
+
+describe('V2 JSON data nested deeper than the shape', () => {
+  it('is a 400 naming the input, not a 500, however deep it goes', async (t) => {
+    const harness = await serveYaml(configYaml([{ model_path: `${FIXTURES}iris_logreg.onnx` }]));
+    t.after(() => harness.close());
+    const depth = 100_000; // written as text: JSON.stringify itself cannot nest this deep
+    const body = `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":${'['.repeat(depth)}5.1${']'.repeat(depth)}}]}`;
+    const response = await harness.app.inject({ method: 'POST', url: '/v2/models/iris_logreg/infer', payload: body, headers: { 'content-type': 'application/json' } });
+    assertError(response, 400, `input 'input': "data" is nested deeper than the tensor's 2 dimension(s)`);
+  });
+});

@@ -80,6 +80,8 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
 
 async function infer(dataplane: Dataplane, request: FastifyRequest<{ Params: ModelParams; Body: Buffer }>, reply: FastifyReply): Promise<void> {
   const { name, version } = request.params;
+  // An unknown or loading model answers 404/503 before its body is decoded, as the REST routes do.
+  dataplane.assertInferable(name, version);
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const headerLength = request.headers[HEADER_LENGTH];
   const decoded = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, () => dataplane.singleInput(name, version));

@@ -1,0 +1,58 @@
+/**
+ * Bad input and misbehaving models stay contained: a model that throws both ways in one batch does not crash the
+ * process, error details are capped, and V2 bodies are not decoded for models that cannot answer.
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { MAX_DETAILS } from '../../src/model/served-model.ts';
+import { buildService, configYaml, fixture, irisConfigYaml } from '../helpers/service.ts';
+
+describe('a batch of records predicted one by one', () => {
+  it('answers 500 when predict throws synchronously for one record and rejects later for another, and the process survives', async () => {
+    const service = await buildService(configYaml([{ class_path: fixture('mixed-throw.ts', 'MixedThrowModel') }]));
+    after(() => service.close());
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const response = await service.app.inject({ method: 'POST', url: '/api/models/mixed/predictions', payload: [{ x: 1 }, { x: -1 }] });
+      assert.equal(response.statusCode, 500);
+      assert.match(response.json<{ message: string }>().message, /negative x|late failure/);
+      await new Promise((resolve) => setTimeout(resolve, 30)); // let the late rejection settle
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+describe('error details are capped', () => {
+  it(`returns at most ${MAX_DETAILS} details for a batch with thousands of bad records`, async () => {
+    const service = await buildService(irisConfigYaml());
+    after(() => service.close());
+    const records = Array.from({ length: 5000 }, () => ({ sepal_length: 'x', sepal_width: 'y', petal_length: 1, petal_width: 1 }));
+    const response = await service.app.inject({ method: 'POST', url: '/api/models/iris_model/predictions', payload: records });
+    assert.equal(response.statusCode, 400);
+    const body = response.json<{ details: { path: string }[]; message: string }>();
+    assert.equal(body.details.length, MAX_DETAILS);
+    assert.equal(body.details[0]?.path, '/0/sepal_length');
+    assert.ok(response.body.length < 20_000, `response is ${response.body.length} bytes`);
+  });
+});
+
+describe('V2 bodies for models that cannot answer', () => {
+  it('answers 404 for an unknown model even when the body is malformed', async () => {
+    const service = await buildService(irisConfigYaml());
+    after(() => service.close());
+    const response = await service.app.inject({ method: 'POST', url: '/v2/models/nope/infer', payload: '{"inputs": [', headers: { 'content-type': 'application/json' } });
+    assert.equal(response.statusCode, 404);
+    assert.match(response.json<{ error: string }>().error, /model 'nope' not found/);
+  });
+
+  it('answers 503 for a model that is still loading before reading its body', async () => {
+    const service = await buildService(irisConfigYaml(), { load: false });
+    after(() => service.close());
+    const response = await service.app.inject({ method: 'POST', url: '/v2/models/iris_model/infer', payload: 'not json', headers: { 'content-type': 'application/json' } });
+    assert.equal(response.statusCode, 503);
+  });
+});
