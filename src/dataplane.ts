@@ -1,6 +1,6 @@
 /**
- * The protocol-agnostic operations of the server (health, listing, metadata, prediction). REST routes, and later V2
- * routes, are thin adapters over this, so the protocols cannot disagree.
+ * The protocol-agnostic operations of the server (health, listing, metadata, prediction, tensor inference). The REST and
+ * Open Inference Protocol routes are thin adapters over this, so the protocols cannot disagree.
  */
 import { ModelNotFoundError, SchemaValidationError } from './errors.js';
 import type { JsonSchema } from './model/contract.js';
