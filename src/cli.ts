@@ -13,19 +13,18 @@ import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { ModelRegistry } from './model/registry.js';
 import { startServer } from './server.js';
+import { LONGSHORE_VERSION } from './version.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUNTIME_FAILURE = 1;
 export const EXIT_BAD_CONFIG = 2;
-
-const VERSION = '0.1.0';
 
 /** Runs the CLI; resolves with the exit code for one-shot commands (serve keeps running until a signal). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
   let exitCode: number | undefined = EXIT_OK;
   const program = new Command('longshore')
     .description('Serve ONNX and TypeScript models over REST and the Open Inference Protocol.')
-    .version(VERSION)
+    .version(LONGSHORE_VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 

@@ -53,7 +53,7 @@ export const V2_EXTENSIONS = ['binary_tensor_data'] as const;
 export class Dataplane {
   constructor(
     readonly registry: ModelRegistry,
-    readonly serverVersion = '0.1.0',
+    readonly serverVersion: string,
   ) {}
 
   /** Why the server is not ready (empty when it is): draining, no models, or required models not ready. */
@@ -116,11 +116,6 @@ export class Dataplane {
       throw new ModelNotFoundError(`model '${name}' has no version '${version}'; its version is '${model.metadata.version}'`);
     }
     return model;
-  }
-
-  /** The process serves requests. */
-  live(): boolean {
-    return true;
   }
 
   /** Every model's load has finished. */

@@ -10,6 +10,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { LongshoreConfig } from '../config/schema.js';
 import { Dataplane } from '../dataplane.js';
+import { LONGSHORE_VERSION } from '../version.js';
 import type { ModelRegistry } from '../model/registry.js';
 import { installErrorHandling } from './error-handler.js';
 import { createOpenApiDocumentSource, ERROR_SCHEMA_ID, type OpenApiDocument } from './openapi.js';
@@ -23,9 +24,6 @@ declare module 'fastify' {
     openapiDocument(): OpenApiDocument;
   }
 }
-
-/** longshore's own version, reported by `GET /v2`. */
-export const SERVER_VERSION = '0.1.0';
 
 export interface BuildAppOptions {
   readonly config: LongshoreConfig;
@@ -92,7 +90,7 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  const dataplane = new Dataplane(registry, SERVER_VERSION);
+  const dataplane = new Dataplane(registry, LONGSHORE_VERSION);
   const document = createOpenApiDocumentSource(app, registry);
   app.decorate('openapiDocument', document);
 

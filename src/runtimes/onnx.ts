@@ -113,9 +113,9 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
 
   async predictBatch(inputs: OnnxRecord[]): Promise<OnnxRecord[]> {
     if (this.#batcher) return this.#batcher.submit(inputs);
-    if (this.#signature?.batched !== false) return this.#run(inputs);
+    if (this.#signature?.batched !== false) return this.#run(inputs, 0);
     const outputs: OnnxRecord[] = [];
-    for (const input of inputs) outputs.push(...(await this.#run([input])));
+    for (const [index, input] of inputs.entries()) outputs.push(...(await this.#run([input], index)));
     return outputs;
   }
 
@@ -144,14 +144,17 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
     await session?.release();
   }
 
-  /** One session.run over `records`, stacked along the batch dimension when the model is batched. */
-  async #run(records: readonly OnnxRecord[]): Promise<OnnxRecord[]> {
+  /**
+   * One session.run over `records`, stacked along the batch dimension when the model is batched. `firstIndex` is the
+   * position of the first record in the caller's batch, so error paths name it (`/1/x`); absent for a single record.
+   */
+  async #run(records: readonly OnnxRecord[], firstIndex?: number): Promise<OnnxRecord[]> {
     const session = this.#session;
     const signature = this.#signature;
     if (!session || !signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
     if (records.length === 0) return [];
     const feeds: Record<string, ort.Tensor> = {};
-    for (const spec of signature.inputs) feeds[spec.name] = stack(spec, records, signature.batched);
+    for (const spec of signature.inputs) feeds[spec.name] = stack(spec, records, signature.batched, firstIndex);
     const results = await session.run(feeds, this.#fetches);
     const outputs = records.map(() => ({}) as OnnxRecord);
     for (const spec of signature.outputs) unstack(spec, results[spec.name] as ort.Tensor, outputs, signature.batched);
@@ -160,14 +163,13 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
 }
 
 /** Builds one input tensor from the records' values of `spec`. */
-function stack(spec: TensorSpec, records: readonly OnnxRecord[], batched: boolean): ort.Tensor {
+function stack(spec: TensorSpec, records: readonly OnnxRecord[], batched: boolean, firstIndex: number | undefined): ort.Tensor {
   const shape = spec.instanceShape.includes(-1) ? measureShape(records[0]?.[spec.name], spec.instanceShape.length) : spec.instanceShape;
   const perRecord = elementCount(shape);
   const data = spec.info.allocate(perRecord * records.length);
   let offset = 0;
-  const batchedRequest = records.length > 1;
   records.forEach((record, index) => {
-    offset = writeInstance(record[spec.name], shape, spec.info, data, offset, spec.name, batchedRequest ? `/${index}` : '');
+    offset = writeInstance(record[spec.name], shape, spec.info, data, offset, spec.name, firstIndex === undefined ? '' : `/${firstIndex + index}`);
   });
   return new ort.Tensor(spec.info.ort, data as ort.Tensor.DataType, batched ? [records.length, ...shape] : [...shape]);
 }

@@ -4,7 +4,7 @@
  * the order the header lists them. BYTES elements are each a 4-byte little-endian length and the bytes.
  */
 import { endianness } from 'node:os';
-import { SchemaValidationError } from '../errors.js';
+import { MalformedRequestError, SchemaValidationError } from '../errors.js';
 import { type DatatypeInfo, type TensorData } from './datatypes.js';
 import { formatShape } from './tensor.js';
 
@@ -24,7 +24,7 @@ export function splitFramedBody(body: Buffer, headerLength: number): { header: u
   try {
     header = JSON.parse(body.subarray(0, headerLength).toString('utf8'));
   } catch (error) {
-    throw bad(`the JSON header (the first ${headerLength} bytes) is not valid JSON: ${(error as Error).message}`);
+    throw new MalformedRequestError(`the JSON header (the first ${headerLength} bytes) is not valid JSON: ${(error as Error).message}`);
   }
   return { header, tail: body.subarray(headerLength) };
 }

@@ -356,3 +356,16 @@ describe('ONNX inputs with several dynamic dimensions', () => {
     assert.deepEqual(response.json(), { y: [] });
   });
 });
+
+describe('ONNX error paths name the record of a batch', () => {
+  it('reports a ragged value inside the only record of a /predictions call at /0/…, and at /… through /prediction', async (t) => {
+    const model = identityModel([{ name: 'x', type: 'float32', shape: ['N', 'A', 'B'] }], [{ name: 'y', type: 'float32', shape: ['N', 'A', 'B'] }]);
+    const harness = await serveYaml(`models:\n  - model_path: ./dyn.onnx\n`, { 'dyn.onnx': model });
+    t.after(() => harness.close());
+    const batch = await harness.app.inject({ method: 'POST', url: '/api/models/dyn/predictions', payload: [{ x: [[1, 2], [3]] }] });
+    assert.equal(batch.statusCode, 400);
+    assert.equal(batch.json<{ details: { path: string }[] }>().details[0]?.path, '/0/x/1');
+    const single = await harness.app.inject({ method: 'POST', url: '/api/models/dyn/prediction', payload: { x: [[1, 2], [3]] } });
+    assert.equal(single.json<{ details: { path: string }[] }>().details[0]?.path, '/x/1');
+  });
+});
