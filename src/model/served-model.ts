@@ -40,6 +40,7 @@ export class ServedModel {
   readonly required: boolean;
   readonly model: Model;
   #state: ModelState = 'loading';
+  #loading: Promise<void> | undefined;
   #error: string | undefined;
   #inputSchema: JsonSchema | undefined;
   #outputSchema: JsonSchema | undefined;
@@ -96,8 +97,20 @@ export class ServedModel {
       : { ...this.metadata, status: this.#state, error: this.#error };
   }
 
-  /** Runs the model's load(), then (re)compiles its schemas. Never throws: a failure moves the model to `failed`. */
-  async load(): Promise<void> {
+  /**
+   * Runs the model's load(), then (re)compiles its schemas. Never throws: a failure moves the model to `failed`.
+   * Idempotent: a ready model is not loaded again, a load in progress is shared, an unloaded model stays unloaded; only
+   * a failed model is retried.
+   */
+  load(): Promise<void> {
+    if (this.#state === 'ready' || this.#state === 'unloading' || this.#state === 'unloaded') return Promise.resolve();
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
     const started = performance.now();
     this.#setState('loading');
     this.#logger.info('model loading');
@@ -232,6 +245,8 @@ export class ServedModel {
   /** A client error raised inside the model (e.g. a ragged array the schema could not rule out) keeps its type. */
   #modelThrew(error: unknown): LongshoreError {
     if (error instanceof LongshoreError && error.status < 500) return error;
+    // Shutdown unloaded the model under a call in flight: that is "not ready", not a failure of the model.
+    if (this.#state === 'unloading' || this.#state === 'unloaded') return this.#notReady();
     const reason = error instanceof Error ? error.message : String(error);
     return new InferenceError(`model '${this.name}' failed to predict: ${reason}`, { cause: error });
   }

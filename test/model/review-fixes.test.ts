@@ -56,3 +56,39 @@ describe('V2 bodies for models that cannot answer', () => {
     assert.equal(response.statusCode, 503);
   });
 });
+
+describe('model lifecycle edges', () => {
+  it('does not load a ready model again, and shares a load in progress', async () => {
+    const service = await buildService(irisConfigYaml(), { load: false });
+    after(() => service.close());
+    const model = service.registry.require('iris_model');
+    let loads = 0;
+    const original = model.model.load?.bind(model.model);
+    (model.model as { load?: () => Promise<void> }).load = async () => {
+      loads++;
+      await original?.();
+    };
+    await Promise.all([model.load(), model.load()]);
+    assert.equal(model.state, 'ready');
+    await model.load();
+    assert.equal(loads, 1);
+    assert.equal(model.state, 'ready');
+  });
+
+  it('answers 503, not 500, when the model is unloaded under a call in flight', async () => {
+    const service = await buildService(irisConfigYaml());
+    after(() => service.close());
+    const model = service.registry.require('iris_model');
+    (model.model as { predict: (input: unknown) => Promise<unknown> }).predict = async () => {
+      await model.unload();
+      throw new Error('weights are gone');
+    };
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/api/models/iris_model/prediction',
+      payload: { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+    });
+    assert.equal(response.statusCode, 503);
+    assert.equal(response.json<{ type: string }>().type, 'ModelNotReadyError');
+  });
+});
