@@ -4,7 +4,7 @@
  * without the batch dimension).
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import { datatypeOfOrt, MAX_SAFE_INT64, type Datatype, type DatatypeInfo } from '../tensors/datatypes.js';
+import { ALL_DATATYPES, datatypeOfOrt, MAX_SAFE_INT64, type Datatype, type DatatypeInfo } from '../tensors/datatypes.js';
 import type { JsonSchema } from '../model/contract.js';
 
 /** One graph input or output. Dims are -1 where the graph leaves them dynamic. */
@@ -34,6 +34,8 @@ export const ZIPMAP_HINT =
   'to get the probabilities as a tensor.';
 
 type Metadata = InferenceSession.ValueMetadata;
+
+const SUPPORTED = ALL_DATATYPES.map((info) => info.ort).join(', ');
 
 /** Builds the signature; throws an Error saying what is wrong when the model cannot be served at all. */
 export function readSignature(inputs: readonly Metadata[], outputs: readonly Metadata[], wanted?: readonly string[]): OnnxSignature {
@@ -72,7 +74,7 @@ export function readSignature(inputs: readonly Metadata[], outputs: readonly Met
 
 function toSpec(metadata: InferenceSession.TensorValueMetadata, batched: boolean): TensorSpec | string {
   const info = datatypeOfOrt(metadata.type);
-  if (!info) return `has element type ${metadata.type}, which longshore cannot serve yet (supported: bool, int8-64, uint8-64, float32, float64, string)`;
+  if (!info) return `has element type ${metadata.type}, which longshore cannot serve yet (supported: ${SUPPORTED})`;
   const shape = metadata.shape.map(dim);
   if (batched && shape.length === 0) return 'is a scalar, so it cannot be split into one value per record,';
   return { name: metadata.name, datatype: info.datatype, info, shape, instanceShape: batched ? shape.slice(1) : shape };

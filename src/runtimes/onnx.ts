@@ -217,7 +217,10 @@ export function hintFor(message: string): string {
     return ' Hint: the file is not a valid ONNX model (corrupt or truncated?); export it again.';
   }
   if (/File doesn't exist|no such file/i.test(message)) return ' Hint: check model_path (relative paths start at the config file).';
-  if (/Could not find an implementation|not a registered function|Unsupported (op|model IR)|opset/i.test(message)) {
+  if (/Unsupported data type/i.test(message)) {
+    return ' Hint: the model uses an element type onnxruntime-node cannot run (e.g. bfloat16, float8 or complex); export it with float32 or float16.';
+  }
+  if (/Could not find an implementation|not a registered function|No Op registered|Unsupported (op|model IR)|opset/i.test(message)) {
     return ' Hint: the model uses an operator or opset this onnxruntime (1.30) does not support; export it with a lower opset.';
   }
   return '';
