@@ -22,6 +22,7 @@ export const ERROR_STATUS = {
   InternalError: 500,
   ConfigError: 500,
   ModelNotReadyError: 503,
+  QueueFullError: 503,
 } as const;
 
 export type ErrorType = keyof typeof ERROR_STATUS;
@@ -96,4 +97,9 @@ export class ConfigError extends LongshoreError {
 /** The model exists but is still loading (with `Retry-After`), failed to load, or is unloading. */
 export class ModelNotReadyError extends LongshoreError {
   readonly type = 'ModelNotReadyError';
+}
+
+/** The model's queue already holds `batching.max_queue_size` rows; retry after `Retry-After` seconds. */
+export class QueueFullError extends LongshoreError {
+  readonly type = 'QueueFullError';
 }

@@ -4,6 +4,7 @@
  * form the next one. No added latency at low load; large batches, and so far fewer model calls, under load. When a
  * run of several calls fails, each call is run again on its own, so a failure reaches only the caller that caused it.
  */
+import { QueueFullError } from '../errors.js';
 
 /** One caller's work: `rows` items that must come back in order, to this caller only. */
 interface Pending<I, O> {
@@ -15,12 +16,19 @@ interface Pending<I, O> {
 export interface EagerBatcherOptions {
   /** Most rows in one run. A single call with more rows still runs, alone. */
   readonly maxBatchSize: number;
+  /** Most rows waiting (not counting a run in flight); a call that would go beyond is refused at once. */
+  readonly maxQueueSize?: number;
 }
+
+/** Seconds a refused caller is told to wait: a queue drains within a few runs. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
 
 export class EagerBatcher<I, O> {
   readonly #run: (items: I[]) => Promise<O[]>;
   readonly #maxBatchSize: number;
+  readonly #maxQueueSize: number;
   #queue: Pending<I, O>[] = [];
+  #queuedRows = 0;
   #scheduled = false;
   #running = false;
 
@@ -29,6 +37,7 @@ export class EagerBatcher<I, O> {
     if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) throw new RangeError('maxBatchSize must be a positive integer');
     this.#run = run;
     this.#maxBatchSize = options.maxBatchSize;
+    this.#maxQueueSize = options.maxQueueSize ?? Number.POSITIVE_INFINITY;
   }
 
   /** Number of calls waiting (not counting a batch that is running). */
@@ -39,8 +48,18 @@ export class EagerBatcher<I, O> {
   /** Queues `items` as one call; resolves with exactly their outputs, in their order. */
   submit(items: readonly I[]): Promise<O[]> {
     if (items.length === 0) return Promise.resolve([]);
+    // Never queue without bound; an empty queue always takes a call, however large, so it can run alone.
+    if (this.#queuedRows > 0 && this.#queuedRows + items.length > this.#maxQueueSize) {
+      return Promise.reject(
+        new QueueFullError(
+          `the model's queue is full (${this.#queuedRows} rows waiting, batching.max_queue_size ${this.#maxQueueSize}); retry shortly`,
+          { retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS },
+        ),
+      );
+    }
     return new Promise<O[]>((resolve, reject) => {
       this.#queue.push({ items, resolve, reject });
+      this.#queuedRows += items.length;
       this.#schedule();
     });
   }
@@ -101,6 +120,7 @@ export class EagerBatcher<I, O> {
       rows += call.items.length;
       count++;
     }
+    this.#queuedRows -= rows;
     return this.#queue.splice(0, count);
   }
 }

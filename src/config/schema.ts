@@ -29,11 +29,18 @@ export const BatchingSchema = Type.Object(
       default: 64,
       description: 'Most rows (records) in one run, counting every record of a /predictions call. A larger call runs alone.',
     }),
+    max_queue_size: Type.Integer({
+      minimum: 1,
+      default: 4096,
+      description:
+        'Most rows waiting for a run. A call that would go beyond is refused at once with 503 QueueFullError and ' +
+        'Retry-After, so overload never grows memory without bound.',
+    }),
   },
   {
     additionalProperties: false,
     description:
-      'ONNX: how concurrent calls share runs. Default {policy: eager, max_batch_size: 64}. Models with a dynamic inner ' +
+      'ONNX: how concurrent calls share runs. Default {policy: eager, max_batch_size: 64, max_queue_size: 4096}. Models with a dynamic inner ' +
       'dimension are never coalesced, since their records may not stack.',
   },
 );

@@ -242,9 +242,12 @@ export class ServedModel {
     return new SchemaValidationError(`input does not match the input schema of model '${this.name}': ${summarize(problems)}`, { details });
   }
 
-  /** A client error raised inside the model (e.g. a ragged array the schema could not rule out) keeps its type. */
+  /**
+   * A catalogue error raised inside the model keeps its type (e.g. a ragged array the schema could not rule out, or a
+   * full queue); anything else is an InferenceError.
+   */
   #modelThrew(error: unknown): LongshoreError {
-    if (error instanceof LongshoreError && error.status < 500) return error;
+    if (error instanceof LongshoreError) return error;
     // Shutdown unloaded the model under a call in flight: that is "not ready", not a failure of the model.
     if (this.#state === 'unloading' || this.#state === 'unloaded') return this.#notReady();
     const reason = error instanceof Error ? error.message : String(error);

@@ -28,6 +28,10 @@ async function createOnnxModel(entry: ModelEntry, dir: string): Promise<Model> {
     graphOptimizationLevel: entry.graph_optimization_level,
     executionProviders: entry.execution_providers ?? ['cpu'],
     outputs: entry.outputs,
-    batching: { policy: entry.batching?.policy ?? 'eager', maxBatchSize: entry.batching?.max_batch_size ?? 64 },
+    batching: {
+      policy: entry.batching?.policy ?? 'eager',
+      maxBatchSize: entry.batching?.max_batch_size ?? 64,
+      maxQueueSize: entry.batching?.max_queue_size ?? 4096,
+    },
   });
 }

@@ -26,7 +26,7 @@ export interface OnnxSettings {
   /** Graph outputs to fetch, in order; all tensor outputs when absent. */
   readonly outputs?: readonly string[];
   /** Coalesce concurrent calls into one run (`eager`), up to `maxBatchSize` rows; or one run per call (`off`). */
-  readonly batching: { readonly policy: 'eager' | 'off'; readonly maxBatchSize: number };
+  readonly batching: { readonly policy: 'eager' | 'off'; readonly maxBatchSize: number; readonly maxQueueSize: number };
 }
 
 type OnnxRecord = Record<string, unknown>;
@@ -96,7 +96,8 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
       this.#session = session;
       const stackable = signature.batched && signature.inputs.every((input) => !input.instanceShape.includes(-1));
       if (this.#settings.batching.policy === 'eager' && stackable) {
-        this.#batcher = new EagerBatcher((records) => this.#run(records), { maxBatchSize: this.#settings.batching.maxBatchSize });
+        const { maxBatchSize, maxQueueSize } = this.#settings.batching;
+        this.#batcher = new EagerBatcher((records) => this.#run(records), { maxBatchSize, maxQueueSize });
       } else if (this.#settings.batching.policy === 'eager' && signature.batched) {
         this.notes.push('an input has a dynamic inner dimension, so concurrent calls are not coalesced into one run');
       }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { EagerBatcher } from '../../src/batching/eager-batcher.ts';
+import { QueueFullError } from '../../src/errors.ts';
 
 /** A run that records each batch it gets and doubles every item. */
 function recordingRun() {
@@ -126,5 +127,30 @@ describe('EagerBatcher', () => {
     assert.deepEqual(await new EagerBatcher(run, { maxBatchSize: 1 }).submit([]), []);
     assert.deepEqual(batches, []);
     assert.throws(() => new EagerBatcher(run, { maxBatchSize: 0 }), RangeError);
+  });
+});
+
+describe('EagerBatcher queue limit', () => {
+  it('refuses a call that would take the waiting rows past max_queue_size with QueueFullError and Retry-After, and frees room as runs take rows', async () => {
+    const { batches, run } = recordingRun();
+    const batcher = new EagerBatcher(run, { maxBatchSize: 64, maxQueueSize: 3 });
+    const first = batcher.submit([1, 2]);
+    const second = batcher.submit([3]);
+    await assert.rejects(batcher.submit([4]), (error: unknown) => {
+      assert.ok(error instanceof QueueFullError);
+      assert.equal(error.status, 503);
+      assert.equal(error.retryAfterSeconds, 1);
+      assert.match(error.message, /queue is full \(3 rows waiting, batching.max_queue_size 3\)/);
+      return true;
+    });
+    assert.deepEqual(await Promise.all([first, second]), [[2, 4], [6]]);
+    assert.deepEqual(await batcher.submit([5, 6, 7]), [10, 12, 14]);
+    assert.deepEqual(batches, [[1, 2, 3], [5, 6, 7]]);
+  });
+
+  it('takes a call larger than max_queue_size when nothing is waiting, so it can run alone', async () => {
+    const { run } = recordingRun();
+    const batcher = new EagerBatcher(run, { maxBatchSize: 64, maxQueueSize: 2 });
+    assert.deepEqual(await batcher.submit([1, 2, 3, 4]), [2, 4, 6, 8]);
   });
 });

@@ -76,6 +76,7 @@ describe('the error catalogue', () => {
       InternalError: 500,
       ConfigError: 500,
       ModelNotReadyError: 503,
+      QueueFullError: 503,
     });
     const error = new InferenceError('m', { details: [{ path: '/a', message: 'b' }] });
     assert.equal(error.name, 'InferenceError');

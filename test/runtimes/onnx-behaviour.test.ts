@@ -369,3 +369,30 @@ describe('ONNX error paths name the record of a batch', () => {
     assert.equal(single.json<{ details: { path: string }[] }>().details[0]?.path, '/x/1');
   });
 });
+
+describe('ONNX eager batching under overload', () => {
+  it('answers 503 QueueFullError with Retry-After beyond max_queue_size, and every other request its own row', async (t) => {
+    const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    batching: {max_batch_size: 4, max_queue_size: 8}\n`);
+    t.after(() => harness.close());
+    const rows = [
+      [5.1, 3.5, 1.4, 0.2],
+      [7.0, 3.2, 4.7, 1.4],
+      [6.3, 3.3, 6.0, 2.5],
+    ];
+    const expected = [0, 1, 2];
+    const responses = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => harness.app.inject({ method: 'POST', url: '/api/models/iris_logreg/prediction', payload: { input: rows[i % 3] } })),
+    );
+    const statuses = new Set(responses.map((response) => response.statusCode));
+    assert.ok([...statuses].every((status) => status === 200 || status === 503), `statuses: ${[...statuses].join(', ')}`);
+    const refused = responses.filter((response) => response.statusCode === 503);
+    assert.ok(refused.length > 0, 'expected some requests to be refused');
+    for (const response of refused) {
+      assert.equal(response.json<{ type: string }>().type, 'QueueFullError');
+      assert.equal(response.headers['retry-after'], '1');
+    }
+    responses.forEach((response, i) => {
+      if (response.statusCode === 200) assert.equal(response.json<{ label: number }>().label, expected[i % 3]);
+    });
+  });
+});
