@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { serveYaml, type Harness } from '../runtimes/onnx-harness.ts';
-import { ELEM, graphModel, identity, type FloatInit } from './onnx-builder.ts';
+import { ELEM, graphModel, identity, type FloatInit } from '../fixtures/onnx/onnx-writer.ts';
 
 const INT4 = 22;
 const UINT4 = 21;
