@@ -49,6 +49,8 @@ export class ServedModel {
   /** The record schemas as tensor columns (the tensor view of a record model). */
   #inputColumns: ColumnSpec[] = [];
   #outputColumns: ColumnSpec[] = [];
+  /** The columns as a signature, rebuilt only when a schema changes (it is read on every V2 call). */
+  #recordSignature: TensorSignature | undefined;
   readonly #logger: Logger;
   readonly #onStateChange: () => void;
 
@@ -86,9 +88,7 @@ export class ServedModel {
 
   /** The tensor view: the model's own (ONNX), else one column per top-level field of the record schemas. */
   get signature(): TensorSignature | undefined {
-    if (this.model.signature) return this.model.signature;
-    if (this.#inputColumns.length === 0 || this.#outputColumns.length === 0) return undefined;
-    return { platform: RECORD_PLATFORM, inputs: this.#inputColumns, outputs: this.#outputColumns };
+    return this.model.signature ?? this.#recordSignature;
   }
 
   listing(): ModelListing {
@@ -275,6 +275,10 @@ export class ServedModel {
       this.#outputSchema = output;
       this.#outputColumns = columnsOf(output);
     }
+    this.#recordSignature =
+      this.#inputColumns.length > 0 && this.#outputColumns.length > 0
+        ? { platform: RECORD_PLATFORM, inputs: this.#inputColumns, outputs: this.#outputColumns }
+        : undefined;
   }
 
   #compileOne(which: string, schema: JsonSchema): RecordValidator {

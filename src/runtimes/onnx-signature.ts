@@ -5,6 +5,7 @@
  */
 import type { InferenceSession } from 'onnxruntime-node';
 import { ALL_DATATYPES, datatypeOfOrt, MAX_SAFE_INT64, type Datatype, type DatatypeInfo } from '../tensors/datatypes.js';
+import { formatShape } from '../tensors/tensor.js';
 import type { JsonSchema } from '../model/contract.js';
 
 /** One graph input or output. Dims are -1 where the graph leaves them dynamic. */
@@ -99,8 +100,10 @@ function fieldSchema(spec: TensorSpec, direction: 'input' | 'output'): JsonSchem
     const size = spec.instanceShape[i] as number;
     schema = size >= 0 ? { type: 'array', items: schema, minItems: size, maxItems: size } : { type: 'array', items: schema };
   }
-  const shape = `[${spec.instanceShape.join(',')}]`;
-  return { ...schema, description: `${spec.datatype} value of shape ${shape} (graph tensor '${spec.name}', shape [${spec.shape.join(',')}]).` };
+  return {
+    ...schema,
+    description: `${spec.datatype} value of shape ${formatShape(spec.instanceShape)} (graph tensor '${spec.name}', shape ${formatShape(spec.shape)}).`,
+  };
 }
 
 function elementSchema(info: DatatypeInfo, direction: 'input' | 'output'): JsonSchema {

@@ -49,6 +49,8 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   #signature: OnnxSignature | undefined;
   #fetches: string[] = [];
   #tensorSignature: TensorSignature | undefined;
+  /** Served outputs by name, for V2 calls that name them. */
+  #outputSpecs = new Map<string, OnnxSignature['outputs'][number]>();
   /** Set after load when the model's records always stack (batched graph, no dynamic inner dims) and batching is on. */
   #batcher: EagerBatcher<OnnxRecord, OnnxRecord> | undefined;
   #inputSchema: JsonSchema | undefined;
@@ -88,6 +90,7 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
       this.#inputSchema = recordSchema(signature.inputs, 'input');
       this.#outputSchema = recordSchema(signature.outputs, 'output');
       this.#signature = signature;
+      this.#outputSpecs = new Map(signature.outputs.map((output) => [output.name, output]));
       this.#tensorSignature = {
         platform: 'onnx_onnxv1',
         inputs: signature.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
@@ -132,7 +135,7 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
     }
     const results = await session.run(feeds, [...outputs]);
     return outputs.map((name) => {
-      const spec = signature.outputs.find((output) => output.name === name) as (typeof signature.outputs)[number];
+      const spec = this.#outputSpecs.get(name) as (typeof signature.outputs)[number];
       const tensor = results[name] as ort.Tensor;
       return { name, datatype: spec.datatype, shape: [...tensor.dims], data: tensor.data as TensorData };
     });

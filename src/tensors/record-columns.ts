@@ -6,7 +6,7 @@
  */
 import { InferenceError, SchemaValidationError } from '../errors.js';
 import type { JsonSchema } from '../model/contract.js';
-import { readInstance, writeInstance } from './codec.js';
+import { elementCount, readInstance, writeInstance } from './codec.js';
 import { datatypeInfo, type Datatype, type DatatypeInfo } from './datatypes.js';
 import { formatShape, type Tensor, type TensorSpec } from './tensor.js';
 
@@ -71,7 +71,7 @@ export function columnsToRecords(columns: readonly ColumnSpec[], tensors: Readon
     const tensor = tensors.get(column.name) as Tensor;
     const info = datatypeInfo(tensor.datatype) as DatatypeInfo;
     const instanceShape = tensor.shape.slice(1);
-    const perRow = instanceShape.reduce((a, b) => a * b, 1);
+    const perRow = elementCount(instanceShape);
     records.forEach((record, row) => {
       const value = readInstance(tensor.data, row * perRow, instanceShape, info);
       record[column.name] = column.kind === 'json' ? parseJsonCell(value, column.name, row) : value;
@@ -92,7 +92,7 @@ function parseJsonCell(value: unknown, name: string, row: number): unknown {
 export function recordsToColumns(columns: readonly ColumnSpec[], records: readonly Record<string, unknown>[]): Tensor[] {
   return columns.map((column) => {
     const info = datatypeInfo(column.datatype) as DatatypeInfo;
-    const perRow = column.instanceShape.reduce((a, b) => a * b, 1);
+    const perRow = elementCount(column.instanceShape);
     const data = info.allocate(perRow * records.length);
     let offset = 0;
     records.forEach((record, row) => {

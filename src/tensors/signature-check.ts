@@ -12,7 +12,7 @@ function bad(message: string): SchemaValidationError {
 
 /** Returns the inputs by name; throws a 400 naming the first problem. */
 export function checkInputs(model: string, signature: TensorSignature, inputs: readonly Tensor[]): Map<string, Tensor> {
-  const specs = new Map(signature.inputs.map((spec) => [spec.name, spec]));
+  const specs = inputSpecs(signature);
   const byName = new Map<string, Tensor>();
   for (const input of inputs) {
     const spec = specs.get(input.name);
@@ -28,6 +28,18 @@ export function checkInputs(model: string, signature: TensorSignature, inputs: r
   }
   checkBatchDimension(signature.inputs, byName);
   return byName;
+}
+
+/** Input specs by name, built once per signature (signatures live as long as their model's load). */
+const INPUT_SPECS = new WeakMap<TensorSignature, Map<string, TensorSpec>>();
+
+function inputSpecs(signature: TensorSignature): Map<string, TensorSpec> {
+  let specs = INPUT_SPECS.get(signature);
+  if (!specs) {
+    specs = new Map(signature.inputs.map((spec) => [spec.name, spec]));
+    INPUT_SPECS.set(signature, specs);
+  }
+  return specs;
 }
 
 /** Same rank, and every fixed dimension equal. */

@@ -5,6 +5,7 @@
  */
 import { SchemaValidationError } from '../errors.js';
 import { ALL_DATATYPES, datatypeInfo, type DatatypeInfo } from './datatypes.js';
+import { elementCount } from './codec.js';
 import { formatShape, type Tensor } from './tensor.js';
 
 const DATATYPES = ALL_DATATYPES.map((info) => info.datatype).join(', ');
@@ -27,7 +28,7 @@ export function tensorHeader(value: unknown, where: string): { name: string; inf
   if (!Array.isArray(shape) || !shape.every((dim) => Number.isInteger(dim) && dim >= 0)) {
     throw bad(`input '${name}': "shape" must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   }
-  const count = shape.reduce((product: number, dim: number) => product * dim, 1);
+  const count = elementCount(shape as number[]);
   return { name, info, shape, count };
 }
 

@@ -4,6 +4,7 @@
  */
 import { MalformedRequestError, SchemaValidationError } from '../errors.js';
 import { decodeBinary, encodeBinary, splitFramedBody } from './binary.js';
+import { elementCount } from './codec.js';
 import { datatypeInfo } from './datatypes.js';
 import { formatShape, type Tensor, type TensorSpec } from './tensor.js';
 import { decodeJsonTensor, jsonData, tensorHeader } from './v2-json.js';
@@ -93,12 +94,12 @@ function decodeRawInput(body: Buffer, spec: TensorSpec): Tensor {
   if (spec.shape.length === 0 || rest.some((dim) => dim < 0)) {
     throw bad(`the raw binary form needs input '${spec.name}' to be dynamic in its first dimension only; it is ${formatShape(spec.shape)}`);
   }
-  const rowBytes = rest.reduce((a, b) => a * b, 1) * info.byteSize;
+  const rowBytes = elementCount(rest) * info.byteSize;
   if (body.length % rowBytes !== 0 || (spec.shape[0] !== -1 && body.length !== (spec.shape[0] as number) * rowBytes)) {
     throw bad(`input '${spec.name}': ${body.length} bytes of raw data is not a whole number of ${spec.datatype} ${formatShape(spec.shape)} rows (${rowBytes} bytes each)`);
   }
   const shape = [body.length / rowBytes, ...rest];
-  const count = shape.reduce((a, b) => a * b, 1);
+  const count = elementCount(shape);
   return { name: spec.name, datatype: info.datatype, shape, data: decodeBinary(body, info, shape, count, spec.name) };
 }
 
