@@ -4,25 +4,22 @@
  * without the batch dimension).
  */
 import type { InferenceSession } from 'onnxruntime-node';
-import { ALL_DATATYPES, datatypeOfOrt, MAX_SAFE_INT64, type Datatype, type DatatypeInfo } from '../tensors/datatypes.js';
-import { formatShape } from '../tensors/tensor.js';
+import { ALL_DATATYPES, datatypeOfOrt, MAX_SAFE_INT64, type DatatypeInfo } from '../tensors/datatypes.js';
+import { formatShape, type TensorSpec } from '../tensors/tensor.js';
 import type { JsonSchema } from '../model/contract.js';
 
 /** One graph input or output. Dims are -1 where the graph leaves them dynamic. */
-export interface TensorSpec {
-  readonly name: string;
-  readonly datatype: Datatype;
+/** A graph tensor: the tensor view's spec (its `shape` is the graph's own) plus what the record view needs. */
+export interface GraphTensor extends TensorSpec {
   readonly info: DatatypeInfo;
-  /** The graph's own shape. */
-  readonly shape: readonly number[];
   /** The shape of one record's value: `shape` without the batch dimension when the model is batched. */
   readonly instanceShape: readonly number[];
 }
 
 export interface OnnxSignature {
-  readonly inputs: readonly TensorSpec[];
+  readonly inputs: readonly GraphTensor[];
   /** The outputs longshore fetches and returns. */
-  readonly outputs: readonly TensorSpec[];
+  readonly outputs: readonly GraphTensor[];
   /** Graph outputs left out, with why and what to do. */
   readonly excluded: readonly { name: string; reason: string }[];
   /** True when every input's first dimension is dynamic, so records stack into one batch along it. */
@@ -56,7 +53,7 @@ export function readSignature(inputs: readonly Metadata[], outputs: readonly Met
     if (!output.isTensor) throw new Error(`configured output '${name}' is not a tensor. ${ZIPMAP_HINT}`);
   }
   const chosen = wanted && wanted.length > 0 ? wanted.map((name) => byName.get(name) as Metadata) : outputs;
-  const outputSpecs: TensorSpec[] = [];
+  const outputSpecs: GraphTensor[] = [];
   const excluded: { name: string; reason: string }[] = [];
   for (const output of chosen) {
     if (!output.isTensor) {
@@ -73,7 +70,7 @@ export function readSignature(inputs: readonly Metadata[], outputs: readonly Met
   return { inputs: inputSpecs, outputs: outputSpecs, excluded, batched };
 }
 
-function toSpec(metadata: InferenceSession.TensorValueMetadata, batched: boolean): TensorSpec | string {
+function toSpec(metadata: InferenceSession.TensorValueMetadata, batched: boolean): GraphTensor | string {
   const info = datatypeOfOrt(metadata.type);
   if (!info) return `has element type ${metadata.type}, which longshore cannot serve yet (supported: ${SUPPORTED})`;
   const shape = metadata.shape.map(dim);
@@ -87,14 +84,14 @@ function dim(value: number | string | undefined): number {
 }
 
 /** Schema of a record with one field per tensor. `direction` picks how 64-bit integers are written. */
-export function recordSchema(specs: readonly TensorSpec[], direction: 'input' | 'output'): JsonSchema {
+export function recordSchema(specs: readonly GraphTensor[], direction: 'input' | 'output'): JsonSchema {
   const properties: Record<string, unknown> = {};
   for (const spec of specs) properties[spec.name] = fieldSchema(spec, direction);
   const description = `One ${direction} record: a field per graph ${direction}, holding one instance (the graph shape without the batch dimension).`;
   return { description, type: 'object', properties, required: specs.map((spec) => spec.name), additionalProperties: false };
 }
 
-function fieldSchema(spec: TensorSpec, direction: 'input' | 'output'): JsonSchema {
+function fieldSchema(spec: GraphTensor, direction: 'input' | 'output'): JsonSchema {
   let schema: JsonSchema = elementSchema(spec.info, direction);
   for (let i = spec.instanceShape.length - 1; i >= 0; i--) {
     const size = spec.instanceShape[i] as number;

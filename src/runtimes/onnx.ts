@@ -9,7 +9,7 @@ import type { JsonSchema, Model } from '../model/contract.js';
 import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
 import type { TensorData } from '../tensors/datatypes.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
-import { readSignature, recordSchema, type OnnxSignature, type TensorSpec } from './onnx-signature.js';
+import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
 
 // onnxruntime prints session and kernel errors to stderr itself; longshore reports each one in its own log and in the
 // model's status, so ORT's copies would only duplicate them.
@@ -93,8 +93,8 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
       this.#outputSpecs = new Map(signature.outputs.map((output) => [output.name, output]));
       this.#tensorSignature = {
         platform: 'onnx_onnxv1',
-        inputs: signature.inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
-        outputs: signature.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+        inputs: signature.inputs,
+        outputs: signature.outputs,
       };
       this.#session = session;
       const stackable = signature.batched && signature.inputs.every((input) => !input.instanceShape.includes(-1));
@@ -167,7 +167,7 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
 }
 
 /** Builds one input tensor from the records' values of `spec`. */
-function stack(spec: TensorSpec, records: readonly OnnxRecord[], batched: boolean, firstIndex: number | undefined): ort.Tensor {
+function stack(spec: GraphTensor, records: readonly OnnxRecord[], batched: boolean, firstIndex: number | undefined): ort.Tensor {
   const shape = spec.instanceShape.includes(-1) ? measureShape(records[0]?.[spec.name], spec.instanceShape.length) : spec.instanceShape;
   const perRecord = elementCount(shape);
   const data = spec.info.allocate(perRecord * records.length);
@@ -179,7 +179,7 @@ function stack(spec: TensorSpec, records: readonly OnnxRecord[], batched: boolea
 }
 
 /** Splits an output tensor back into one value per record. */
-function unstack(spec: TensorSpec, tensor: ort.Tensor, outputs: OnnxRecord[], batched: boolean): void {
+function unstack(spec: GraphTensor, tensor: ort.Tensor, outputs: OnnxRecord[], batched: boolean): void {
   const dims = tensor.dims;
   if (batched && dims[0] !== outputs.length) {
     throw new Error(`output '${spec.name}' has ${dims[0]} rows for ${outputs.length} input records; it cannot be split per record`);
