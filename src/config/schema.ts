@@ -9,41 +9,89 @@ export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
 /** Keys that only ONNX models take. */
-export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs', 'batching'] as const;
+export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs'] as const;
 
-export const BATCHING_POLICIES = ['eager', 'off'] as const;
+/** Keys that only module (TypeScript/JavaScript) models take. */
+export const MODULE_ONLY_KEYS = ['workers'] as const;
 
-export const BatchingSchema = Type.Object(
-  {
-    policy: Type.Union(
-      BATCHING_POLICIES.map((policy) => Type.Literal(policy)),
-      {
-        default: 'eager',
-        description:
-          '`eager`: calls that arrive together are coalesced into one model run, with no waiting (what is queued when ' +
-          'the model is idle runs at once). `off`: one run per call.',
-      },
+export const BATCHING_POLICIES = ['eager', 'timed', 'off'] as const;
+export type BatchingPolicy = (typeof BATCHING_POLICIES)[number];
+
+/** Built-in serving defaults, used where neither the model entry nor `defaults:` sets a key. */
+export const BUILTIN_SERVING = {
+  /** ONNX graphs stack rows natively, so coalescing is free; a code model's predictBatch may not be faster than predict. */
+  policy: { onnx: 'eager', module: 'off' },
+  max_batch_size: 64,
+  max_latency_ms: 2,
+  max_queue_size: 4096,
+  /** One batch in flight when batching (it already uses the model fully); unlimited when calls run one by one. */
+  max_concurrency: { batching: 1, off: 0 },
+  timeout_ms: 60_000,
+} as const;
+
+/** The serving knobs of a model: how its calls are batched, limited and timed out. Shared by entries and `defaults`. */
+function servingKeys(scope: 'entry' | 'defaults') {
+  const inherit = scope === 'entry' ? ' Default: the value under `defaults`, else the built-in default.' : '';
+  return {
+    batching: Type.Optional(
+      Type.Object(
+        {
+          policy: Type.Optional(
+            Type.Union(
+              BATCHING_POLICIES.map((policy) => Type.Literal(policy)),
+              {
+                description:
+                  '`eager`: what is queued when the model is free runs at once as one batch, never waiting. `timed`: wait ' +
+                  'up to max_latency_ms (from the oldest waiting request) for max_batch_size rows. `off`: one model call per ' +
+                  'request. Built-in default: eager for ONNX models, off for code models.' +
+                  inherit,
+              },
+            ),
+          ),
+          max_batch_size: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              description: `Most rows in one batch, counting every row of every request (a /predictions call of 10 records is 10 rows). A larger request runs alone. Built-in default ${BUILTIN_SERVING.max_batch_size}.${inherit}`,
+            }),
+          ),
+          max_latency_ms: Type.Optional(
+            Type.Number({
+              minimum: 0,
+              description: `timed policy: longest the oldest waiting request waits for the batch to fill. Built-in default ${BUILTIN_SERVING.max_latency_ms}.${inherit}`,
+            }),
+          ),
+        },
+        { additionalProperties: false, description: 'How concurrent requests are gathered into one model call.' },
+      ),
     ),
-    max_batch_size: Type.Integer({
-      minimum: 1,
-      default: 64,
-      description: 'Most rows (records) in one run, counting every record of a /predictions call. A larger call runs alone.',
-    }),
-    max_queue_size: Type.Integer({
-      minimum: 1,
-      default: 4096,
-      description:
-        'Most rows waiting for a run. A call that would go beyond is refused at once with 503 QueueFullError and ' +
-        'Retry-After, so overload never grows memory without bound.',
-    }),
-  },
-  {
-    additionalProperties: false,
-    description:
-      'ONNX: how concurrent calls share runs. Default {policy: eager, max_batch_size: 64, max_queue_size: 4096}. Models with a dynamic inner ' +
-      'dimension are never coalesced, since their records may not stack.',
-  },
-);
+    max_concurrency: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Most batches (or calls) running at once; 0 means no limit. Built-in default: 1 when batching, no limit when ' +
+          `batching is off.${inherit}`,
+      }),
+    ),
+    max_queue_size: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: `Most rows waiting to run. A request that would go beyond is refused at once with 503 QueueFullError and Retry-After. Built-in default ${BUILTIN_SERVING.max_queue_size}.${inherit}`,
+      }),
+    ),
+    timeout_ms: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: `Longest a request may take in the model, time spent queued included; past it the caller gets 504 DeadlineExceededError. 0: no limit. Clients may ask for less (x-request-timeout-ms, V2 timeout). Built-in default ${BUILTIN_SERVING.timeout_ms}.${inherit}`,
+      }),
+    ),
+  };
+}
+
+export const ServingDefaultsSchema = Type.Object(servingKeys('defaults'), {
+  additionalProperties: false,
+  default: {},
+  description: 'Serving settings for every model that does not set its own.',
+});
 
 export const ModelEntrySchema = Type.Object(
   {
@@ -101,7 +149,14 @@ export const ModelEntrySchema = Type.Object(
     execution_providers: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'ONNX: execution providers in order of preference. Default ["cpu"].' }),
     ),
-    batching: Type.Optional(BatchingSchema),
+    ...servingKeys('entry'),
+    workers: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Code models: run predict in this many worker threads, so a synchronous CPU-bound model does not block the event loop (health checks, other models). 0: on the main thread.',
+      }),
+    ),
     outputs: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true, description: 'ONNX: graph outputs to return, in order. Default: every tensor output.' }),
     ),
@@ -159,6 +214,7 @@ export const ConfigSchema = Type.Object(
     server: ServerSchema,
     logging: LoggingSchema,
     health: HealthSchema,
+    defaults: ServingDefaultsSchema,
     models: Type.Array(ModelEntrySchema, { default: [], description: 'The models to serve, in order.' }),
   },
   { additionalProperties: false },

@@ -6,15 +6,14 @@ import { resolve } from 'node:path';
 import { runtimeOf } from '../config/load.js';
 import type { ModelEntry } from '../config/schema.js';
 import type { Model } from '../model/contract.js';
-import { constructModel, EntryProblem, importModelClass } from './module.js';
+import { createModuleModel, EntryProblem } from './module.js';
 
 export { EntryProblem } from './module.js';
 
 /** Creates (but does not load) the model an entry describes. Throws EntryProblem naming the faulty key. */
 export async function createModelFromEntry(entry: ModelEntry, dir: string): Promise<Model> {
   if (runtimeOf(entry) === 'onnx') return createOnnxModel(entry, dir);
-  const modelClass = await importModelClass(entry.class_path as string, dir);
-  return constructModel(modelClass, entry.configuration);
+  return createModuleModel(entry, dir);
 }
 
 /** onnxruntime-node (a 45 MB native library) is imported only when a config has an ONNX model. */
@@ -28,10 +27,5 @@ async function createOnnxModel(entry: ModelEntry, dir: string): Promise<Model> {
     graphOptimizationLevel: entry.graph_optimization_level,
     executionProviders: entry.execution_providers ?? ['cpu'],
     outputs: entry.outputs,
-    batching: {
-      policy: entry.batching?.policy ?? 'eager',
-      maxBatchSize: entry.batching?.max_batch_size ?? 64,
-      maxQueueSize: entry.batching?.max_queue_size ?? 4096,
-    },
   });
 }

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolve as resolveEsm } from 'import-meta-resolve';
+import type { ModelEntry } from '../config/schema.js';
 import type { Model, ModelClass } from '../model/contract.js';
 
 /** A problem with one key of a model entry; the registry turns it into `file:line models[i].key: message`. */
@@ -16,6 +17,12 @@ export class EntryProblem extends Error {
   ) {
     super(message);
   }
+}
+
+/** Creates the model a module entry (`class_path`) describes. */
+export async function createModuleModel(entry: ModelEntry, dir: string): Promise<Model> {
+  const modelClass = await importModelClass(entry.class_path as string, dir);
+  return constructModel(modelClass, entry.configuration);
 }
 
 /** Splits `spec#Export` at its last `#`; no `#` means the default export. */

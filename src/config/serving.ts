@@ -1,0 +1,31 @@
+/**
+ * Resolves a model's serving settings (batching, limits, timeout) from its entry, the file's `defaults:` and the
+ * built-in defaults, in that order of precedence.
+ */
+import { BUILTIN_SERVING, type BatchingPolicy, type LongshoreConfig, type ModelEntry } from './schema.js';
+
+export interface ServingSettings {
+  readonly policy: BatchingPolicy;
+  /** Rows per batch. */
+  readonly maxBatchSize: number;
+  readonly maxLatencyMs: number;
+  /** Rows waiting. */
+  readonly maxQueueSize: number;
+  /** Batches or calls in flight; Infinity when unlimited. */
+  readonly maxConcurrency: number;
+  /** 0 when requests have no deadline of the server's. */
+  readonly timeoutMs: number;
+}
+
+export function resolveServing(entry: ModelEntry, defaults: LongshoreConfig['defaults'], runtime: 'module' | 'onnx'): ServingSettings {
+  const policy = entry.batching?.policy ?? defaults.batching?.policy ?? BUILTIN_SERVING.policy[runtime];
+  const concurrency = entry.max_concurrency ?? defaults.max_concurrency ?? BUILTIN_SERVING.max_concurrency[policy === 'off' ? 'off' : 'batching'];
+  return {
+    policy,
+    maxBatchSize: entry.batching?.max_batch_size ?? defaults.batching?.max_batch_size ?? BUILTIN_SERVING.max_batch_size,
+    maxLatencyMs: entry.batching?.max_latency_ms ?? defaults.batching?.max_latency_ms ?? BUILTIN_SERVING.max_latency_ms,
+    maxQueueSize: entry.max_queue_size ?? defaults.max_queue_size ?? BUILTIN_SERVING.max_queue_size,
+    maxConcurrency: concurrency === 0 ? Number.POSITIVE_INFINITY : concurrency,
+    timeoutMs: entry.timeout_ms ?? defaults.timeout_ms ?? BUILTIN_SERVING.timeout_ms,
+  };
+}
