@@ -5,7 +5,7 @@
 import { ModelNotFoundError, SchemaValidationError } from './errors.js';
 import type { JsonSchema } from './model/contract.js';
 import type { ModelRegistry } from './model/registry.js';
-import { RECORD_PLATFORM, type ModelListing, type ServedModel } from './model/served-model.js';
+import { RECORD_PLATFORM, type CallOptions, type ModelListing, type ServedModel } from './model/served-model.js';
 import type { Tensor, TensorSpec } from './tensors/tensor.js';
 
 /** `GET /api/models/{name}/metadata`: the listing plus both schemas (null until a model exposes them). */
@@ -102,9 +102,9 @@ export class Dataplane {
     return { name: model.name, versions: [model.metadata.version], platform: signature.platform, inputs: view(signature.inputs), outputs: view(signature.outputs) };
   }
 
-  async infer(name: string, version: string | undefined, request: InferRequest): Promise<InferResponse> {
+  async infer(name: string, version: string | undefined, request: InferRequest, options: CallOptions = {}): Promise<InferResponse> {
     const model = this.#versioned(name, version, true);
-    const outputs = await model.infer(request.inputs, request.outputs);
+    const outputs = await model.infer(request.inputs, request.outputs, options);
     const response = { model_name: model.name, model_version: model.metadata.version, outputs };
     return request.id === undefined ? response : { ...response, id: request.id };
   }
@@ -135,21 +135,21 @@ export class Dataplane {
   describeModel(name: string): ModelDescription {
     const model = this.registry.require(name);
     const description: ModelDescription = { ...model.listing(), input_schema: model.inputSchema ?? null, output_schema: model.outputSchema ?? null };
-    const notes = model.model.notes;
-    return notes && notes.length > 0 ? { ...description, notes } : description;
+    const notes = model.notes;
+    return notes.length > 0 ? { ...description, notes } : description;
   }
 
-  predict(name: string, input: unknown): Promise<unknown> {
-    return this.#callable(name).predict(input);
+  predict(name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.#callable(name).predict(input, options);
   }
 
   /** Predicts a batch; `inputs` must be an array of records (checked after the model is found, so 404 wins). */
-  predictBatch(name: string, inputs: unknown): Promise<unknown[]> {
+  predictBatch(name: string, inputs: unknown, options: CallOptions = {}): Promise<unknown[]> {
     const model = this.#callable(name);
     if (!Array.isArray(inputs)) {
       throw new SchemaValidationError('a batch must be a JSON array of input records', { details: [{ path: '/', message: 'must be array' }] });
     }
-    return model.predictBatch(inputs);
+    return model.predictBatch(inputs, options);
   }
 
   /** The model, if it may be called over the network (`create_endpoint` is true). */

@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   ConfigError: 500,
   ModelNotReadyError: 503,
   QueueFullError: 503,
+  DeadlineExceededError: 504,
+  RequestCancelledError: 499,
 } as const;
 
 export type ErrorType = keyof typeof ERROR_STATUS;
@@ -102,4 +104,14 @@ export class ModelNotReadyError extends LongshoreError {
 /** The model's queue already holds `batching.max_queue_size` rows; retry after `Retry-After` seconds. */
 export class QueueFullError extends LongshoreError {
   readonly type = 'QueueFullError';
+}
+
+/** The request's deadline (the model's `timeout_ms`, or the client's own) passed while it was queued or running. */
+export class DeadlineExceededError extends LongshoreError {
+  readonly type = 'DeadlineExceededError';
+}
+
+/** The client closed the connection while its request waited in a queue; the request was dropped (nginx's 499). */
+export class RequestCancelledError extends LongshoreError {
+  readonly type = 'RequestCancelledError';
 }

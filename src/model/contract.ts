@@ -59,10 +59,23 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
   readonly signature?: TensorSignature;
   /** Runs request tensors (already checked against `signature`) and returns the named outputs, in that order. */
   infer?(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Tensor[]>;
+  /**
+   * For tensor models whose rows lie along the first dimension (ONNX): how records become input tensors and output
+   * tensors records again. With it, REST requests join the same batches as Open Inference Protocol requests.
+   */
+  readonly recordCodec?: RecordTensorCodec;
   /** Facts about how the model is served (e.g. outputs left out and why); shown in its metadata. */
   readonly notes?: readonly string[];
   /** Releases resources. Called at shutdown. */
   unload?(): Promise<void> | void;
+}
+
+/** Records to tensors and back, for a model whose tensors carry one row per record along their first dimension. */
+export interface RecordTensorCodec {
+  /** Stacks records (already schema-valid) into the model's input tensors; `firstIndex` places errors (`/3/x`). */
+  toTensors(records: readonly unknown[], firstIndex?: number): Map<string, Tensor>;
+  /** Cuts output tensors (every output of the signature, in its order) into `count` records. */
+  toRecords(outputs: readonly Tensor[], count: number): unknown[];
 }
 
 /** A model class as named by `class_path`: constructed with the entry's `configuration` mapping. */

@@ -3,8 +3,10 @@
  * machines, loads them in the background and answers readiness for the whole service.
  */
 import type { Logger } from 'pino';
-import { configError, type LoadedConfig } from '../config/load.js';
-import { MODEL_NAME_PATTERN, type ModelEntry } from '../config/schema.js';
+import { configError, runtimeOf, type LoadedConfig } from '../config/load.js';
+import { MODEL_NAME_PATTERN, type LongshoreConfig, type ModelEntry } from '../config/schema.js';
+import { resolveServing } from '../config/serving.js';
+import { MetricsCatalogue } from '../metrics/catalogue.js';
 import { ModelNotFoundError, type ErrorDetail } from '../errors.js';
 import { createModelFromEntry, EntryProblem } from '../runtimes/index.js';
 import type { Model, ModelMetadata } from './contract.js';
@@ -23,6 +25,8 @@ export class ModelRegistry {
   /** Index of each model's entry in the config's `models`, to point messages at its lines. */
   readonly #entryIndex = new Map<string, number>();
   readonly #readyWithoutModels: boolean;
+  /** Every metric of this server; models bind their children at creation. */
+  readonly metrics = new MetricsCatalogue();
   #version = 0;
   #startupComplete = false;
   #draining = false;
@@ -41,7 +45,7 @@ export class ModelRegistry {
     const created = await Promise.all(
       loaded.config.models.map(async (entry, index) => {
         try {
-          return registry.#serve(await createModelFromEntry(entry, loaded.dir), entry, logger);
+          return registry.#serve(await createModelFromEntry(entry, loaded.dir), entry, loaded.config.defaults, logger);
         } catch (error) {
           const key = error instanceof EntryProblem ? error.key : 'class_path';
           problems.push(loaded.problem(['models', index, key], (error as Error).message));
@@ -130,9 +134,12 @@ export class ModelRegistry {
     await Promise.all(this.list().map((model) => model.unload()));
   }
 
-  #serve(model: Model, entry: ModelEntry, logger: Logger): ServedModel {
+  #serve(model: Model, entry: ModelEntry, defaults: LongshoreConfig['defaults'], logger: Logger): ServedModel {
+    const metadata = resolveMetadata(model, entry);
     return new ServedModel(model, {
-      metadata: resolveMetadata(model, entry),
+      metadata,
+      serving: resolveServing(entry, defaults, runtimeOf(entry)),
+      observer: this.metrics.observerFor(metadata.qualified_name, metadata.version),
       createEndpoint: entry.create_endpoint,
       required: entry.required,
       logger,

@@ -3,11 +3,15 @@
  * validators, and guarded calls that validate input and output around the user's code.
  */
 import type { Logger } from 'pino';
+import { Batcher, type BatchObserver } from '../batching/batcher.js';
+import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
+import type { ServingSettings } from '../config/serving.js';
 import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
 import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
 import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
+import { modelExecutor, type ModelJob } from './model-jobs.js';
 import { createSchemaCompiler, summarize, type RecordValidator } from './validation.js';
 
 /** The platform a record (code) model reports in its V2 metadata. */
@@ -26,7 +30,31 @@ export interface ServedModelOptions {
   readonly logger: Logger;
   /** Called after every state change (the registry bumps its version so cached documents refresh). */
   readonly onStateChange: () => void;
+  /** Batching, limits and timeout; without it, calls run one by one with no limit or deadline. */
+  readonly serving?: ServingSettings;
+  /** Receives the queue's measurements (the metrics catalogue). */
+  readonly observer?: BatchObserver;
 }
+
+/** Per-call settings from the client. */
+export interface CallOptions {
+  /** The client's own deadline (x-request-timeout-ms, V2 `timeout`); the shorter of it and the model's applies. */
+  readonly timeoutMs?: number;
+  /** Aborted when the client goes away, so a queued request is dropped. */
+  readonly signal?: AbortSignal;
+}
+
+/** How a model's calls share model runs (decided at load, from its settings and what the model can merge). */
+type BatchingKind = 'tensors' | 'records' | 'none';
+
+const UNLIMITED: ServingSettings = {
+  policy: 'off',
+  maxBatchSize: 1,
+  maxLatencyMs: 0,
+  maxQueueSize: Number.POSITIVE_INFINITY,
+  maxConcurrency: Number.POSITIVE_INFINITY,
+  timeoutMs: 0,
+};
 
 /** The listing of one model, as `GET /api/models` shows it. */
 export interface ModelListing extends ModelMetadata {
@@ -53,6 +81,12 @@ export class ServedModel {
   #recordSignature: TensorSignature | undefined;
   readonly #logger: Logger;
   readonly #onStateChange: () => void;
+  readonly #serving: ServingSettings;
+  readonly #observer: BatchObserver | undefined;
+  #batcher: Batcher<ModelJob, unknown> | undefined;
+  #batching: BatchingKind = 'none';
+  /** How the model is batched, when that differs from what was asked; shown with the model's own notes. */
+  #servingNotes: string[] = [];
 
   /** Compiles the schemas the model already exposes; throws if one is not a valid JSON Schema. */
   constructor(model: Model, options: ServedModelOptions) {
@@ -62,7 +96,19 @@ export class ServedModel {
     this.required = options.required;
     this.#logger = options.logger.child({ model: options.metadata.qualified_name, version: options.metadata.version });
     this.#onStateChange = options.onStateChange;
+    this.#serving = options.serving ?? UNLIMITED;
+    this.#observer = options.observer;
     this.#compileSchemas();
+  }
+
+  /** Facts about how the model is served: the model's own notes, then the batching decided at load. */
+  get notes(): string[] {
+    return [...(this.model.notes ?? []), ...this.#servingNotes];
+  }
+
+  /** The model's queue (after load): rows waiting and batches running. */
+  get queue(): { readonly queuedRows: number; readonly running: number } | undefined {
+    return this.#batcher;
   }
 
   get name(): string {
@@ -126,9 +172,10 @@ export class ServedModel {
       if (!this.#validateInput || !this.#validateOutput) {
         throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
       }
+      this.#buildBatcher();
       this.#setState('ready');
-      this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model ready');
-      for (const note of this.model.notes ?? []) this.#logger.warn({ note }, 'model served with a limitation');
+      this.#logger.info({ duration_ms: round(performance.now() - started), batching: this.#batching, policy: this.#serving.policy }, 'model ready');
+      for (const note of this.notes) this.#logger.warn({ note }, 'model served with a limitation');
     } catch (error) {
       if (this.#state !== 'loading') return;
       this.#error = (error as Error).message || String(error);
@@ -151,13 +198,13 @@ export class ServedModel {
   }
 
   /** Validates one record, predicts, validates the output. */
-  async predict(input: unknown): Promise<unknown> {
+  async predict(input: unknown, options: CallOptions = {}): Promise<unknown> {
     const { validateInput, validateOutput } = this.#readyValidators();
     const problems = validateInput(input);
     if (problems) throw this.#inputError(problems);
     let output: unknown;
     try {
-      output = await this.model.predict(input);
+      [output] = await this.#predictRecords([input], undefined, options);
     } catch (error) {
       throw this.#modelThrew(error);
     }
@@ -166,7 +213,7 @@ export class ServedModel {
   }
 
   /** Validates every record (reporting each failing one by index), predicts them as one batch, validates outputs. */
-  async predictBatch(inputs: readonly unknown[]): Promise<unknown[]> {
+  async predictBatch(inputs: readonly unknown[], options: CallOptions = {}): Promise<unknown[]> {
     const { validateInput, validateOutput } = this.#readyValidators();
     const problems: ErrorDetail[] = [];
     for (const [index, input] of inputs.entries()) {
@@ -176,17 +223,9 @@ export class ServedModel {
     if (problems.length > 0) throw this.#inputError(problems);
     let outputs: unknown[];
     try {
-      outputs = this.model.predictBatch
-        ? await this.model.predictBatch([...inputs])
-        : // async wrapper: a predict() that throws synchronously must not orphan the promises already made.
-          await Promise.all(inputs.map(async (input) => this.model.predict(input)));
+      outputs = await this.#predictRecords([...inputs], 0, options);
     } catch (error) {
       throw this.#modelThrew(error);
-    }
-    if (!Array.isArray(outputs) || outputs.length !== inputs.length) {
-      throw new InferenceError(
-        `model '${this.name}' returned ${Array.isArray(outputs) ? `${outputs.length} outputs` : 'a non-array'} for a batch of ${inputs.length} inputs`,
-      );
     }
     this.#checkOutput(outputs.flatMap((output, index) => (validateOutput(output) ?? []).map((d) => ({ ...d, path: `/${index}${d.path === '/' ? '' : d.path}` }))));
     return outputs;
@@ -196,7 +235,7 @@ export class ServedModel {
    * Runs Open Inference Protocol tensors: checked against the signature first, then run natively (ONNX) or turned into
    * records, predicted as one batch (with the usual validation both ways) and turned back into columns.
    */
-  async infer(inputs: readonly Tensor[], requested: readonly string[] | undefined): Promise<Tensor[]> {
+  async infer(inputs: readonly Tensor[], requested: readonly string[] | undefined, options: CallOptions = {}): Promise<Tensor[]> {
     this.#readyValidators();
     const signature = this.signature;
     if (!signature) {
@@ -204,16 +243,97 @@ export class ServedModel {
     }
     const byName = checkInputs(this.name, signature, inputs);
     const outputs = checkOutputs(this.name, signature, requested);
-    if (this.model.infer) {
+    const infer = this.model.infer?.bind(this.model);
+    if (infer) {
       try {
-        return await this.model.infer(byName, outputs);
+        if (this.#batching === 'tensors') {
+          return (await this.#submit({ kind: 'tensors', job: tensorJob(signature, byName, outputs) }, options)) as Tensor[];
+        }
+        const rows = inputs[0]?.shape[0] ?? 1;
+        return (await this.#submit({ kind: 'call', rows, call: () => infer(byName, outputs) }, options)) as Tensor[];
       } catch (error) {
         throw this.#modelThrew(error);
       }
     }
-    const records = await this.predictBatch(columnsToRecords(this.#inputColumns, byName));
+    const records = await this.predictBatch(columnsToRecords(this.#inputColumns, byName), options);
     const columns = outputs.map((name) => this.#outputColumns.find((column) => column.name === name) as ColumnSpec);
     return recordsToColumns(columns, records as Record<string, unknown>[]);
+  }
+
+  /**
+   * Predicts validated records through the model's queue, as this model batches: stacked into tensors (REST and V2
+   * callers share batches), merged with other callers' records into one predictBatch, or as a call of its own.
+   * `firstIndex` places errors in a /predictions body; undefined for a single /prediction (which calls predict()).
+   */
+  async #predictRecords(records: unknown[], firstIndex: number | undefined, options: CallOptions): Promise<unknown[]> {
+    const codec = this.model.recordCodec;
+    if (this.#batching === 'tensors' && codec && this.signature) {
+      const job = tensorJob(this.signature, codec.toTensors(records, firstIndex), this.#allOutputs);
+      return codec.toRecords((await this.#submit({ kind: 'tensors', job }, options)) as Tensor[], records.length);
+    }
+    if (this.#batching === 'records') return (await this.#submit({ kind: 'records', records }, options)) as unknown[];
+    const call =
+      firstIndex === undefined
+        ? async () => [await this.model.predict(records[0])]
+        : () => this.#runRecords(records);
+    return (await this.#submit({ kind: 'call', rows: records.length, call }, options)) as unknown[];
+  }
+
+  /** The model's own batch call: predictBatch, or predict per record; exactly one output per record. */
+  async #runRecords(records: unknown[]): Promise<unknown[]> {
+    const outputs = this.model.predictBatch
+      ? await this.model.predictBatch(records)
+      : // async wrapper: a predict() that throws synchronously must not orphan the promises already made.
+        await Promise.all(records.map(async (input) => this.model.predict(input)));
+    if (!Array.isArray(outputs) || outputs.length !== records.length) {
+      throw new InferenceError(
+        `model '${this.name}' returned ${Array.isArray(outputs) ? `${outputs.length} outputs` : 'a non-array'} for a batch of ${records.length} inputs`,
+      );
+    }
+    return outputs;
+  }
+
+  #submit(job: ModelJob, options: CallOptions): Promise<unknown> {
+    const batcher = this.#batcher;
+    if (!batcher) throw this.#notReady();
+    return batcher.submit(job, { timeoutMs: effectiveTimeout(this.#serving.timeoutMs, options.timeoutMs), signal: options.signal });
+  }
+
+  /** Every output of the signature, in order: what a REST call returns. */
+  get #allOutputs(): string[] {
+    return this.signature?.outputs.map((output) => output.name) ?? [];
+  }
+
+  /** Picks how calls are batched, now that the model is loaded and its signature known. */
+  #buildBatcher(): void {
+    const serving = this.#serving;
+    const signature = this.model.signature;
+    this.#servingNotes = [];
+    this.#batching = 'none';
+    if (serving.policy !== 'off') {
+      if (this.model.infer && signature && stacksAlongFirstDim(signature)) this.#batching = 'tensors';
+      else if (!this.model.infer && this.model.predictBatch) this.#batching = 'records';
+      else {
+        this.#servingNotes.push(
+          this.model.infer
+            ? `batching.policy ${serving.policy} is set, but the model's tensors do not all have a dynamic first (batch) dimension, so each request runs alone`
+            : `batching.policy ${serving.policy} is set, but the model has no predictBatch(), so each request runs alone`,
+        );
+      }
+    }
+    const executor = modelExecutor({
+      infer: this.model.infer?.bind(this.model),
+      predictRecords: (records) => this.#runRecords(records),
+    });
+    this.#batcher = new Batcher(executor, {
+      policy: this.#batching === 'none' ? 'off' : serving.policy,
+      maxBatchSize: serving.maxBatchSize,
+      maxLatencyMs: serving.maxLatencyMs,
+      maxQueueSize: serving.maxQueueSize,
+      maxConcurrency: serving.maxConcurrency,
+      label: `model '${this.name}'`,
+      observer: this.#observer,
+    });
   }
 
   /** Throws ModelNotReadyError (with Retry-After while loading) unless the model is ready. */
@@ -302,6 +422,12 @@ export class ServedModel {
     if (state !== 'failed') this.#error = undefined;
     this.#onStateChange();
   }
+}
+
+/** The shorter of the model's timeout and the client's (either may be absent or 0 for none). */
+function effectiveTimeout(model: number, client: number | undefined): number | undefined {
+  if (client === undefined || client <= 0) return model > 0 ? model : undefined;
+  return model > 0 ? Math.min(model, client) : client;
 }
 
 function round(ms: number): number {

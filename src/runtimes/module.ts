@@ -1,6 +1,7 @@
 /**
  * The module runtime: imports a user's TypeScript or JavaScript model class named by `class_path`
  * (`./models/iris.ts#IrisModel`, `some-package#Export`, or a path alone for the default export) and constructs it.
+ * With `workers: N` (N > 0) the model it returns runs predict in a pool of worker threads (worker-pool.ts).
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -19,10 +20,30 @@ export class EntryProblem extends Error {
   }
 }
 
-/** Creates the model a module entry (`class_path`) describes. */
+/**
+ * Creates the model a module entry (`class_path`) describes. With `workers` > 0 the instance constructed here only
+ * supplies metadata and schemas: the returned model runs the class in that many worker threads, each with its own
+ * instance, loaded by the returned model's load().
+ */
 export async function createModuleModel(entry: ModelEntry, dir: string): Promise<Model> {
-  const modelClass = await importModelClass(entry.class_path as string, dir);
-  return constructModel(modelClass, entry.configuration);
+  const located = locateClass(entry.class_path as string, dir);
+  const modelClass = await importLocatedClass(located);
+  const model = constructModel(modelClass, entry.configuration);
+  const workers = entry.workers ?? 0;
+  if (workers === 0) return model;
+  if (typeof model.infer === 'function') {
+    throw new EntryProblem('workers', `${modelClass.name} has its own infer(), which does not run in worker threads; remove workers or infer()`);
+  }
+  // Imported only when used: a config without workers never loads piscina.
+  const { createWorkerPoolModel } = await import('./worker-pool.js');
+  return createWorkerPoolModel({
+    url: located.url,
+    exportName: located.exportName,
+    configuration: entry.configuration,
+    workers,
+    template: model,
+    name: entry.qualified_name ?? String(model.qualified_name),
+  });
 }
 
 /** Splits `spec#Export` at its last `#`; no `#` means the default export. */
@@ -32,10 +53,25 @@ export function splitClassPath(classPath: string): { specifier: string; exportNa
   return { specifier: classPath.slice(0, at), exportName: classPath.slice(at + 1) || 'default' };
 }
 
+/** Where a `class_path` points: the module's resolved URL and the export's name. */
+interface LocatedClass {
+  readonly specifier: string;
+  readonly url: string;
+  readonly exportName: string;
+}
+
+/** Resolves `classPath`'s module from `dir` (relative paths and packages); throws EntryProblem when it cannot. */
+function locateClass(classPath: string, dir: string): LocatedClass {
+  const { specifier, exportName } = splitClassPath(classPath);
+  return { specifier, url: resolveSpecifier(specifier, dir), exportName };
+}
+
 /** Imports the class named by `classPath`, resolving relative paths and packages from `dir`. */
 export async function importModelClass(classPath: string, dir: string): Promise<ModelClass> {
-  const { specifier, exportName } = splitClassPath(classPath);
-  const url = resolveSpecifier(specifier, dir);
+  return importLocatedClass(locateClass(classPath, dir));
+}
+
+async function importLocatedClass({ specifier, url, exportName }: LocatedClass): Promise<ModelClass> {
   let module: Record<string, unknown>;
   try {
     module = (await import(url)) as Record<string, unknown>;

@@ -4,8 +4,7 @@
  */
 import { basename, extname } from 'node:path';
 import ort from 'onnxruntime-node';
-import { EagerBatcher } from '../batching/eager-batcher.js';
-import type { JsonSchema, Model } from '../model/contract.js';
+import type { JsonSchema, Model, RecordTensorCodec } from '../model/contract.js';
 import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
 import type { TensorData } from '../tensors/datatypes.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
@@ -25,8 +24,6 @@ export interface OnnxSettings {
   readonly executionProviders: readonly string[];
   /** Graph outputs to fetch, in order; all tensor outputs when absent. */
   readonly outputs?: readonly string[];
-  /** Coalesce concurrent calls into one run (`eager`), up to `maxBatchSize` rows; or one run per call (`off`). */
-  readonly batching: { readonly policy: 'eager' | 'off'; readonly maxBatchSize: number; readonly maxQueueSize: number };
 }
 
 type OnnxRecord = Record<string, unknown>;
@@ -51,8 +48,8 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   #tensorSignature: TensorSignature | undefined;
   /** Served outputs by name, for V2 calls that name them. */
   #outputSpecs = new Map<string, OnnxSignature['outputs'][number]>();
-  /** Set after load when the model's records always stack (batched graph, no dynamic inner dims) and batching is on. */
-  #batcher: EagerBatcher<OnnxRecord, OnnxRecord> | undefined;
+  /** Records to tensors and back, set after load when the graph is batched (the serving layer batches with it). */
+  #recordCodec: RecordTensorCodec | undefined;
   #inputSchema: JsonSchema | undefined;
   #outputSchema: JsonSchema | undefined;
 
@@ -78,6 +75,11 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
     return this.#tensorSignature;
   }
 
+  /** How records become the graph's input tensors and its outputs records again; only for a batched graph. */
+  get recordCodec(): RecordTensorCodec | undefined {
+    return this.#recordCodec;
+  }
+
   async load(): Promise<void> {
     const session = await createSession(this.#path, this.#settings);
     try {
@@ -97,12 +99,11 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
         outputs: signature.outputs,
       };
       this.#session = session;
-      const stackable = signature.batched && signature.inputs.every((input) => !input.instanceShape.includes(-1));
-      if (this.#settings.batching.policy === 'eager' && stackable) {
-        const { maxBatchSize, maxQueueSize } = this.#settings.batching;
-        this.#batcher = new EagerBatcher((records) => this.#run(records), { maxBatchSize, maxQueueSize });
-      } else if (this.#settings.batching.policy === 'eager' && signature.batched) {
-        this.notes.push('an input has a dynamic inner dimension, so concurrent calls are not coalesced into one run');
+      if (signature.batched) {
+        this.#recordCodec = {
+          toTensors: (records, firstIndex) => this.#toTensors(records as OnnxRecord[], firstIndex),
+          toRecords: (outputs, count) => toRecords(signature.outputs, outputs, count, true),
+        };
       }
     } catch (error) {
       await session.release();
@@ -111,12 +112,11 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   }
 
   async predict(input: OnnxRecord): Promise<OnnxRecord> {
-    const outputs = this.#batcher ? await this.#batcher.submit([input]) : await this.#run([input]);
+    const outputs = await this.#run([input]);
     return outputs[0] as OnnxRecord;
   }
 
   async predictBatch(inputs: OnnxRecord[]): Promise<OnnxRecord[]> {
-    if (this.#batcher) return this.#batcher.submit(inputs);
     if (this.#signature?.batched !== false) return this.#run(inputs, 0);
     const outputs: OnnxRecord[] = [];
     for (const [index, input] of inputs.entries()) outputs.push(...(await this.#run([input], index)));
@@ -144,7 +144,7 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   async unload(): Promise<void> {
     const session = this.#session;
     this.#session = undefined;
-    this.#batcher = undefined;
+    this.#recordCodec = undefined;
     await session?.release();
   }
 
@@ -153,21 +153,24 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
    * position of the first record in the caller's batch, so error paths name it (`/1/x`); absent for a single record.
    */
   async #run(records: readonly OnnxRecord[], firstIndex?: number): Promise<OnnxRecord[]> {
-    const session = this.#session;
     const signature = this.#signature;
-    if (!session || !signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
+    if (!signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
     if (records.length === 0) return [];
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const spec of signature.inputs) feeds[spec.name] = stack(spec, records, signature.batched, firstIndex);
-    const results = await session.run(feeds, this.#fetches);
-    const outputs = records.map(() => ({}) as OnnxRecord);
-    for (const spec of signature.outputs) unstack(spec, results[spec.name] as ort.Tensor, outputs, signature.batched);
-    return outputs;
+    const outputs = await this.infer(this.#toTensors(records, firstIndex), this.#fetches);
+    return toRecords(signature.outputs, outputs, records.length, signature.batched);
+  }
+
+  #toTensors(records: readonly OnnxRecord[], firstIndex: number | undefined): Map<string, Tensor> {
+    const signature = this.#signature;
+    if (!signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
+    const tensors = new Map<string, Tensor>();
+    for (const spec of signature.inputs) tensors.set(spec.name, stack(spec, records, signature.batched, firstIndex));
+    return tensors;
   }
 }
 
 /** Builds one input tensor from the records' values of `spec`. */
-function stack(spec: GraphTensor, records: readonly OnnxRecord[], batched: boolean, firstIndex: number | undefined): ort.Tensor {
+function stack(spec: GraphTensor, records: readonly OnnxRecord[], batched: boolean, firstIndex: number | undefined): Tensor {
   const shape = spec.instanceShape.includes(-1) ? measureShape(records[0]?.[spec.name], spec.instanceShape.length) : spec.instanceShape;
   const perRecord = elementCount(shape);
   const data = spec.info.allocate(perRecord * records.length);
@@ -175,21 +178,25 @@ function stack(spec: GraphTensor, records: readonly OnnxRecord[], batched: boole
   records.forEach((record, index) => {
     offset = writeInstance(record[spec.name], shape, spec.info, data, offset, spec.name, firstIndex === undefined ? '' : `/${firstIndex + index}`);
   });
-  return new ort.Tensor(spec.info.ort, data as ort.Tensor.DataType, batched ? [records.length, ...shape] : [...shape]);
+  return { name: spec.name, datatype: spec.datatype, shape: batched ? [records.length, ...shape] : [...shape], data };
 }
 
-/** Splits an output tensor back into one value per record. */
-function unstack(spec: GraphTensor, tensor: ort.Tensor, outputs: OnnxRecord[], batched: boolean): void {
-  const dims = tensor.dims;
-  if (batched && dims[0] !== outputs.length) {
-    throw new Error(`output '${spec.name}' has ${dims[0]} rows for ${outputs.length} input records; it cannot be split per record`);
-  }
-  const shape = batched ? dims.slice(1) : [...dims];
-  const perRecord = elementCount(shape);
-  const data = tensor.data as Parameters<typeof readInstance>[0];
-  outputs.forEach((output, index) => {
-    output[spec.name] = readInstance(data, index * perRecord, shape, spec.info);
+/** Splits output tensors (in the order of `specs`) back into one record per input record. */
+function toRecords(specs: readonly GraphTensor[], tensors: readonly Tensor[], count: number, batched: boolean): OnnxRecord[] {
+  const records = Array.from({ length: count }, () => ({}) as OnnxRecord);
+  specs.forEach((spec, index) => {
+    const tensor = tensors[index] as Tensor;
+    const dims = tensor.shape;
+    if (batched && dims[0] !== count) {
+      throw new Error(`output '${spec.name}' has ${dims[0]} rows for ${count} input records; it cannot be split per record`);
+    }
+    const shape = batched ? dims.slice(1) : [...dims];
+    const perRecord = elementCount(shape);
+    records.forEach((record, row) => {
+      record[spec.name] = readInstance(tensor.data, row * perRecord, shape, spec.info);
+    });
   });
+  return records;
 }
 
 async function createSession(path: string, settings: OnnxSettings): Promise<ort.InferenceSession> {

@@ -15,6 +15,8 @@ export interface DecodedInferRequest {
   readonly outputs?: string[];
   /** Outputs to send as binary data: every output, or those named. */
   readonly binaryOutputs: 'all' | ReadonlySet<string>;
+  /** The client's deadline from `parameters.timeout` (given in microseconds, as Triton and KServe take it). */
+  readonly timeoutMs?: number;
 }
 
 function bad(message: string): SchemaValidationError {
@@ -64,12 +66,23 @@ function decodeHeader(header: unknown, tail: Buffer): DecodedInferRequest {
   if (offset !== tail.length) throw bad(`${tail.length - offset} bytes after the last binary input are not claimed by any binary_data_size`);
   const requested = decodeRequestedOutputs(outputs);
   const allBinary = (parameters as { binary_data_output?: unknown } | undefined)?.binary_data_output === true;
+  const timeoutMs = decodeTimeout((parameters as { timeout?: unknown } | undefined)?.timeout);
   return {
     ...(id === undefined ? {} : { id }),
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     inputs: tensors,
     ...(requested ? { outputs: requested.names } : {}),
     binaryOutputs: allBinary ? 'all' : new Set(requested?.binary ?? []),
   };
+}
+
+/** `parameters.timeout`: microseconds, 0 for none. */
+function decodeTimeout(timeout: unknown): number | undefined {
+  if (timeout === undefined || timeout === 0) return undefined;
+  if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0) {
+    throw bad(`parameters.timeout must be a whole number of microseconds (0 for none), got ${JSON.stringify(timeout)}`);
+  }
+  return timeout / 1000;
 }
 
 function decodeRequestedOutputs(outputs: unknown): { names: string[]; binary: string[] } | undefined {

@@ -40,6 +40,7 @@ describe('parseConfig: valid files', () => {
       server: { host: '127.0.0.1', port: 8000, drain_delay_ms: 0, body_limit_bytes: 10 * 1024 * 1024 },
       logging: { level: 'info' },
       health: { ready_without_models: false },
+      defaults: {},
       models: [],
     });
   });

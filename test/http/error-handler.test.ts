@@ -77,6 +77,8 @@ describe('the error catalogue', () => {
       ConfigError: 500,
       ModelNotReadyError: 503,
       QueueFullError: 503,
+      DeadlineExceededError: 504,
+      RequestCancelledError: 499,
     });
     const error = new InferenceError('m', { details: [{ path: '/a', message: 'b' }] });
     assert.equal(error.name, 'InferenceError');

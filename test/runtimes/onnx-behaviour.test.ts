@@ -332,17 +332,19 @@ describe('ONNX eager batching (the default)', () => {
     assert.ok(runs >= 5, `10 rows in runs of at most 2 need at least 5 runs, got ${runs}`);
   });
 
-  it('does not coalesce a model with a dynamic inner dimension, and says so', async (t) => {
+  it('coalesces requests of a model with a dynamic inner dimension only when their shapes agree', async (t) => {
     const model = identityModel([{ name: 'tokens', type: 'int32', shape: ['N', 'L'] }], [{ name: 'same', type: 'int32', shape: ['N', 'L'] }]);
     const harness = await serveYaml(`models:\n  - model_path: ./seq.onnx\n`, { 'seq.onnx': model });
     t.after(() => harness.close());
-    const notes = (await harness.app.inject({ url: '/api/models/seq/metadata' })).json<{ notes: string[] }>().notes;
-    assert.match(notes.join(' '), /dynamic inner dimension.*not coalesced/);
-    const [a, b] = await Promise.all([
-      harness.app.inject({ method: 'POST', url: '/api/models/seq/prediction', payload: { tokens: [1, 2, 3] } }),
-      harness.app.inject({ method: 'POST', url: '/api/models/seq/prediction', payload: { tokens: [4, 5] } }),
-    ]);
-    assert.deepEqual([a.json(), b.json()], [{ same: [1, 2, 3] }, { same: [4, 5] }]);
+    const runs = countRuns();
+    t.after(() => runs.restore());
+    const payloads = [{ tokens: [1, 2, 3] }, { tokens: [4, 5] }, { tokens: [7, 8, 9] }, { tokens: [6, 6] }];
+    const responses = await Promise.all(payloads.map((payload) => harness.app.inject({ method: 'POST', url: '/api/models/seq/prediction', payload })));
+    assert.deepEqual(
+      responses.map((response) => response.json()),
+      [{ same: [1, 2, 3] }, { same: [4, 5] }, { same: [7, 8, 9] }, { same: [6, 6] }],
+    );
+    assert.equal(runs.count, 2, 'two shape groups ([3] and [2]) make two runs');
   });
 });
 
@@ -372,7 +374,7 @@ describe('ONNX error paths name the record of a batch', () => {
 
 describe('ONNX eager batching under overload', () => {
   it('answers 503 QueueFullError with Retry-After beyond max_queue_size, and every other request its own row', async (t) => {
-    const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    batching: {max_batch_size: 4, max_queue_size: 8}\n`);
+    const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    batching: {max_batch_size: 4}\n    max_queue_size: 8\n`);
     t.after(() => harness.close());
     const rows = [
       [5.1, 3.5, 1.4, 0.2],

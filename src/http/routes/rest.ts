@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Dataplane } from '../../dataplane.js';
+import { callOptions } from '../call-options.js';
 import { ERROR_SCHEMA_ID } from '../openapi.js';
 
 const NameParams = {
@@ -70,12 +71,12 @@ export function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane): voi
   app.post<{ Params: { name: string } }>(
     '/api/models/:name/prediction',
     { schema: { hide: true, params: NameParams } },
-    async (request) => dataplane.predict(request.params.name, request.body),
+    async (request, reply) => dataplane.predict(request.params.name, request.body, callOptions(request, reply)),
   );
 
   app.post<{ Params: { name: string } }>(
     '/api/models/:name/predictions',
     { schema: { hide: true, params: NameParams } },
-    async (request) => dataplane.predictBatch(request.params.name, request.body),
+    async (request, reply) => dataplane.predictBatch(request.params.name, request.body, callOptions(request, reply)),
   );
 }

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dataplane } from '../../dataplane.js';
 import { ModelNotReadyError } from '../../errors.js';
+import { callOptions } from '../call-options.js';
 import { decodeInferRequest, encodeInferResponse } from '../../tensors/v2-message.js';
 import { V2_SCHEMAS } from './v2-schemas.js';
 
@@ -85,7 +86,7 @@ async function infer(dataplane: Dataplane, request: FastifyRequest<{ Params: Mod
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const headerLength = request.headers[HEADER_LENGTH];
   const decoded = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, () => dataplane.singleInput(name, version));
-  const response = await dataplane.infer(name, version, decoded);
+  const response = await dataplane.infer(name, version, decoded, callOptions(request, reply, decoded.timeoutMs));
   const encoded = encodeInferResponse(response, decoded.binaryOutputs);
   if (encoded.headerLength === undefined) {
     await reply.type('application/json').send(encoded.body);

@@ -1,0 +1,357 @@
+/**
+ * The batcher: the one queue in front of a model. It gathers requests into batches (policies `eager`, `timed`, `off`),
+ * bounds what waits (`maxQueueSize` rows) and what runs (`maxConcurrency` batches), enforces each request's deadline,
+ * drops requests whose client went away, and hands every caller exactly its own results.
+ *
+ * It knows nothing of models or tensors: an executor says how many rows a job has, which jobs may share a run (equal
+ * keys), and runs a list of jobs, returning one result per job in order.
+ */
+import { DeadlineExceededError, QueueFullError, RequestCancelledError } from '../errors.js';
+
+export type BatchPolicy = 'eager' | 'timed' | 'off';
+
+export interface BatcherOptions {
+  readonly policy: BatchPolicy;
+  /** Most rows in one batch; a single job with more still runs, alone. */
+  readonly maxBatchSize: number;
+  /** `timed`: how long the oldest queued job may wait for its batch to fill. */
+  readonly maxLatencyMs: number;
+  /** Most rows waiting (not counting batches running); a job that would go beyond is refused at once. */
+  readonly maxQueueSize: number;
+  /** Most batches running at once (Infinity: no limit). */
+  readonly maxConcurrency: number;
+  /** Names the queue in error messages (`model 'iris'`). */
+  readonly label: string;
+  readonly observer?: BatchObserver;
+}
+
+export interface BatchExecutor<J, R> {
+  /** Rows the job holds (records, or the size of its tensors' first dimension). */
+  rows(job: J): number;
+  /** Jobs with equal keys may share a run; `undefined` means the job always runs alone. */
+  key(job: J): string | undefined;
+  /** Runs the jobs as one batch: one result per job, in order. */
+  run(jobs: readonly J[]): Promise<R[]>;
+}
+
+export interface SubmitOptions {
+  /** Deadline from now, in milliseconds, counting time queued; past it the caller gets DeadlineExceededError. */
+  readonly timeoutMs?: number;
+  /** Aborted when the client goes away: a job still queued is dropped. */
+  readonly signal?: AbortSignal;
+}
+
+export type RejectionReason = 'queue_full' | 'deadline' | 'cancelled';
+
+/** What the batcher reports about itself, for the metrics catalogue. */
+export interface BatchObserver {
+  /** Rows waiting, after every change. */
+  queueDepth(rows: number): void;
+  /** How long a job waited before its batch started. */
+  waited(seconds: number): void;
+  /** A batch finished (or failed): its rows and how long the model took. */
+  ran(rows: number, seconds: number): void;
+  rejected(reason: RejectionReason): void;
+}
+
+/** Seconds a refused caller is told to wait: a queue drains within a few runs. */
+export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
+
+type State = 'queued' | 'running' | 'settled';
+
+interface Pending<J, R> {
+  readonly job: J;
+  readonly rows: number;
+  readonly key: string | undefined;
+  /** performance.now() when queued. */
+  readonly enqueued: number;
+  readonly timeoutMs: number | undefined;
+  state: State;
+  resolve(result: R): void;
+  reject(error: unknown): void;
+  timer?: NodeJS.Timeout;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+export class Batcher<J, R> {
+  readonly #executor: BatchExecutor<J, R>;
+  readonly #options: BatcherOptions;
+  #queue: Pending<J, R>[] = [];
+  #queuedRows = 0;
+  /** Rows queued per key, so the timed policy knows when a batch is full without scanning. */
+  readonly #rowsByKey = new Map<string, number>();
+  #running = 0;
+  #immediate: NodeJS.Immediate | undefined;
+  #latencyTimer: NodeJS.Timeout | undefined;
+  #latencyDue = 0;
+
+  constructor(executor: BatchExecutor<J, R>, options: BatcherOptions) {
+    if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) throw new RangeError('maxBatchSize must be a positive integer');
+    if (!(options.maxConcurrency >= 1)) throw new RangeError('maxConcurrency must be at least 1 (Infinity for no limit)');
+    this.#executor = executor;
+    this.#options = options;
+  }
+
+  /** Rows waiting (not counting batches running). */
+  get queuedRows(): number {
+    return this.#queuedRows;
+  }
+
+  /** Batches running now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Queues a job; resolves with exactly its result, or rejects with its own error. */
+  submit(job: J, options: SubmitOptions = {}): Promise<R> {
+    const rows = this.#executor.rows(job);
+    const { maxQueueSize, label, observer } = this.#options;
+    // Never queue without bound; an empty queue always takes a job, however large, so it can run alone.
+    if (this.#queuedRows > 0 && this.#queuedRows + rows > maxQueueSize) {
+      observer?.rejected('queue_full');
+      return Promise.reject(
+        new QueueFullError(`the queue of ${label} is full (${this.#queuedRows} rows waiting, max_queue_size ${maxQueueSize}); retry shortly`, {
+          retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
+        }),
+      );
+    }
+    if (options.signal?.aborted) {
+      observer?.rejected('cancelled');
+      return Promise.reject(cancelled(label));
+    }
+    return new Promise<R>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined;
+      const pending: Pending<J, R> = { job, rows, key: this.#executor.key(job), enqueued: performance.now(), timeoutMs, state: 'queued', resolve, reject };
+      if (timeoutMs !== undefined) pending.timer = setTimeout(() => this.#expire(pending), timeoutMs);
+      if (options.signal) {
+        pending.signal = options.signal;
+        pending.onAbort = () => this.#cancel(pending);
+        options.signal.addEventListener('abort', pending.onAbort, { once: true });
+      }
+      // A free slot and nobody ahead: `off` starts at once, with no queue and no extra turn of the event loop.
+      if (this.#options.policy === 'off' && this.#queue.length === 0 && this.#running < this.#options.maxConcurrency) {
+        this.#start([pending]);
+        return;
+      }
+      this.#enqueue(pending);
+      this.#schedule();
+    });
+  }
+
+  #enqueue(pending: Pending<J, R>): void {
+    this.#queue.push(pending);
+    this.#queuedRows += pending.rows;
+    if (pending.key !== undefined) this.#rowsByKey.set(pending.key, (this.#rowsByKey.get(pending.key) ?? 0) + pending.rows);
+    this.#options.observer?.queueDepth(this.#queuedRows);
+  }
+
+  /** Takes `taken` (already marked running or settled) out of the queue's counts and array. */
+  #dequeue(taken: readonly Pending<J, R>[]): void {
+    for (const pending of taken) {
+      this.#queuedRows -= pending.rows;
+      if (pending.key !== undefined) {
+        const left = (this.#rowsByKey.get(pending.key) ?? 0) - pending.rows;
+        if (left > 0) this.#rowsByKey.set(pending.key, left);
+        else this.#rowsByKey.delete(pending.key);
+      }
+    }
+    this.#queue = this.#queue.filter((pending) => pending.state === 'queued');
+    this.#options.observer?.queueDepth(this.#queuedRows);
+  }
+
+  /** Decides when the queue runs next: now, at the next turn of the event loop, or when the oldest job is due. */
+  #schedule(): void {
+    if (this.#queue.length === 0 || this.#running >= this.#options.maxConcurrency) {
+      this.#clearLatencyTimer();
+      return;
+    }
+    switch (this.#options.policy) {
+      case 'off':
+        this.#flush();
+        return;
+      case 'eager':
+        // setImmediate, not a microtask: requests read in the same I/O phase all join before it runs.
+        this.#immediate ??= setImmediate(() => {
+          this.#immediate = undefined;
+          this.#flush();
+        });
+        return;
+      case 'timed': {
+        if (this.#fullKey() !== undefined) {
+          this.#flush();
+          return;
+        }
+        const head = this.#queue[0] as Pending<J, R>;
+        const due = head.enqueued + this.#options.maxLatencyMs;
+        if (due <= performance.now()) {
+          this.#flush();
+          return;
+        }
+        if (this.#latencyTimer !== undefined && this.#latencyDue === due) return;
+        this.#clearLatencyTimer();
+        this.#latencyDue = due;
+        this.#latencyTimer = setTimeout(() => {
+          this.#latencyTimer = undefined;
+          this.#flush();
+        }, due - performance.now());
+        return;
+      }
+    }
+  }
+
+  #clearLatencyTimer(): void {
+    if (this.#latencyTimer === undefined) return;
+    clearTimeout(this.#latencyTimer);
+    this.#latencyTimer = undefined;
+  }
+
+  /** Starts batches while slots are free and (timed) a batch is due; then schedules what is left. */
+  #flush(): void {
+    while (this.#queue.length > 0 && this.#running < this.#options.maxConcurrency) {
+      const key = this.#dueKey();
+      if (key === null) break;
+      this.#start(this.#take(key));
+    }
+    if (this.#queue.length > 0 && this.#running < this.#options.maxConcurrency) this.#schedule();
+    else this.#clearLatencyTimer();
+  }
+
+  /**
+   * Which batch to start: the head's (its key, `undefined` for a job that runs alone) when its batch may start now;
+   * for `timed`, a full batch of any key first, else the head's once it has waited maxLatencyMs; null when none is due.
+   */
+  #dueKey(): string | undefined | null {
+    const head = this.#queue[0] as Pending<J, R>;
+    if (this.#options.policy !== 'timed' || head.key === undefined) return head.key;
+    const full = this.#fullKey();
+    if (full !== undefined) return full;
+    return head.enqueued + this.#options.maxLatencyMs <= performance.now() ? head.key : null;
+  }
+
+  /** A key whose queued rows fill a batch (timed policy). */
+  #fullKey(): string | undefined {
+    for (const [key, rows] of this.#rowsByKey) if (rows >= this.#options.maxBatchSize) return key;
+    return undefined;
+  }
+
+  /**
+   * The next batch of `key`, oldest first, up to maxBatchSize rows (always at least one job). `off`, and a job without
+   * a key, take one job.
+   */
+  #take(key: string | undefined): Pending<J, R>[] {
+    const batch: Pending<J, R>[] = [];
+    if (key === undefined || this.#options.policy === 'off') {
+      const first = key === undefined ? (this.#queue[0] as Pending<J, R>) : (this.#queue.find((pending) => pending.key === key) as Pending<J, R>);
+      batch.push(first);
+    } else {
+      let rows = 0;
+      for (const pending of this.#queue) {
+        if (pending.key !== key) continue;
+        if (batch.length > 0 && rows + pending.rows > this.#options.maxBatchSize) break;
+        batch.push(pending);
+        rows += pending.rows;
+      }
+    }
+    for (const pending of batch) pending.state = 'running';
+    this.#dequeue(batch);
+    return batch;
+  }
+
+  /** Runs a batch; settles each job with its own result or error, then lets the queue move. */
+  #start(batch: Pending<J, R>[]): void {
+    this.#running++;
+    const started = performance.now();
+    const observer = this.#options.observer;
+    let rows = 0;
+    for (const pending of batch) {
+      pending.state = 'running';
+      rows += pending.rows;
+      observer?.waited((started - pending.enqueued) / 1000);
+    }
+    void this.#runBatch(batch).finally(() => {
+      this.#running--;
+      observer?.ran(rows, (performance.now() - started) / 1000);
+      this.#schedule();
+    });
+  }
+
+  async #runBatch(batch: Pending<J, R>[]): Promise<void> {
+    try {
+      const results = await this.#runJobs(batch.map((pending) => pending.job));
+      batch.forEach((pending, index) => this.#settle(pending, results[index] as R, undefined));
+    } catch (error) {
+      if (batch.length === 1) this.#settle(batch[0] as Pending<J, R>, undefined, error);
+      else await this.#isolate(batch);
+    }
+  }
+
+  /**
+   * A batch of several jobs failed: run each job on its own, so one caller's bad row (e.g. an index a Gather cannot
+   * take) fails only that caller. Jobs whose deadline already passed are not run again.
+   */
+  async #isolate(batch: readonly Pending<J, R>[]): Promise<void> {
+    for (const pending of batch) {
+      if (pending.state === 'settled') continue;
+      try {
+        const [result] = await this.#runJobs([pending.job]);
+        this.#settle(pending, result as R, undefined);
+      } catch (error) {
+        this.#settle(pending, undefined, error);
+      }
+    }
+  }
+
+  async #runJobs(jobs: readonly J[]): Promise<R[]> {
+    const results = await this.#executor.run(jobs);
+    if (!Array.isArray(results) || results.length !== jobs.length) {
+      throw new Error(`a batch of ${jobs.length} jobs produced ${Array.isArray(results) ? results.length : 'no'} results`);
+    }
+    return results;
+  }
+
+  /** Settles a job once: a job already answered (deadline) drops its late result. */
+  #settle(pending: Pending<J, R>, result: R | undefined, error: unknown): void {
+    if (pending.state === 'settled') return;
+    pending.state = 'settled';
+    this.#finish(pending, result, error);
+  }
+
+  #finish(pending: Pending<J, R>, result: R | undefined, error: unknown): void {
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
+    if (error === undefined) pending.resolve(result as R);
+    else pending.reject(error);
+  }
+
+  #expire(pending: Pending<J, R>): void {
+    const waited = Math.round(performance.now() - pending.enqueued);
+    const { label, observer } = this.#options;
+    if (pending.state === 'queued') {
+      this.#remove(pending);
+      observer?.rejected('deadline');
+      this.#finish(pending, undefined, new DeadlineExceededError(`deadline of ${pending.timeoutMs} ms passed after ${waited} ms waiting in the queue of ${label}; the request was not run`));
+    } else if (pending.state === 'running') {
+      observer?.rejected('deadline');
+      this.#settle(pending, undefined, new DeadlineExceededError(`deadline of ${pending.timeoutMs} ms passed while ${label} was still computing (${waited} ms since the request was queued); its result will be dropped`));
+    }
+  }
+
+  #cancel(pending: Pending<J, R>): void {
+    if (pending.state !== 'queued') return; // a batch already running finishes; its result goes nowhere
+    this.#remove(pending);
+    this.#options.observer?.rejected('cancelled');
+    this.#finish(pending, undefined, cancelled(this.#options.label));
+  }
+
+  /** Takes a queued job out for good (deadline, cancellation) and lets the queue re-plan: the head may have changed. */
+  #remove(pending: Pending<J, R>): void {
+    pending.state = 'settled';
+    this.#dequeue([pending]);
+    this.#schedule();
+  }
+}
+
+function cancelled(label: string): RequestCancelledError {
+  return new RequestCancelledError(`the client closed the connection while its request waited in the queue of ${label}`);
+}

@@ -1,0 +1,34 @@
+/**
+ * Per-request settings for a model call, from the HTTP request: the client's deadline (`x-request-timeout-ms`) and a
+ * signal that aborts when the client goes away before its answer is sent.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { SchemaValidationError } from '../errors.js';
+import type { CallOptions } from '../model/served-model.js';
+
+export const TIMEOUT_HEADER = 'x-request-timeout-ms';
+
+/** Builds the call options; `bodyTimeoutMs` is a deadline the body carried (V2 `parameters.timeout`), the shorter wins. */
+export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTimeoutMs?: number): CallOptions {
+  const headerTimeout = parseTimeoutHeader(request.headers[TIMEOUT_HEADER]);
+  const timeoutMs = headerTimeout === undefined ? bodyTimeoutMs : bodyTimeoutMs === undefined ? headerTimeout : Math.min(headerTimeout, bodyTimeoutMs);
+  const controller = new AbortController();
+  const response = reply.raw;
+  // 'close' also follows a response sent in full; only a close before the end means the client left.
+  response.once('close', () => {
+    if (!response.writableEnded) controller.abort();
+  });
+  return { timeoutMs, signal: controller.signal };
+}
+
+function parseTimeoutHeader(value: string | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value[0] : value;
+  const ms = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(ms) || ms <= 0) {
+    throw new SchemaValidationError(`header ${TIMEOUT_HEADER} must be a positive number of milliseconds, got ${JSON.stringify(text)}`, {
+      details: [{ path: `headers/${TIMEOUT_HEADER}`, message: 'must be a positive number of milliseconds' }],
+    });
+  }
+  return ms;
+}

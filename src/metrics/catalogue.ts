@@ -1,0 +1,74 @@
+/**
+ * The metrics catalogue: every metric longshore keeps, in one prom-client registry per server (not the global one, so
+ * several servers in one process never share counters). Per-model children are bound once, when a model is served, so
+ * a request pays for an observation, not for a label lookup.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BatchObserver, RejectionReason } from '../batching/batcher.js';
+
+const MODEL_LABELS = ['model', 'version'] as const;
+
+/** Seconds: from 100 µs (a small ONNX run) to 10 s (a slow model, or a deep queue). */
+const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Rows per batch: powers of two up to 1024. */
+const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+
+export class MetricsCatalogue {
+  readonly registry = new Registry();
+  readonly batchSize = new Histogram({
+    name: 'longshore_batch_size',
+    help: 'Rows in each model call (batch), counting every row of every request in it.',
+    labelNames: MODEL_LABELS,
+    buckets: BATCH_SIZE_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queueDuration = new Histogram({
+    name: 'longshore_queue_duration_seconds',
+    help: "Time a request waited in its model's queue before its batch started.",
+    labelNames: MODEL_LABELS,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly inferenceDuration = new Histogram({
+    name: 'longshore_inference_duration_seconds',
+    help: 'Time one model call (one batch) took.',
+    labelNames: MODEL_LABELS,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: 'longshore_queue_depth',
+    help: "Rows waiting in the model's queue.",
+    labelNames: MODEL_LABELS,
+    registers: [this.registry],
+  });
+  readonly rejections = new Counter({
+    name: 'longshore_rejected_requests_total',
+    help: 'Requests the queue refused or dropped, by reason: queue_full (503), deadline (504), cancelled (client went away).',
+    labelNames: [...MODEL_LABELS, 'reason'],
+    registers: [this.registry],
+  });
+
+  /** The batcher's observer for one model, with its label values bound now. */
+  observerFor(model: string, version: string): BatchObserver {
+    const labels = { model, version };
+    const batchSize = this.batchSize.labels(labels);
+    const queueDuration = this.queueDuration.labels(labels);
+    const inferenceDuration = this.inferenceDuration.labels(labels);
+    const queueDepth = this.queueDepth.labels(labels);
+    const reasons: Record<RejectionReason, Counter.Internal> = {
+      queue_full: this.rejections.labels({ ...labels, reason: 'queue_full' }),
+      deadline: this.rejections.labels({ ...labels, reason: 'deadline' }),
+      cancelled: this.rejections.labels({ ...labels, reason: 'cancelled' }),
+    };
+    return {
+      queueDepth: (rows) => queueDepth.set(rows),
+      waited: (seconds) => queueDuration.observe(seconds),
+      ran: (rows, seconds) => {
+        batchSize.observe(rows);
+        inferenceDuration.observe(seconds);
+      },
+      rejected: (reason) => reasons[reason].inc(),
+    };
+  }
+}

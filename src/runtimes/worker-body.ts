@@ -1,0 +1,125 @@
+/**
+ * The body of one worker thread of a code model's pool (`workers: N`), started by `worker-entry.js`: constructs the
+ * model from `workerData`, awaits its `load()`, reports the outcome (with the schemas `load()` may have set) to the main
+ * thread, and returns piscina's task handler, which runs `predict()` / `predictBatch()` on this worker's own instance.
+ * Unload requests arrive on a BroadcastChannel, since piscina cannot address one worker.
+ */
+import { serialize } from 'node:v8';
+import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
+import type { JsonSchema, Model, ModelClass } from '../model/contract.js';
+import {
+  UNLOAD_REQUEST,
+  WORKER_REPORT,
+  type SerializedError,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerReport,
+  type WorkerTask,
+} from './worker-protocol.js';
+
+export type TaskHandler = (task: WorkerTask) => Promise<WorkerReply>;
+
+/** Loads this worker's model and returns the task handler. Never throws: a failed load is reported and answered per call. */
+export async function startWorker(): Promise<TaskHandler> {
+  const data = workerData as WorkerData;
+  let model: Model | undefined;
+  let loadError: SerializedError | undefined;
+  try {
+    const module = (await import(data.url)) as Record<string, unknown>;
+    // The main thread has already checked that this export is a model class.
+    model = new (module[data.exportName] as ModelClass)(data.configuration);
+    await model.load?.();
+    report({
+      [WORKER_REPORT]: 'loaded',
+      threadId,
+      input_schema: jsonClone(model.input_schema, 'input_schema'),
+      output_schema: jsonClone(model.output_schema, 'output_schema'),
+    });
+  } catch (error) {
+    loadError = describeError(error);
+    report({ [WORKER_REPORT]: 'load-failed', threadId, error: loadError });
+  }
+  listenForUnload(data.channel, model);
+
+  return async (task) => {
+    if (model === undefined || loadError !== undefined) {
+      return { ok: false, error: { message: `this worker thread could not load the model: ${loadError?.message ?? 'unknown error'}` } };
+    }
+    let value: unknown;
+    try {
+      if (task.op === 'predict') value = await model.predict(task.input);
+      else if (model.predictBatch) value = await model.predictBatch(task.inputs);
+      else throw new Error('the model has no predictBatch()');
+    } catch (error) {
+      return { ok: false, error: describeError(error) };
+    }
+    try {
+      return { ok: true, value: serialize(value) };
+    } catch (error) {
+      return {
+        ok: false,
+        error: {
+          message:
+            `its output cannot be passed back from the worker thread: ${(error as Error).message} ` +
+            '(with workers, outputs must be structured-cloneable: no functions, symbols or promises)',
+        },
+      };
+    }
+  };
+}
+
+function report(message: WorkerReport): void {
+  parentPort?.postMessage(message);
+}
+
+/** Calls the model's unload() when the main thread broadcasts the request, then reports it (with the error, if any). */
+function listenForUnload(channelName: string, model: Model | undefined): void {
+  const channel = new BroadcastChannel(channelName);
+  channel.unref(); // the pool, not this channel, decides how long the worker lives
+  channel.onmessage = (event) => {
+    if (event.data !== UNLOAD_REQUEST) return;
+    void (async () => {
+      try {
+        await model?.unload?.();
+        report({ [WORKER_REPORT]: 'unloaded', threadId });
+      } catch (error) {
+        report({ [WORKER_REPORT]: 'unloaded', threadId, error: describeError(error) });
+      }
+      channel.close();
+    })();
+  };
+}
+
+/**
+ * A schema as plain JSON (TypeBox's symbol keys are dropped; nothing that ajv reads is lost). A schema that is not JSON
+ * (a cycle, a BigInt) fails the load with a message naming it.
+ */
+function jsonClone(schema: JsonSchema | undefined, which: string): JsonSchema | undefined {
+  if (schema === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(schema)) as JsonSchema;
+  } catch (error) {
+    throw new Error(`${which} cannot be sent to the main thread as JSON: ${(error as Error).message}`);
+  }
+}
+
+/** The thrown value as data; a longshore catalogue error keeps its `type`, details and Retry-After. */
+export function describeError(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { type, details, retryAfterSeconds } = error as Error & { type?: unknown; details?: unknown; retryAfterSeconds?: unknown };
+  return {
+    message: error.message,
+    name: error.name,
+    ...(error.stack === undefined ? {} : { stack: error.stack }),
+    ...(typeof type === 'string' ? { type } : {}),
+    ...(Array.isArray(details) ? { details: cloneDetails(details) } : {}),
+    ...(typeof retryAfterSeconds === 'number' ? { retryAfterSeconds } : {}),
+  };
+}
+
+function cloneDetails(details: unknown[]): { path: string; message: string }[] {
+  return details.map((detail) => {
+    const { path, message } = (detail ?? {}) as { path?: unknown; message?: unknown };
+    return { path: String(path ?? ''), message: String(message ?? '') };
+  });
+}

@@ -1,0 +1,273 @@
+/**
+ * `workers: N` for code models: a Model that runs the user's `predict()` / `predictBatch()` in a piscina pool of N
+ * worker threads, so a synchronous, CPU-bound model does not block the event loop (health checks, other models).
+ *
+ * The main thread keeps the instance the module runtime constructed only for its metadata and first schemas; it never
+ * loads it or predicts with it. `load()` starts the pool; every worker constructs its own instance (with its own clone
+ * of `configuration`), awaits its `load()` and reports back (see worker-body.ts). A worker that crashes fails only the
+ * calls it was running; piscina starts a replacement, which loads the model again before it takes calls.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { deserialize } from 'node:v8';
+import { BroadcastChannel, type Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import * as catalogue from '../errors.js';
+import type { JsonSchema, Model } from '../model/contract.js';
+import {
+  isWorkerReport,
+  UNLOAD_REQUEST,
+  WORKER_REPORT,
+  type SerializedError,
+  type WorkerData,
+  type WorkerReply,
+  type WorkerReport,
+  type WorkerTask,
+} from './worker-protocol.js';
+
+/** A plain .js file, so a worker can start before any TypeScript loader is registered in it. */
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-entry.js', import.meta.url));
+
+/** How long unload() waits for the workers' own unload() before terminating them anyway. */
+export const WORKER_UNLOAD_TIMEOUT_MS = 5000;
+
+export interface WorkerPoolModelOptions {
+  /** The resolved URL of the module exporting the class, and the export's name. */
+  readonly url: string;
+  readonly exportName: string;
+  readonly configuration: Readonly<Record<string, unknown>>;
+  /** Number of worker threads (> 0). */
+  readonly workers: number;
+  /** The instance constructed on the main thread: metadata and schemas are read from it; it is never loaded. */
+  readonly template: Model;
+  /** The model's name in messages (the entry's `qualified_name`, else the class's). */
+  readonly name: string;
+}
+
+/** Creates (without starting any thread) the pool-backed Model. */
+export function createWorkerPoolModel(options: WorkerPoolModelOptions): Model {
+  return new WorkerPoolModel(options);
+}
+
+class WorkerPoolModel implements Model {
+  readonly qualified_name: string;
+  readonly display_name: string;
+  readonly description: string;
+  readonly version: string;
+  readonly notes?: readonly string[];
+  input_schema: JsonSchema;
+  output_schema: JsonSchema;
+  /** Present only when the class has predictBatch (ServedModel checks for it). */
+  readonly predictBatch?: (inputs: unknown[]) => Promise<unknown[]>;
+  readonly #options: WorkerPoolModelOptions;
+  #pool: Piscina<WorkerTask, WorkerReply> | undefined;
+  #channelName = '';
+  /** Rejects a load() in progress (unload() during load). */
+  #abortLoad: ((error: Error) => void) | undefined;
+
+  constructor(options: WorkerPoolModelOptions) {
+    const { template } = options;
+    this.#options = options;
+    this.qualified_name = template.qualified_name;
+    this.display_name = template.display_name;
+    this.description = template.description;
+    this.version = template.version;
+    if (template.notes !== undefined) this.notes = template.notes;
+    this.input_schema = template.input_schema;
+    this.output_schema = template.output_schema;
+    if (typeof template.predictBatch === 'function') {
+      this.predictBatch = async (inputs) => this.#run({ op: 'predictBatch', inputs }) as Promise<unknown[]>;
+    }
+  }
+
+  async load(): Promise<void> {
+    if (this.#pool) return;
+    const { workers, name } = this.#options;
+    this.#channelName = `longshore-workers-${randomUUID()}`;
+    const workerData: WorkerData = {
+      url: this.#options.url,
+      exportName: this.#options.exportName,
+      configuration: structuredClone(this.#options.configuration) as Record<string, unknown>,
+      channel: this.#channelName,
+    };
+    const pool = new Piscina<WorkerTask, WorkerReply>({
+      filename: WORKER_ENTRY,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      // Idle workers wait on their event loop, not in Atomics.wait(): the model's own timers keep running, and unload
+      // requests (a BroadcastChannel) reach idle workers.
+      atomics: 'disabled',
+      workerData,
+    });
+    this.#pool = pool;
+    const crashes = watchCrashes(pool);
+    try {
+      const loaded = await this.#waitForWorkers(pool, crashes);
+      this.input_schema = loaded.input_schema as JsonSchema;
+      this.output_schema = loaded.output_schema as JsonSchema;
+    } catch (error) {
+      if (this.#pool === pool) this.#pool = undefined;
+      await pool.destroy();
+      throw error;
+    } finally {
+      this.#abortLoad = undefined;
+    }
+    // From here on, a worker that crashes while idle is replaced by piscina; the replacement loads the model again.
+    pool.on('message', (message: unknown) => {
+      if (isWorkerReport(message) && message[WORKER_REPORT] === 'load-failed') {
+        process.emitWarning(
+          `model '${name}': a replacement worker thread failed to load the model (${message.error.message}); the calls it takes will fail`,
+          { code: 'LONGSHORE_WORKER_LOAD_FAILED' },
+        );
+      }
+    });
+  }
+
+  /** Resolves with the schemas of the first worker once all N have loaded; rejects on the first failure. */
+  #waitForWorkers(pool: Piscina<WorkerTask, WorkerReply>, crashes: CrashLog): Promise<{ input_schema: JsonSchema | undefined; output_schema: JsonSchema | undefined }> {
+    const { workers, name } = this.#options;
+    return new Promise((resolve, reject) => {
+      const loaded = new Map<number, Extract<WorkerReport, { [WORKER_REPORT]: 'loaded' }>>();
+      const finish = (error?: Error) => {
+        pool.off('message', onMessage);
+        pool.off('workerDestroy', onDestroy);
+        if (error) return reject(error);
+        const first = loaded.values().next().value;
+        resolve({ input_schema: first?.input_schema, output_schema: first?.output_schema });
+      };
+      const onMessage = (message: unknown) => {
+        if (!isWorkerReport(message)) return;
+        if (message[WORKER_REPORT] === 'loaded') {
+          loaded.set(message.threadId, message);
+          if (loaded.size >= workers) finish();
+        } else if (message[WORKER_REPORT] === 'load-failed') {
+          finish(new Error(`model '${name}' failed to load in a worker thread: ${message.error.message}`, { cause: reviveError(message.error) }));
+        }
+      };
+      // A worker that dies while loading (process.exit(), an uncaught error, out of memory) fails the load: a model that
+      // kills its worker during load would otherwise be restarted by piscina over and over.
+      const onDestroy = () => {
+        setImmediate(() => finish(new Error(`model '${name}' failed to load: a worker thread ${crashes.describe()} while loading the model`)));
+      };
+      pool.on('message', onMessage);
+      pool.on('workerDestroy', onDestroy);
+      this.#abortLoad = finish;
+    });
+  }
+
+  predict(input: unknown): Promise<unknown> {
+    return this.#run({ op: 'predict', input });
+  }
+
+  async #run(task: WorkerTask): Promise<unknown> {
+    const pool = this.#pool;
+    if (!pool || this.#abortLoad) throw new Error(`model '${this.#options.name}' is not loaded`);
+    let reply: WorkerReply;
+    try {
+      reply = await pool.run(task);
+    } catch (error) {
+      // The handler never throws: a rejection means the worker died under the call, or the pool was destroyed.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`the worker thread running this call stopped (${reason}); a replacement loads the model`, { cause: error });
+    }
+    if (!reply.ok) throw reviveError(reply.error);
+    return deserialize(reply.value) as unknown;
+  }
+
+  /** Asks every worker to run the model's unload() (waiting at most WORKER_UNLOAD_TIMEOUT_MS), then ends the threads. */
+  async unload(): Promise<void> {
+    const pool = this.#pool;
+    if (!pool) return;
+    this.#pool = undefined;
+    this.#abortLoad?.(new Error(`model '${this.#options.name}' was unloaded before its workers finished loading`));
+    const failures = await this.#unloadWorkers(pool);
+    await pool.destroy();
+    if (failures.length > 0) {
+      throw new Error(`unload() failed in ${failures.length} worker thread(s): ${failures.map((failure) => failure.message).join('; ')}`, {
+        cause: reviveError(failures[0] as SerializedError),
+      });
+    }
+  }
+
+  async #unloadWorkers(pool: Piscina<WorkerTask, WorkerReply>): Promise<SerializedError[]> {
+    const expected = pool.threads.length;
+    const replies = new Map<number, SerializedError | undefined>();
+    if (expected === 0) return [];
+    const channel = new BroadcastChannel(this.#channelName);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, WORKER_UNLOAD_TIMEOUT_MS);
+      function done(): void {
+        clearTimeout(timer);
+        pool.off('message', onMessage);
+        resolve();
+      }
+      function onMessage(message: unknown): void {
+        if (!isWorkerReport(message) || message[WORKER_REPORT] !== 'unloaded') return;
+        replies.set(message.threadId, message.error);
+        if (replies.size >= expected) done();
+      }
+      pool.on('message', onMessage);
+      channel.postMessage(UNLOAD_REQUEST);
+    });
+    channel.close();
+    return [...replies.values()].filter((error): error is SerializedError => error !== undefined);
+  }
+}
+
+interface CrashLog {
+  /** "exited with code 3", "failed: <message>", or "exited". */
+  describe(): string;
+}
+
+/**
+ * Keeps the pool's errors from crashing the process (piscina emits `error` for a worker that fails outside a call, and
+ * an `error` event without a listener throws) and remembers the last exit code and error, for load failure messages.
+ */
+function watchCrashes(pool: Piscina): CrashLog {
+  let lastError: Error | undefined;
+  let lastExitCode: number | undefined;
+  const seen = new WeakSet<Worker>();
+  const track = () => {
+    for (const worker of pool.threads) {
+      if (seen.has(worker)) continue;
+      seen.add(worker);
+      worker.once('exit', (code) => (lastExitCode = code));
+    }
+  };
+  track();
+  pool.on('workerCreate', track);
+  pool.on('workerDestroy', track); // a replacement is created as the dead worker is removed
+  pool.on('error', (error: unknown) => {
+    lastError = error instanceof Error ? error : new Error(String(error));
+  });
+  return {
+    describe: () => {
+      if (lastError) return `failed (${lastError.message})`;
+      return lastExitCode === undefined ? 'exited' : `exited with code ${lastExitCode}`;
+    },
+  };
+}
+
+type CatalogueClass = new (message: string, options: { details?: catalogue.ErrorDetail[]; retryAfterSeconds?: number }) => catalogue.LongshoreError;
+
+/**
+ * The error a worker sent, rebuilt on the main thread: a longshore catalogue error thrown by the model keeps its class
+ * (so a SchemaValidationError is still a 400); anything else is an Error with the model's message, name and stack.
+ */
+export function reviveError(error: SerializedError): Error {
+  let revived: Error;
+  const candidate = error.type !== undefined && error.type in catalogue.ERROR_STATUS ? (catalogue as Record<string, unknown>)[error.type] : undefined;
+  if (typeof candidate === 'function' && candidate.prototype instanceof catalogue.LongshoreError) {
+    revived = new (candidate as CatalogueClass)(error.message, {
+      ...(error.details ? { details: error.details } : {}),
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    });
+  } else {
+    revived = new Error(error.message);
+    if (error.name !== undefined && error.name !== 'Error') Object.defineProperty(revived, 'name', { value: error.name, configurable: true, writable: true });
+  }
+  if (error.stack !== undefined) revived.stack = error.stack;
+  return revived;
+}
