@@ -82,7 +82,7 @@ export class Batcher<J, R> {
   /** Rows queued per key, so the timed policy knows when a batch is full without scanning. */
   readonly #rowsByKey = new Map<string, number>();
   #running = 0;
-  #immediate: NodeJS.Immediate | undefined;
+  #flushQueued = false;
   #latencyTimer: NodeJS.Timeout | undefined;
   #latencyDue = 0;
 
@@ -172,8 +172,10 @@ export class Batcher<J, R> {
         return;
       case 'eager':
         // setImmediate, not a microtask: requests read in the same I/O phase all join before it runs.
-        this.#immediate ??= setImmediate(() => {
-          this.#immediate = undefined;
+        if (this.#flushQueued) return;
+        this.#flushQueued = true;
+        setImmediate(() => {
+          this.#flushQueued = false;
           this.#flush();
         });
         return;
