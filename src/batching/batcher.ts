@@ -37,8 +37,40 @@ export interface BatchExecutor<J, R> {
 export interface SubmitOptions {
   /** Deadline from now, in milliseconds, counting time queued; past it the caller gets DeadlineExceededError. */
   readonly timeoutMs?: number;
-  /** Aborted when the client goes away: a job still queued is dropped. */
-  readonly signal?: AbortSignal;
+  /** Cancelled when the client goes away: a job still queued is dropped. */
+  readonly signal?: CancelSignal;
+}
+
+/**
+ * Tells a queued job its client went away. Not an AbortSignal: an EventTarget listener costs several microseconds per
+ * request (measured: 7 µs of an 8 µs submit), and a job needs one listener, set and cleared once.
+ */
+export interface CancelSignal {
+  readonly cancelled: boolean;
+  /** Sets (or clears, with undefined) the one listener called when the signal is cancelled. */
+  onCancel(listener: (() => void) | undefined): void;
+}
+
+/** A CancelSignal to cancel by hand (the HTTP layer cancels it when the connection closes early). */
+export class Cancellation implements CancelSignal {
+  #cancelled = false;
+  #listener: (() => void) | undefined;
+
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  onCancel(listener: (() => void) | undefined): void {
+    this.#listener = listener;
+  }
+
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    listener?.();
+  }
 }
 
 export type RejectionReason = 'queue_full' | 'deadline' | 'cancelled';
@@ -70,8 +102,7 @@ interface Pending<J, R> {
   resolve(result: R): void;
   reject(error: unknown): void;
   timer?: NodeJS.Timeout;
-  signal?: AbortSignal;
-  onAbort?: () => void;
+  signal?: CancelSignal;
 }
 
 export class Batcher<J, R> {
@@ -116,7 +147,7 @@ export class Batcher<J, R> {
         }),
       );
     }
-    if (options.signal?.aborted) {
+    if (options.signal?.cancelled) {
       observer?.rejected('cancelled');
       return Promise.reject(cancelled(label));
     }
@@ -126,8 +157,7 @@ export class Batcher<J, R> {
       if (timeoutMs !== undefined) pending.timer = setTimeout(() => this.#expire(pending), timeoutMs);
       if (options.signal) {
         pending.signal = options.signal;
-        pending.onAbort = () => this.#cancel(pending);
-        options.signal.addEventListener('abort', pending.onAbort, { once: true });
+        options.signal.onCancel(() => this.#cancel(pending));
       }
       // A free slot and nobody ahead: `off` starts at once, with no queue and no extra turn of the event loop.
       if (this.#options.policy === 'off' && this.#queue.length === 0 && this.#running < this.#options.maxConcurrency) {
@@ -186,7 +216,7 @@ export class Batcher<J, R> {
         }
         const head = this.#queue[0] as Pending<J, R>;
         const due = head.enqueued + this.#options.maxLatencyMs;
-        if (due <= performance.now()) {
+        if (head.key === undefined || due <= performance.now()) {
           this.#flush();
           return;
         }
@@ -221,13 +251,16 @@ export class Batcher<J, R> {
 
   /**
    * Which batch to start: the head's (its key, `undefined` for a job that runs alone) when its batch may start now;
-   * for `timed`, a full batch of any key first, else the head's once it has waited maxLatencyMs; null when none is due.
+   * for `timed`, a full batch of any key first, else the head's once it has waited maxLatencyMs (a job without a key at
+   * once); null when none is due.
    */
   #dueKey(): string | undefined | null {
     const head = this.#queue[0] as Pending<J, R>;
-    if (this.#options.policy !== 'timed' || head.key === undefined) return head.key;
+    if (this.#options.policy !== 'timed') return head.key;
     const full = this.#fullKey();
     if (full !== undefined) return full;
+    // A job that can share no batch gains nothing by waiting.
+    if (head.key === undefined) return undefined;
     return head.enqueued + this.#options.maxLatencyMs <= performance.now() ? head.key : null;
   }
 
@@ -321,7 +354,7 @@ export class Batcher<J, R> {
 
   #finish(pending: Pending<J, R>, result: R | undefined, error: unknown): void {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
-    if (pending.onAbort) pending.signal?.removeEventListener('abort', pending.onAbort);
+    pending.signal?.onCancel(undefined);
     if (error === undefined) pending.resolve(result as R);
     else pending.reject(error);
   }

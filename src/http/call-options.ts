@@ -3,6 +3,7 @@
  * signal that aborts when the client goes away before its answer is sent.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Cancellation } from '../batching/batcher.js';
 import { SchemaValidationError } from '../errors.js';
 import type { CallOptions } from '../model/served-model.js';
 
@@ -12,13 +13,13 @@ export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTimeoutMs?: number): CallOptions {
   const headerTimeout = parseTimeoutHeader(request.headers[TIMEOUT_HEADER]);
   const timeoutMs = headerTimeout === undefined ? bodyTimeoutMs : bodyTimeoutMs === undefined ? headerTimeout : Math.min(headerTimeout, bodyTimeoutMs);
-  const controller = new AbortController();
+  const cancellation = new Cancellation();
   const response = reply.raw;
   // 'close' also follows a response sent in full; only a close before the end means the client left.
   response.once('close', () => {
-    if (!response.writableEnded) controller.abort();
+    if (!response.writableEnded) cancellation.cancel();
   });
-  return { timeoutMs, signal: controller.signal };
+  return { timeoutMs, signal: cancellation };
 }
 
 function parseTimeoutHeader(value: string | string[] | undefined): number | undefined {

@@ -3,7 +3,7 @@
  * validators, and guarded calls that validate input and output around the user's code.
  */
 import type { Logger } from 'pino';
-import { Batcher, type BatchObserver } from '../batching/batcher.js';
+import { Batcher, type BatchObserver, type CancelSignal } from '../batching/batcher.js';
 import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
 import type { ServingSettings } from '../config/serving.js';
 import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
@@ -40,8 +40,8 @@ export interface ServedModelOptions {
 export interface CallOptions {
   /** The client's own deadline (x-request-timeout-ms, V2 `timeout`); the shorter of it and the model's applies. */
   readonly timeoutMs?: number;
-  /** Aborted when the client goes away, so a queued request is dropped. */
-  readonly signal?: AbortSignal;
+  /** Cancelled when the client goes away, so a queued request is dropped. */
+  readonly signal?: CancelSignal;
 }
 
 /** How a model's calls share model runs (decided at load, from its settings and what the model can merge). */

@@ -170,7 +170,7 @@ class WorkerPoolModel implements Model {
     } catch (error) {
       // The handler never throws: a rejection means the worker died under the call, or the pool was destroyed.
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`the worker thread running this call stopped (${reason}); a replacement loads the model`, { cause: error });
+      throw new Error(`the worker thread running this call died (${reason}); a new worker thread replaces it and loads the model again`, { cause: error });
     }
     if (!reply.ok) throw reviveError(reply.error);
     return deserialize(reply.value) as unknown;

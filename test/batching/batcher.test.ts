@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import {
   Batcher,
+  Cancellation,
   QUEUE_FULL_RETRY_AFTER_SECONDS,
   type BatchExecutor,
   type BatchObserver,
@@ -25,6 +26,13 @@ const realSetImmediate = globalThis.setImmediate;
 // ---------------------------------------------------------------------------------------------------------------------
 
 /** Lets every promise chain run to completion, with the virtual clock frozen (real immediates only). */
+/** A signal cancelled before its job is submitted. */
+function cancelled(): Cancellation {
+  const cancellation = new Cancellation();
+  cancellation.cancel();
+  return cancellation;
+}
+
 async function drain(): Promise<void> {
   for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => realSetImmediate(resolve));
 }
@@ -433,14 +441,17 @@ describe('policy timed', () => {
   // The comment of #dueKey says: "for `timed`, a full batch of any key first, else the head's once it has waited
   // maxLatencyMs". A job without a key at the head is returned at once instead, before its latency and before the full
   // batch, so with one slot the full batch waits behind a job that was not due.
-  it('flushes a full key at once even when the oldest job has no key (that job is not due yet)', async () => {
+  it('runs a job without a key at once (it can share no batch), then a full batch of a key as soon as a slot frees', async () => {
     const executor = new FakeExecutor();
     executor.hold = true;
     const batcher = new Batcher(executor, options({ policy: 'timed', maxBatchSize: 2, maxLatencyMs: 10, maxConcurrency: 1 }));
     track(batcher.submit(job('u', [1], null)));
     track(batcher.submit(job('y1', [2], 'ky')));
     track(batcher.submit(job('y2', [3], 'ky')));
-    assert.deepEqual(executor.runs, [['y1', 'y2']], 'the full batch of ky starts first; u is due only at t=10');
+    assert.deepEqual(executor.runs, [['u']], 'u needs no wait: no other job can join it');
+    executor.releaseAll();
+    await drain();
+    assert.deepEqual(executor.runs, [['u'], ['y1', 'y2']], 'the full batch of ky starts when u is done, before its latency elapses');
     executor.releaseAll();
     await advance(10);
   });
@@ -448,12 +459,12 @@ describe('policy timed', () => {
   it('re-plans the latency from the new oldest job when the oldest is cancelled', async () => {
     const executor = new FakeExecutor();
     const batcher = new Batcher(executor, options({ policy: 'timed', maxBatchSize: 8, maxLatencyMs: 2 }));
-    const controller = new AbortController();
-    const a = track(batcher.submit(job('a', [1]), { signal: controller.signal }));
+    const controller = new Cancellation();
+    const a = track(batcher.submit(job('a', [1]), { signal: controller }));
     await advance(1);
     const b = track(batcher.submit(job('b', [2])));
     await advance(0.5);
-    controller.abort();
+    controller.cancel();
     await drain();
     assertRejected(a, isCancelled);
     await advance(0.5);
@@ -722,11 +733,11 @@ describe('cancellation', () => {
     const batcher = new Batcher(executor, options({ maxConcurrency: 1, observer }));
     const a = track(batcher.submit(job('a', [1])));
     await settle();
-    const controller = new AbortController();
-    const b = track(batcher.submit(job('b', [2, 3]), { signal: controller.signal }));
+    const controller = new Cancellation();
+    const b = track(batcher.submit(job('b', [2, 3]), { signal: controller }));
     const c = track(batcher.submit(job('c', [4])));
     assert.equal(batcher.queuedRows, 3);
-    controller.abort();
+    controller.cancel();
     await drain();
     assertRejected(b, isCancelled);
     assert.equal(batcher.queuedRows, 1);
@@ -743,7 +754,7 @@ describe('cancellation', () => {
     const executor = new FakeExecutor();
     const { observer, rejected, depths } = recordingObserver();
     const batcher = new Batcher(executor, options({ observer }));
-    const refused = track(batcher.submit(job('a', [1]), { signal: AbortSignal.abort() }));
+    const refused = track(batcher.submit(job('a', [1]), { signal: cancelled() }));
     assert.equal(batcher.queuedRows, 0);
     await Promise.resolve();
     await Promise.resolve();
@@ -759,12 +770,12 @@ describe('cancellation', () => {
     executor.hold = true;
     const { observer, rejected } = recordingObserver();
     const batcher = new Batcher(executor, options({ observer }));
-    const controller = new AbortController();
-    const a = track(batcher.submit(job('a', [1, 2]), { signal: controller.signal }));
+    const controller = new Cancellation();
+    const a = track(batcher.submit(job('a', [1, 2]), { signal: controller }));
     const b = track(batcher.submit(job('b', [3])));
     await settle();
     assert.deepEqual(executor.runs, [['a', 'b']]);
-    controller.abort();
+    controller.cancel();
     await drain();
     assert.equal(a.status, 'pending');
     executor.releaseAll();
@@ -986,13 +997,13 @@ describe('observer', () => {
     const batcher = new Batcher(executor, options({ maxQueueSize: 2, maxConcurrency: 1, observer }));
     const running = track(batcher.submit(job('r', [0]), { timeoutMs: 20 }));
     await settle();
-    const controller = new AbortController();
+    const controller = new Cancellation();
     const late = track(batcher.submit(job('late', [1]), { timeoutMs: 5 }));
-    const gone = track(batcher.submit(job('gone', [2]), { signal: controller.signal }));
+    const gone = track(batcher.submit(job('gone', [2]), { signal: controller }));
     const full = track(batcher.submit(job('full', [3])));
     await drain();
     assert.deepEqual(rejected, ['queue_full']);
-    controller.abort();
+    controller.cancel();
     await drain();
     assert.deepEqual(rejected, ['queue_full', 'cancelled']);
     await advance(5);
