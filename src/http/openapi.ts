@@ -22,7 +22,17 @@ const ERROR_RESPONSES: Record<string, string> = {
   413: 'PayloadTooLargeError: the body is over server.body_limit_bytes.',
   415: 'UnsupportedMediaTypeError: send application/json.',
   500: 'InferenceError: the model failed, or its output did not match its output schema.',
-  503: 'ModelNotReadyError: the model is loading (see Retry-After), failed to load, or the server is shutting down.',
+  503: "ModelNotReadyError: the model is loading (see Retry-After), failed to load, or the server is shutting down; or QueueFullError: the model's queue is full (see Retry-After).",
+  504: "DeadlineExceededError: the request's deadline (the model's timeout_ms, or x-request-timeout-ms) passed while it was queued or running.",
+};
+
+/** The client's own deadline, accepted by every prediction route. */
+const TIMEOUT_PARAMETER = {
+  name: 'x-request-timeout-ms',
+  in: 'header',
+  required: false,
+  description: "Your deadline in milliseconds, time queued included. The shorter of it and the model's timeout_ms applies; past it the answer is 504 DeadlineExceededError.",
+  schema: { type: 'number', exclusiveMinimum: 0 },
 };
 
 /** Returns a function that gives the current document, rebuilding it when the registry's version moved. */
@@ -85,6 +95,7 @@ function operation(model: ServedModel, tag: string, kind: string, request: JsonS
     operationId: `${kind}_${model.name}`,
     summary: `${model.metadata.display_name}: ${summary}`,
     description: model.metadata.description,
+    parameters: [TIMEOUT_PARAMETER],
     requestBody: { required: true, content: { 'application/json': { schema: request } } },
     responses,
   };

@@ -61,7 +61,10 @@ describe('OpenAPI document: the V2 routes', () => {
       const op = operation(document, path, method);
       assert.deepEqual(op.tags, ['open inference protocol'], path);
       assert.ok(op.summary, `${path} has a summary`);
-      assert.deepEqual((op.parameters ?? []).map((p) => [p.in, p.name, p.required]), params.map((name) => ['path', name, true]), path);
+      const pathParams = (op.parameters ?? []).filter((p) => p.in === 'path');
+      assert.deepEqual(pathParams.map((p) => [p.in, p.name, p.required]), params.map((name) => ['path', name, true]), path);
+      const headers = (op.parameters ?? []).filter((p) => p.in !== 'path').map((p) => [p.in, p.name, p.required]);
+      assert.deepEqual(headers, path.endsWith('/infer') ? [['header', 'x-request-timeout-ms', false]] : [], `${path}: only infer takes the deadline header`);
     }
     const v2Paths = Object.keys(document.paths).filter((path) => path.startsWith('/v2')).sort();
     assert.deepEqual(v2Paths, PATHS.map(([path]) => path).sort(), 'no other V2 paths (the /v2/ alias is hidden)');

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dataplane } from '../../dataplane.js';
 import { ModelNotReadyError } from '../../errors.js';
-import { callOptions } from '../call-options.js';
+import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
 import { decodeInferRequest, encodeInferResponse } from '../../tensors/v2-message.js';
 import { V2_SCHEMAS } from './v2-schemas.js';
 
@@ -55,7 +55,13 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
           schema: {
             tags,
             summary: 'Inference (JSON, or the binary tensor extension with Inference-Header-Content-Length)',
+            description:
+              "A deadline may be given as parameters.timeout (microseconds) or the x-request-timeout-ms header; the shortest of them and the model's timeout_ms applies (504 past it).",
             params,
+            headers: {
+              type: 'object',
+              properties: { [TIMEOUT_HEADER]: { type: 'number', exclusiveMinimum: 0, description: 'Your deadline in milliseconds, time queued included.' } },
+            },
             body: {
               content: {
                 'application/json': { schema: V2_SCHEMAS.inferRequest },
@@ -70,7 +76,7 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
                   'application/octet-stream': { schema: V2_SCHEMAS.binaryBody },
                 },
               },
-              400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error },
+              400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error, 504: V2_SCHEMAS.error },
           },
         },
         async (request, reply) => infer(dataplane, request, reply),
