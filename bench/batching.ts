@@ -1,0 +1,507 @@
+/**
+ * What batching is worth, in one run (`npm run bench:batching`): mlp_heavy served three times by ONE longshore
+ * (bench/batching.bench.yaml: mlp_off with `batching: {policy: off}`, mlp_timed with `timed`, max_batch_size 64,
+ * max_latency_ms 2, mlp_eager with `eager`, max_batch_size 64; max_queue_size 8192 and no deadline so nothing is
+ * refused), loaded at concurrency 1, 8, 32 and 128 over
+ *   - REST JSON: POST /api/models/{name}/prediction with `{"x":[512 floats]}` (one row per request), and
+ *   - V2 binary: POST /v2/models/{name}/infer, one FP32 [1, 512] input as the binary tensor extension, binary output;
+ * plus, in a child process, onnxruntime-node's own session.run rate of mlp_heavy at batch 1 and batch 64.
+ *
+ * Cells run grouped by protocol and concurrency, the three policies next to each other (their order alternating from
+ * one group to the next), so the ratio "vs off" compares cells measured moments apart. Each cell is a discarded
+ * warm-up then a measured autocannon run (bench/load.ts); req/s counts 2xx responses over the measured run.
+ *
+ * Prints the machine, the date, a markdown table and the goal checks on stdout (progress on stderr). Exit code 1 when
+ * a response was not 2xx or a connection failed (listed under "Problems:"); goal FAILs do not change it.
+ * Settings (environment):
+ *   BENCH_DURATION_S  measured seconds per cell (default 5, quick 1), whole seconds: autocannon ends a run on its
+ *                     1-second sampling tick, so 1.5 would measure 2
+ *   BENCH_QUICK=1     smoke run: 1 s warm-up + 1 s measured per cell, 1 s in-process loops (≈ 1 min instead of ≈ 3)
+ *   BENCH_JSON=FILE   also write every number (per cell, per in-process loop) to FILE as JSON
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Child } from './children.ts';
+import { startForeignCpu } from './foreign-cpu.ts';
+import { measureRound, roundProblems, type CellRound } from './load.ts';
+import { percentile, Samples } from './stats.ts';
+import { formatMs, formatRate } from './table.ts';
+import { v2Body, type V2Body } from './v2-bodies.ts';
+import { LongshoreClient } from '../src/client/index.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MODEL_FILE = 'test/fixtures/onnx/mlp_heavy.onnx';
+const FIXTURE_FILE = 'test/fixtures/onnx/mlp_heavy.json';
+const CONFIG_FILE = 'bench/batching.bench.yaml';
+const CHILD_START_TIMEOUT_MS = 30_000;
+const READY_TIMEOUT_MS = 60_000;
+/** Other processes using more than this many cores during a cell make the run "noisy". */
+const NOISY_OTHER_CORES = 0.2;
+
+const POLICIES = ['off', 'timed', 'eager'] as const;
+type Policy = (typeof POLICIES)[number];
+/** The served name of each policy's copy of mlp_heavy (bench/batching.bench.yaml). */
+const SERVED: Record<Policy, string> = { off: 'mlp_off', timed: 'mlp_timed', eager: 'mlp_eager' };
+
+const PROTOCOLS = ['rest', 'v2'] as const;
+type Protocol = (typeof PROTOCOLS)[number];
+const PROTOCOL_LABEL: Record<Protocol, string> = { rest: 'REST JSON', v2: 'V2 binary' };
+
+const CONCURRENCIES = [1, 8, 32, 128] as const;
+/** The batch size of the in-process ceiling (= max_batch_size of the batched models). */
+const CEILING_BATCH = 64;
+
+/** The goals this benchmark checks. */
+const GOALS = {
+  restSpeedup: 2.5,
+  v2Speedup: 3,
+  v2OfCeiling: 0.5,
+  /** Eager's p99 at c = 1 may exceed off's by at most this fraction. */
+  p99Slack: 0.1,
+  atConcurrency: 128,
+} as const;
+
+interface Settings {
+  readonly quick: boolean;
+  readonly warmupS: number;
+  readonly durationS: number;
+  /** Bounds of each in-process loop: whichever comes first. */
+  readonly sessionSeconds: number;
+  readonly sessionIterations: number;
+}
+
+interface SessionRate {
+  readonly batch: number;
+  readonly runs: number;
+  readonly seconds: number;
+  readonly runsPerSecond: number;
+  readonly medianUs: number;
+  readonly p99Us: number;
+}
+
+interface CellSpec {
+  readonly protocol: Protocol;
+  readonly connections: number;
+  readonly policy: Policy;
+}
+
+interface Cell extends CellSpec {
+  readonly round: CellRound;
+  /** 2xx responses per second over the measured run (= rows/s: one row per request). */
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** non-2xx responses + connection errors (timeouts included) in the measured run. */
+  readonly failures: number;
+  readonly problems: readonly string[];
+  /** Average cores used by other processes during the cell (Linux only). */
+  readonly otherCores?: number;
+  readonly stealCores?: number;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got '${text}'`);
+  return value;
+}
+
+function readSettings(env: NodeJS.ProcessEnv): Settings {
+  const quick = env.BENCH_QUICK === '1';
+  return {
+    quick,
+    warmupS: 1,
+    durationS: positiveInteger(env, 'BENCH_DURATION_S', quick ? 1 : 5, 600),
+    sessionSeconds: quick ? 1 : 3,
+    sessionIterations: quick ? 5_000 : 20_000,
+  };
+}
+
+function packageVersion(name: string): string {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    onnxruntimeNode: packageVersion('onnxruntime-node'),
+    autocannon: packageVersion('autocannon'),
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
+
+/** The in-process ceiling: bench/session-rate.ts in its own process. */
+async function sessionRate(settings: Settings, batch: number): Promise<SessionRate> {
+  const child = new Child(`session-rate mlp_heavy batch ${batch}`, [
+    '--import',
+    'tsx',
+    'bench/session-rate.ts',
+    MODEL_FILE,
+    FIXTURE_FILE,
+    String(settings.sessionSeconds),
+    String(settings.sessionIterations),
+    String(batch),
+  ], ROOT);
+  try {
+    await child.finished(60_000);
+    const lastLine = child.stdout.trim().split('\n').pop() ?? '';
+    return { batch, ...(JSON.parse(lastLine) as Omit<SessionRate, 'batch'>) };
+  } finally {
+    await child.stop();
+  }
+}
+
+async function waitForReady(url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/api/health/ready`);
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`longshore was not ready within ${READY_TIMEOUT_MS} ms (last: ${last})`);
+}
+
+/**
+ * Before the load, with the exact bodies the load sends: every model answers 200 on both routes, and the three
+ * policies, REST and V2 binary (decoded by longshore's client) all give the same probabilities. This also warms each
+ * model's session once.
+ */
+async function checkAnswers(serverUrl: string, row: readonly number[], restBody: string, v2: V2Body): Promise<number[]> {
+  const client = new LongshoreClient(serverUrl, { timeoutMs: 30_000 });
+  let reference: number[] | undefined;
+  for (const policy of POLICIES) {
+    const name = SERVED[policy];
+    const rest = await fetch(`${serverUrl}/api/models/${name}/prediction`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: restBody });
+    const restText = await rest.text();
+    if (rest.status !== 200) throw new Error(`REST ${name} answered ${rest.status}: ${restText}`);
+    const probs = (JSON.parse(restText) as { probs?: unknown }).probs;
+    if (!Array.isArray(probs) || probs.length !== 10) throw new Error(`REST ${name} answered without 10 probs: ${restText}`);
+    const rawRequest = typeof v2.body === 'string' ? v2.body : new Uint8Array(v2.body); // a copy: fetch wants an ArrayBuffer-backed view
+    const raw = await fetch(`${serverUrl}/v2/models/${name}/infer`, { method: 'POST', headers: v2.headers, body: rawRequest });
+    const rawBody = Buffer.from(await raw.arrayBuffer());
+    if (raw.status !== 200) throw new Error(`V2 binary ${name} answered ${raw.status}: ${rawBody.toString('utf8').slice(0, 500)}`);
+    const request = { inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [1, row.length], data: Float32Array.from(row) }] };
+    const binary = (await client.infer(name, request, { binary: true, binaryOutputs: true })).output('probs', 'FP32').data;
+    const restProbs = probs as number[];
+    if (binary.length !== 10 || restProbs.some((value, i) => Math.fround(value) !== binary[i])) {
+      throw new Error(`${name}: REST ${JSON.stringify(restProbs)} and V2 binary ${JSON.stringify(Array.from(binary))} differ`);
+    }
+    if (reference && restProbs.some((value, i) => value !== reference?.[i])) {
+      throw new Error(`${name} answers ${JSON.stringify(restProbs)}, ${SERVED.off} ${JSON.stringify(reference)}`);
+    }
+    reference ??= restProbs;
+  }
+  return reference as number[];
+}
+
+/** The load matrix in run order: per protocol and concurrency the three policies, alternating their order. */
+function cellSpecs(): CellSpec[] {
+  const specs: CellSpec[] = [];
+  let group = 0;
+  for (const protocol of PROTOCOLS) {
+    for (const connections of CONCURRENCIES) {
+      const order = group++ % 2 === 0 ? POLICIES : [...POLICIES].reverse();
+      for (const policy of order) specs.push({ protocol, connections, policy });
+    }
+  }
+  return specs;
+}
+
+function failureText(cell: Cell): string {
+  if (cell.failures === 0) return '0';
+  const parts = Object.entries(cell.round.statusCodes)
+    .filter(([code]) => !code.startsWith('2'))
+    .map(([code, count]) => `${count}×${code}`);
+  if (cell.round.errors > 0) parts.push(`${cell.round.errors} conn errors (${cell.round.timeouts} timeouts)`);
+  return `${cell.failures} (${parts.join(', ')})`;
+}
+
+function formatFactor(ratio: number | undefined): string {
+  return ratio === undefined || !Number.isFinite(ratio) ? '—' : `${ratio.toFixed(2)}×`;
+}
+
+/** A markdown table in bench/table.ts's style: padded columns, numbers right-aligned. */
+function markdownTable(header: readonly string[], lines: readonly (readonly string[])[], leftAligned: ReadonlySet<number>): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)));
+  const pad = (text: string, column: number) => {
+    const width = widths[column] ?? text.length;
+    return leftAligned.has(column) ? text.padEnd(width) : text.padStart(width);
+  };
+  const line = (values: readonly string[]) => `| ${values.map(pad).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (leftAligned.has(column) ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...lines.map(line)].join('\n');
+}
+
+function findCell(cells: readonly Cell[], protocol: Protocol, connections: number, policy: Policy): Cell {
+  const cell = cells.find((candidate) => candidate.protocol === protocol && candidate.connections === connections && candidate.policy === policy);
+  if (!cell) throw new Error(`no cell ${protocol} c=${connections} ${policy}`);
+  return cell;
+}
+
+function renderResults(cells: readonly Cell[], ceilings: readonly SessionRate[]): string {
+  const header = ['Protocol', 'Concurrency', 'Policy', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'Errors', 'vs off (same protocol, c)'];
+  const lines: string[][] = [];
+  for (const ceiling of ceilings) {
+    lines.push([
+      `in-process session.run (batch ${ceiling.batch})`,
+      '1 (loop)',
+      '—',
+      formatRate(ceiling.runsPerSecond),
+      formatRate(ceiling.runsPerSecond * ceiling.batch),
+      formatMs(ceiling.medianUs / 1000),
+      formatMs(ceiling.p99Us / 1000),
+      '—',
+      '—',
+    ]);
+  }
+  for (const protocol of PROTOCOLS) {
+    for (const connections of CONCURRENCIES) {
+      const off = findCell(cells, protocol, connections, 'off');
+      for (const policy of POLICIES) {
+        const cell = findCell(cells, protocol, connections, policy);
+        lines.push([
+          cell.failures > 0 ? `${PROTOCOL_LABEL[protocol]} ⚠` : PROTOCOL_LABEL[protocol],
+          String(connections),
+          policy,
+          formatRate(cell.requestsPerSecond),
+          formatRate(cell.requestsPerSecond),
+          formatMs(cell.p50Ms),
+          formatMs(cell.p99Ms),
+          failureText(cell),
+          formatFactor(cell.requestsPerSecond / off.requestsPerSecond),
+        ]);
+      }
+    }
+  }
+  return markdownTable(header, lines, new Set([0, 2, 7]));
+}
+
+interface GoalCheck {
+  readonly pass: boolean;
+  readonly text: string;
+}
+
+/** A check fails when its own numbers miss the goal or when one of its cells had a non-2xx response or error. */
+function goal(name: string, met: boolean, numbers: string, involved: readonly Cell[]): GoalCheck {
+  const failing = involved.filter((cell) => cell.failures > 0);
+  const errors = failing.length > 0 ? `; ${failing.map((cell) => `${cell.policy} had ${cell.failures} failed requests`).join(', ')}` : '';
+  const pass = met && failing.length === 0;
+  return { pass, text: `${pass ? 'PASS' : 'FAIL'}  ${name}: ${numbers}${errors}` };
+}
+
+function bestBatched(cells: readonly Cell[], protocol: Protocol, connections: number): Cell {
+  const timed = findCell(cells, protocol, connections, 'timed');
+  const eager = findCell(cells, protocol, connections, 'eager');
+  return eager.requestsPerSecond >= timed.requestsPerSecond ? eager : timed;
+}
+
+function goalChecks(cells: readonly Cell[], ceiling64: SessionRate): GoalCheck[] {
+  const c = GOALS.atConcurrency;
+  const checks: GoalCheck[] = [];
+  const speedup = (protocol: Protocol, factor: number) => {
+    const off = findCell(cells, protocol, c, 'off');
+    const best = bestBatched(cells, protocol, c);
+    const ratio = best.requestsPerSecond / off.requestsPerSecond;
+    checks.push(
+      goal(
+        `${PROTOCOL_LABEL[protocol]} batched (best of timed/eager) ≥ ${factor}× unbatched at c=${c}`,
+        ratio >= factor,
+        `${best.policy} ${formatRate(best.requestsPerSecond)} rows/s vs off ${formatRate(off.requestsPerSecond)} rows/s = ${formatFactor(ratio)} (need ≥ ${formatFactor(factor)})`,
+        [off, best],
+      ),
+    );
+  };
+  speedup('rest', GOALS.restSpeedup);
+  speedup('v2', GOALS.v2Speedup);
+
+  const best = bestBatched(cells, 'v2', c);
+  const ceilingRows = ceiling64.runsPerSecond * ceiling64.batch;
+  const share = best.requestsPerSecond / ceilingRows;
+  checks.push(
+    goal(
+      `V2 binary batched at c=${c} ≥ ${Math.round(GOALS.v2OfCeiling * 100)}% of in-process session.run at batch ${ceiling64.batch}`,
+      share >= GOALS.v2OfCeiling,
+      `${best.policy} ${formatRate(best.requestsPerSecond)} rows/s vs in-process ${formatRate(ceilingRows)} rows/s = ${Math.round(share * 100)}% (need ≥ ${Math.round(GOALS.v2OfCeiling * 100)}%)`,
+      [best],
+    ),
+  );
+
+  for (const protocol of PROTOCOLS) {
+    const off = findCell(cells, protocol, 1, 'off');
+    const eager = findCell(cells, protocol, 1, 'eager');
+    const change = eager.p99Ms / off.p99Ms - 1;
+    const sign = change >= 0 ? '+' : '−';
+    checks.push(
+      goal(
+        `${PROTOCOL_LABEL[protocol]} p99 at c=1 with eager within ${Math.round(GOALS.p99Slack * 100)}% of off`,
+        eager.p99Ms <= off.p99Ms * (1 + GOALS.p99Slack),
+        `eager ${formatMs(eager.p99Ms)} ms vs off ${formatMs(off.p99Ms)} ms = ${sign}${Math.abs(change * 100).toFixed(1)}% (need ≤ +${Math.round(GOALS.p99Slack * 100)}%)`,
+        [off, eager],
+      ),
+    );
+  }
+  return checks;
+}
+
+async function main(): Promise<void> {
+  const settings = readSettings(process.env);
+  const specs = cellSpecs();
+  // The run must end by itself: a generous bound over what it needs, then everything is killed (children.ts).
+  const expectedS = specs.length * (settings.warmupS + settings.durationS) + 2 * (settings.sessionSeconds + 3) + 10;
+  const watchdogMs = Math.round((120 + 2 * expectedS) * 1000);
+  const watchdog = setTimeout(() => {
+    log(`watchdog: still running after ${watchdogMs / 1000} s, killing child processes`);
+    process.exit(1);
+  }, watchdogMs);
+  watchdog.unref();
+
+  const started = new Date();
+  const host = machine();
+  const loadAtStart = os.loadavg()[0] ?? 0;
+  log(`${host.cpu}, ${host.cores} cores, Node ${host.node}, onnxruntime-node ${host.onnxruntimeNode}`);
+  log(`${specs.length} cells of ${settings.warmupS} s warm-up + ${settings.durationS} s measured${settings.quick ? ' (quick)' : ''}; expect about ${Math.round(expectedS)} s`);
+
+  const fixture = JSON.parse(readFileSync(join(ROOT, FIXTURE_FILE), 'utf8')) as { inputs: { x: { data: number[] } } };
+  const row = fixture.inputs.x.data.slice(0, 512);
+  const restBody = JSON.stringify({ x: row });
+  const v2 = v2Body(row, 1, true);
+
+  // The in-process ceiling first, with nothing else of ours running.
+  const ceilings: SessionRate[] = [];
+  for (const batch of [1, CEILING_BATCH]) {
+    const rate = await sessionRate(settings, batch);
+    ceilings.push(rate);
+    log(`in-process batch ${batch}: ${Math.round(rate.runsPerSecond * batch)} rows/s, median ${rate.medianUs.toFixed(1)} µs`);
+  }
+  const ceiling64 = ceilings.find((rate) => rate.batch === CEILING_BATCH) as SessionRate;
+
+  const server = new Child('longshore', [
+    'bin/longshore.js',
+    'serve',
+    '--config',
+    CONFIG_FILE,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--log-level',
+    'info',
+  ], ROOT);
+  const ownPids = () => [process.pid, server.process.pid].filter((pid): pid is number => pid !== undefined);
+  const cells: Cell[] = [];
+  let serverLogLinesDuringLoad = 0;
+  let sampleProbs: number[] = [];
+  try {
+    const serverUrl = await server.waitForUrl(CHILD_START_TIMEOUT_MS);
+    await waitForReady(serverUrl);
+    sampleProbs = await checkAnswers(serverUrl, row, restBody, v2);
+    const linesBefore = server.stdoutLines;
+    for (const spec of specs) {
+      const name = SERVED[spec.policy];
+      const url = spec.protocol === 'rest' ? `${serverUrl}/api/models/${name}/prediction` : `${serverUrl}/v2/models/${name}/infer`;
+      const latencies = new Samples();
+      const stopMeter = startForeignCpu(ownPids);
+      const round = await measureRound(
+        {
+          url,
+          ...(spec.protocol === 'rest' ? { body: restBody } : { body: v2.body, headers: v2.headers }),
+          connections: spec.connections,
+          warmupS: settings.warmupS,
+          durationS: settings.durationS,
+        },
+        latencies,
+      );
+      const foreign = stopMeter();
+      const ok = round.totalRequests - round.non2xx;
+      const cell: Cell = {
+        ...spec,
+        round,
+        requestsPerSecond: round.durationS > 0 ? ok / round.durationS : Number.NaN,
+        p50Ms: percentile(latencies.values(), 0.5),
+        p99Ms: percentile(latencies.values(), 0.99),
+        failures: round.non2xx + round.errors,
+        problems: roundProblems(round),
+        ...(foreign ? { otherCores: foreign.otherCores, stealCores: foreign.stealCores } : {}),
+      };
+      cells.push(cell);
+      const noise = foreign ? `, other processes ${foreign.otherCores.toFixed(2)} cores` : '';
+      log(
+        `${PROTOCOL_LABEL[spec.protocol]} c=${spec.connections} ${spec.policy}: ${Math.round(cell.requestsPerSecond)} rows/s, ` +
+          `p50 ${cell.p50Ms.toFixed(3)} ms, p99 ${cell.p99Ms.toFixed(3)} ms${noise}`,
+      );
+      for (const problem of cell.problems) log(`  PROBLEM: ${problem}`);
+    }
+    serverLogLinesDuringLoad = server.stdoutLines - linesBefore;
+  } finally {
+    await server.stop();
+  }
+
+  const table = renderResults(cells, ceilings);
+  const checks = goalChecks(cells, ceiling64);
+  const measured = cells.filter((cell) => cell.otherCores !== undefined);
+  const noisiest = measured.reduce<Cell | undefined>((a, b) => (a === undefined || (b.otherCores ?? 0) > (a.otherCores ?? 0) ? b : a), undefined);
+  const maxOther = noisiest?.otherCores ?? 0;
+  const maxSteal = Math.max(0, ...measured.map((cell) => cell.stealCores ?? 0));
+  const lasted = cells.map((cell) => cell.round.durationS);
+  const noisyCells = measured.filter((cell) => (cell.otherCores ?? 0) > NOISY_OTHER_CORES).length;
+  const header = [
+    `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.platform}; Node ${host.node}, ` +
+      `onnxruntime-node ${host.onnxruntimeNode}, autocannon ${host.autocannon}`,
+    `Date: ${started.toISOString()}`,
+    `Method: mlp_heavy (${MODEL_FILE}) served as ${POLICIES.map((policy) => `${SERVED[policy]} (${policy})`).join(', ')} by one longshore ` +
+      `(${CONFIG_FILE}); one row per request; each cell ${settings.warmupS} s warm-up (discarded) + ${settings.durationS} s measured ` +
+      `(runs lasted ${Math.min(...lasted).toFixed(2)}–${Math.max(...lasted).toFixed(2)} s), ` +
+      `keep-alive, pipelining 1; req/s = 2xx responses / measured seconds; p50/p99 over the 2xx responses; in-process: ` +
+      `${settings.sessionSeconds} s or ${settings.sessionIterations} runs after 300 warm-up runs, in its own process`,
+    `Noise: 1-minute load average ${loadAtStart.toFixed(2)} before the run; other processes used at most ${maxOther.toFixed(2)} cores ` +
+      `(steal ${maxSteal.toFixed(2)}) during a cell${noisiest ? ` (${PROTOCOL_LABEL[noisiest.protocol]} c=${noisiest.connections} ${noisiest.policy})` : ''}`,
+  ];
+  const problems = cells.flatMap((cell) => cell.problems.map((problem) => `${PROTOCOL_LABEL[cell.protocol]} c=${cell.connections} ${cell.policy}: ${problem}`));
+  if (serverLogLinesDuringLoad > 0) problems.push(`longshore wrote ${serverLogLinesDuringLoad} stdout log lines during the load`);
+  const warnings: string[] = [];
+  if (noisyCells > 0) warnings.push(`other processes used more than ${NOISY_OTHER_CORES} cores in ${noisyCells} of ${cells.length} cells (up to ${maxOther.toFixed(2)}): this run is noisy`);
+  const report = [
+    ...header,
+    '',
+    table,
+    '',
+    'Goals:',
+    ...checks.map((check) => `- ${check.text}`),
+    ...(problems.length > 0 ? ['', 'Problems:', ...problems.map((line) => `- ${line}`)] : ['', 'All responses were 2xx; no connection errors.']),
+    ...(warnings.length > 0 ? ['', ...warnings.map((line) => `Warning: ${line}`)] : []),
+  ].join('\n');
+  process.stdout.write(`${report}\n`);
+
+  const jsonPath = process.env.BENCH_JSON;
+  if (jsonPath) {
+    const results = { date: started.toISOString(), machine: host, settings, loadAverageAtStart: loadAtStart, ceilings, cells, sampleProbs, checks, problems, warnings, table };
+    writeFileSync(resolve(jsonPath), `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${resolve(jsonPath)}`);
+  }
+  if (problems.length > 0) process.exitCode = 1;
+  clearTimeout(watchdog);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
