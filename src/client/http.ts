@@ -30,7 +30,8 @@ export class Transport {
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new RangeError(`timeoutMs must be a positive number, got ${options.timeoutMs}`);
     this.baseUrl = url.href.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
-    this.#headers = { ...options.headers };
+    // The server learns the deadline too, so it drops work nobody will wait for (queued requests leave its queue).
+    this.#headers = options.timeoutMs === undefined ? { ...options.headers } : { 'x-request-timeout-ms': String(options.timeoutMs), ...options.headers };
   }
 
   /** Sends one request; a non-2xx status (not in `accept`) or no answer at all throws LongshoreClientError. */

@@ -6,7 +6,10 @@ export type { ModelDescription, TensorMetadata, TensorSpecView } from '../datapl
 export type { ModelListing } from '../model/served-model.js';
 
 export interface LongshoreClientOptions {
-  /** Abort a call that has not been answered in full after this many milliseconds (default: no limit). */
+  /**
+   * Abort a call that has not been answered in full after this many milliseconds (default: no limit). Also sent as
+   * `x-request-timeout-ms`, so the server answers 504 and drops the request rather than compute an unread answer.
+   */
   readonly timeoutMs?: number;
   /** Headers sent with every request (e.g. `authorization`, or `x-request-id` to set the id the server logs). */
   readonly headers?: Readonly<Record<string, string>>;

@@ -11,15 +11,18 @@ export interface ServingSettings {
   readonly maxLatencyMs: number;
   /** Rows waiting. */
   readonly maxQueueSize: number;
-  /** Batches or calls in flight; Infinity when unlimited. */
-  readonly maxConcurrency: number;
+  /**
+   * Batches or calls in flight; Infinity when unlimited; undefined for the built-in default, which depends on whether
+   * the model turns out to batch (known only once it has loaded).
+   */
+  readonly maxConcurrency: number | undefined;
   /** 0 when requests have no deadline of the server's. */
   readonly timeoutMs: number;
 }
 
 export function resolveServing(entry: ModelEntry, defaults: LongshoreConfig['defaults'], runtime: 'module' | 'onnx'): ServingSettings {
   const policy = entry.batching?.policy ?? defaults.batching?.policy ?? BUILTIN_SERVING.policy[runtime];
-  const concurrency = entry.max_concurrency ?? defaults.max_concurrency ?? BUILTIN_SERVING.max_concurrency[policy === 'off' ? 'off' : 'batching'];
+  const concurrency = entry.max_concurrency ?? defaults.max_concurrency;
   return {
     policy,
     maxBatchSize: entry.batching?.max_batch_size ?? defaults.batching?.max_batch_size ?? BUILTIN_SERVING.max_batch_size,
@@ -28,4 +31,10 @@ export function resolveServing(entry: ModelEntry, defaults: LongshoreConfig['def
     maxConcurrency: concurrency === 0 ? Number.POSITIVE_INFINITY : concurrency,
     timeoutMs: entry.timeout_ms ?? defaults.timeout_ms ?? BUILTIN_SERVING.timeout_ms,
   };
+}
+
+/** The built-in max_concurrency: one batch at a time when the model batches (a batch already uses it fully), else no limit. */
+export function defaultConcurrency(batches: boolean): number {
+  const value = BUILTIN_SERVING.max_concurrency[batches ? 'batching' : 'off'];
+  return value === 0 ? Number.POSITIVE_INFINITY : value;
 }

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { Batcher, type BatchObserver, type CancelSignal } from '../batching/batcher.js';
 import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
-import type { ServingSettings } from '../config/serving.js';
+import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
 import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
 import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
@@ -330,7 +330,7 @@ export class ServedModel {
       maxBatchSize: serving.maxBatchSize,
       maxLatencyMs: serving.maxLatencyMs,
       maxQueueSize: serving.maxQueueSize,
-      maxConcurrency: serving.maxConcurrency,
+      maxConcurrency: serving.maxConcurrency ?? defaultConcurrency(this.#batching !== 'none'),
       label: `model '${this.name}'`,
       observer: this.#observer,
     });

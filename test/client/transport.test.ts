@@ -57,6 +57,24 @@ describe('LongshoreClient readiness with a model that failed to load', () => {
   });
 });
 
+describe('LongshoreClient deadlines', () => {
+  it('sends its timeoutMs as x-request-timeout-ms, so the server can drop work nobody will read', async () => {
+    const seen: (string | undefined)[] = [];
+    const { url, server } = await stubServer((request, response) => {
+      seen.push(request.headers['x-request-timeout-ms'] as string | undefined);
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ name: 'stub', version: '0', extensions: [] }));
+    });
+    try {
+      await new LongshoreClient(url, { timeoutMs: 250 }).serverMetadata();
+      await new LongshoreClient(url).serverMetadata();
+      assert.deepEqual(seen, ['250', undefined]);
+    } finally {
+      await closeStub(server);
+    }
+  });
+});
+
 describe('LongshoreClient without a usable answer', () => {
   it('a server that never answers times out after timeoutMs (status 0)', async () => {
     const { url, server } = await stubServer(() => {});
