@@ -22,26 +22,13 @@ export type TaskHandler = (task: WorkerTask) => Promise<WorkerReply>;
 /** Loads this worker's model and returns the task handler. Never throws: a failed load is reported and answered per call. */
 export async function startWorker(): Promise<TaskHandler> {
   const data = workerData as WorkerData;
-  let model: Model | undefined;
-  let loadError: SerializedError | undefined;
-  try {
-    const module = (await import(data.url)) as Record<string, unknown>;
-    // The main thread has already checked that this export is a model class.
-    model = new (module[data.exportName] as ModelClass)(data.configuration);
-    await model.load?.();
-    report({
-      [WORKER_REPORT]: 'loaded',
-      threadId,
-      input_schema: jsonClone(model.input_schema, 'input_schema'),
-      output_schema: jsonClone(model.output_schema, 'output_schema'),
-    });
-  } catch (error) {
-    loadError = describeError(error);
-    report({ [WORKER_REPORT]: 'load-failed', threadId, error: loadError });
-  }
-  listenForUnload(data.channel, model);
+  const state: WorkerState = {};
+  const loading = loadModel(data, state);
+  listenForUnload(data.channel, loading, state); // before the load ends, so an unload request is never missed
+  await loading;
 
   return async (task) => {
+    const { model, loadError } = state;
     if (model === undefined || loadError !== undefined) {
       return { ok: false, error: { message: `this worker thread could not load the model: ${loadError?.message ?? 'unknown error'}` } };
     }
@@ -68,19 +55,49 @@ export async function startWorker(): Promise<TaskHandler> {
   };
 }
 
+interface WorkerState {
+  /** This worker's instance, once constructed (also when its load() then failed: unload() still runs on it). */
+  model?: Model;
+  loadError?: SerializedError;
+}
+
+/** Constructs the model, awaits its load() and reports the outcome with the schemas the model then has. */
+async function loadModel(data: WorkerData, state: WorkerState): Promise<void> {
+  try {
+    const module = (await import(data.url)) as Record<string, unknown>;
+    // The main thread has already checked that this export is a model class.
+    const model = new (module[data.exportName] as ModelClass)(data.configuration);
+    state.model = model;
+    await model.load?.();
+    report({
+      [WORKER_REPORT]: 'loaded',
+      threadId,
+      input_schema: jsonClone(model.input_schema, 'input_schema'),
+      output_schema: jsonClone(model.output_schema, 'output_schema'),
+    });
+  } catch (error) {
+    state.loadError = describeError(error);
+    report({ [WORKER_REPORT]: 'load-failed', threadId, error: state.loadError });
+  }
+}
+
 function report(message: WorkerReport): void {
   parentPort?.postMessage(message);
 }
 
-/** Calls the model's unload() when the main thread broadcasts the request, then reports it (with the error, if any). */
-function listenForUnload(channelName: string, model: Model | undefined): void {
+/**
+ * Calls the model's unload() when the main thread broadcasts the request (after this worker's load has settled), then
+ * reports it, with the error if unload() threw.
+ */
+function listenForUnload(channelName: string, loading: Promise<void>, state: WorkerState): void {
   const channel = new BroadcastChannel(channelName);
   channel.unref(); // the pool, not this channel, decides how long the worker lives
   channel.onmessage = (event) => {
     if (event.data !== UNLOAD_REQUEST) return;
     void (async () => {
+      await loading;
       try {
-        await model?.unload?.();
+        await state.model?.unload?.();
         report({ [WORKER_REPORT]: 'unloaded', threadId });
       } catch (error) {
         report({ [WORKER_REPORT]: 'unloaded', threadId, error: describeError(error) });

@@ -59,15 +59,17 @@ class WorkerPoolModel implements Model {
   output_schema: JsonSchema;
   /** Present only when the class has predictBatch (ServedModel checks for it). */
   readonly predictBatch?: (inputs: unknown[]) => Promise<unknown[]>;
-  readonly #options: WorkerPoolModelOptions;
+  readonly #options: Omit<WorkerPoolModelOptions, 'template'>;
   #pool: Piscina<WorkerTask, WorkerReply> | undefined;
+  /** The load in progress, shared by concurrent callers. */
+  #loading: Promise<void> | undefined;
   #channelName = '';
   /** Rejects a load() in progress (unload() during load). */
   #abortLoad: ((error: Error) => void) | undefined;
 
   constructor(options: WorkerPoolModelOptions) {
-    const { template } = options;
-    this.#options = options;
+    const { template, ...rest } = options;
+    this.#options = rest; // the template is not kept: only what was copied from it below
     this.qualified_name = template.qualified_name;
     this.display_name = template.display_name;
     this.description = template.description;
@@ -80,8 +82,15 @@ class WorkerPoolModel implements Model {
     }
   }
 
-  async load(): Promise<void> {
-    if (this.#pool) return;
+  load(): Promise<void> {
+    if (this.#pool && !this.#loading) return Promise.resolve();
+    this.#loading ??= this.#load().finally(() => {
+      this.#loading = undefined;
+    });
+    return this.#loading;
+  }
+
+  async #load(): Promise<void> {
     const { workers, name } = this.#options;
     this.#channelName = `longshore-workers-${randomUUID()}`;
     const workerData: WorkerData = {
@@ -176,13 +185,18 @@ class WorkerPoolModel implements Model {
     return deserialize(reply.value) as unknown;
   }
 
-  /** Asks every worker to run the model's unload() (waiting at most WORKER_UNLOAD_TIMEOUT_MS), then ends the threads. */
+  /**
+   * Asks every worker to run the model's unload() (waiting at most WORKER_UNLOAD_TIMEOUT_MS), then ends the threads.
+   * During load() (shutdown before the workers have loaded) the threads are ended at once, which releases what their
+   * loads hold; the failed load() is then ignored by the served model, which is already unloading.
+   */
   async unload(): Promise<void> {
     const pool = this.#pool;
     if (!pool) return;
     this.#pool = undefined;
-    this.#abortLoad?.(new Error(`model '${this.#options.name}' was unloaded before its workers finished loading`));
-    const failures = await this.#unloadWorkers(pool);
+    const abortLoad = this.#abortLoad;
+    abortLoad?.(new Error(`model '${this.#options.name}' was unloaded before its workers finished loading`));
+    const failures = abortLoad ? [] : await this.#unloadWorkers(pool);
     await pool.destroy();
     if (failures.length > 0) {
       throw new Error(`unload() failed in ${failures.length} worker thread(s): ${failures.map((failure) => failure.message).join('; ')}`, {
