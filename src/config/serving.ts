@@ -22,7 +22,8 @@ export interface ServingSettings {
 
 export function resolveServing(entry: ModelEntry, defaults: LongshoreConfig['defaults'], runtime: 'module' | 'onnx'): ServingSettings {
   const policy = entry.batching?.policy ?? defaults.batching?.policy ?? BUILTIN_SERVING.policy[runtime];
-  const concurrency = entry.max_concurrency ?? defaults.max_concurrency;
+  // A worker pool runs one call per thread: as many in flight as threads keeps each busy without piling up in its queue.
+  const concurrency = entry.max_concurrency ?? defaults.max_concurrency ?? (entry.workers ? entry.workers : undefined);
   return {
     policy,
     maxBatchSize: entry.batching?.max_batch_size ?? defaults.batching?.max_batch_size ?? BUILTIN_SERVING.max_batch_size,

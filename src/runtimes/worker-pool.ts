@@ -155,7 +155,7 @@ class WorkerPoolModel implements Model {
           finish(new Error(`model '${name}' failed to load in a worker thread: ${message.error.message}`, { cause: reviveError(message.error) }));
         }
       };
-      // A worker that dies while loading (process.exit(), an uncaught error, out of memory) fails the load: a model that
+      // A worker that dies while loading (process.exit(), an uncaught error) fails the load: a model that
       // kills its worker during load would otherwise be restarted by piscina over and over.
       const onDestroy = () => {
         setImmediate(() => finish(new Error(`model '${name}' failed to load: a worker thread ${crashes.describe()} while loading the model`)));
