@@ -86,6 +86,9 @@ export interface BatchObserver {
   rejected(reason: RejectionReason): void;
 }
 
+/** Longest delay a Node timer takes (2^31−1 ms, about 24.8 days); beyond it Node fires after 1 ms instead. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Seconds a refused caller is told to wait: a queue drains within a few runs. */
 export const QUEUE_FULL_RETRY_AFTER_SECONDS = 1;
 
@@ -152,7 +155,8 @@ export class Batcher<J, R> {
       return Promise.reject(cancelled(label));
     }
     return new Promise<R>((resolve, reject) => {
-      const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 ? options.timeoutMs : undefined;
+      // A deadline beyond what a timer can hold (weeks) is no deadline at all, not one that fires at once.
+      const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS ? options.timeoutMs : undefined;
       const pending: Pending<J, R> = { job, rows, key: this.#executor.key(job), enqueued: performance.now(), timeoutMs, state: 'queued', resolve, reject };
       if (timeoutMs !== undefined) pending.timer = setTimeout(() => this.#expire(pending), timeoutMs);
       if (options.signal) {
