@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
-import { ConfigSchema, MODULE_ONLY_KEYS, ONNX_ONLY_KEYS, type LongshoreConfig, type ModelEntry } from './schema.js';
+import { ConfigSchema, ONNX_ONLY_KEYS, type LongshoreConfig, type ModelEntry } from './schema.js';
 
 /** A key path inside the config, e.g. `['models', 0, 'class_path']`. */
 export type KeyPath = readonly (string | number)[];
@@ -120,9 +120,7 @@ function entryProblems(entry: ModelEntry, index: number, problem: LoadedConfig['
   }
   if (entry.model_path === undefined) return [at('', "missing required key 'model_path' for runtime: onnx")];
   if (entry.class_path !== undefined) return [at('class_path', 'an ONNX model (model_path / runtime: onnx) takes no class_path')];
-  return MODULE_ONLY_KEYS.filter((key) => entry[key] !== undefined).map((key) =>
-    at(key, `'${key}' applies only to code models (class_path); onnxruntime already runs ONNX models off the event loop`),
-  );
+  return [];
 }
 
 /**

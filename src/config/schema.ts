@@ -11,9 +11,6 @@ export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'
 /** Keys that only ONNX models take. */
 export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs'] as const;
 
-/** Keys that only module (TypeScript/JavaScript) models take. */
-export const MODULE_ONLY_KEYS = ['workers'] as const;
-
 export const BATCHING_POLICIES = ['eager', 'timed', 'off'] as const;
 export type BatchingPolicy = (typeof BATCHING_POLICIES)[number];
 
@@ -154,7 +151,7 @@ export const ModelEntrySchema = Type.Object(
       Type.Integer({
         minimum: 0,
         description:
-          'Code models: run predict in this many worker threads, so a synchronous CPU-bound model does not block the event loop (health checks, other models). 0: on the main thread.',
+          'Run the model in this many worker threads, so its computation does not block the event loop (health checks, other models, reading the next requests). Code models: predict() in a pool, one copy of the model per thread. ONNX models: one session per thread. 0: on the main thread.',
       }),
     ),
     outputs: Type.Optional(

@@ -27,5 +27,6 @@ async function createOnnxModel(entry: ModelEntry, dir: string): Promise<Model> {
     graphOptimizationLevel: entry.graph_optimization_level,
     executionProviders: entry.execution_providers ?? ['cpu'],
     outputs: entry.outputs,
+    workers: entry.workers ?? 0,
   });
 }

@@ -8,6 +8,7 @@ import type { JsonSchema, Model, RecordTensorCodec } from '../model/contract.js'
 import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
 import type { TensorData } from '../tensors/datatypes.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
+import { createLocalSession, createWorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
 import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
 
 // onnxruntime prints session and kernel errors to stderr itself; longshore reports each one in its own log and in the
@@ -24,6 +25,8 @@ export interface OnnxSettings {
   readonly executionProviders: readonly string[];
   /** Graph outputs to fetch, in order; all tensor outputs when absent. */
   readonly outputs?: readonly string[];
+  /** Worker threads with a session each; 0 runs the session on the main thread. */
+  readonly workers?: number;
 }
 
 type OnnxRecord = Record<string, unknown>;
@@ -42,7 +45,7 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
   notes: string[] = [];
   readonly #path: string;
   readonly #settings: OnnxSettings;
-  #session: ort.InferenceSession | undefined;
+  #session: SessionBackend | undefined;
   #signature: OnnxSignature | undefined;
   #fetches: string[] = [];
   #tensorSignature: TensorSignature | undefined;
@@ -128,16 +131,16 @@ export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
     const session = this.#session;
     const signature = this.#signature;
     if (!session || !signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, RunTensor> = {};
     for (const spec of signature.inputs) {
       const input = inputs.get(spec.name) as Tensor;
-      feeds[spec.name] = new ort.Tensor(spec.info.ort, input.data as ort.Tensor.DataType, [...input.shape]);
+      feeds[spec.name] = { type: spec.info.ort, data: input.data, dims: input.shape };
     }
-    const results = await session.run(feeds, [...outputs]);
+    const results = await session.run(feeds, outputs);
     return outputs.map((name) => {
       const spec = this.#outputSpecs.get(name) as (typeof signature.outputs)[number];
-      const tensor = results[name] as ort.Tensor;
-      return { name, datatype: spec.datatype, shape: [...tensor.dims], data: tensor.data as TensorData };
+      const tensor = results[name] as RunTensor;
+      return { name, datatype: spec.datatype, shape: [...tensor.dims], data: tensor.data };
     });
   }
 
@@ -199,7 +202,7 @@ function toRecords(specs: readonly GraphTensor[], tensors: readonly Tensor[], co
   return records;
 }
 
-async function createSession(path: string, settings: OnnxSettings): Promise<ort.InferenceSession> {
+async function createSession(path: string, settings: OnnxSettings): Promise<SessionBackend> {
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: settings.intraOpThreads,
     executionProviders: [...settings.executionProviders],
@@ -208,7 +211,8 @@ async function createSession(path: string, settings: OnnxSettings): Promise<ort.
   if (settings.interOpThreads !== undefined) options.interOpNumThreads = settings.interOpThreads;
   if (settings.graphOptimizationLevel !== undefined) options.graphOptimizationLevel = settings.graphOptimizationLevel;
   try {
-    return await ort.InferenceSession.create(path, options);
+    const workers = settings.workers ?? 0;
+    return workers > 0 ? await createWorkerSessions(path, options, workers) : await createLocalSession(path, options);
   } catch (error) {
     const message = (error as Error).message;
     throw new Error(`onnxruntime could not create a session for ${path}: ${message.trim()}${hintFor(message)}`);

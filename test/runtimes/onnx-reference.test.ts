@@ -33,11 +33,12 @@ function checkOutputs(record: Record<string, unknown>, fixture: Fixture, row: nu
   assert.deepEqual(Object.keys(record).sort(), Object.keys(fixture.outputs).filter((n) => fixture.outputs[n]?.datatype !== null).sort());
 }
 
-describe('ONNX fixtures served through REST match the Python onnxruntime reference', () => {
+// workers: 1 runs each session in a worker thread: the answers must not change.
+for (const workers of [0, 1]) describe(`ONNX fixtures served through REST match the Python onnxruntime reference (workers: ${workers})`, () => {
   let harness: Harness;
   before(async () => {
-    const models = MODELS.map((name) => `  - model_path: ${FIXTURES}${name}.onnx`).join('\n');
-    harness = await serveYaml(`models:\n${models}\n  - model_path: ${FIXTURES}iris_logreg_zipmap.onnx\n`);
+    const models = [...MODELS, 'iris_logreg_zipmap'].map((name) => `  - model_path: ${FIXTURES}${name}.onnx\n    workers: ${workers}`).join('\n');
+    harness = await serveYaml(`models:\n${models}\n`);
   });
   after(() => harness.close());
 

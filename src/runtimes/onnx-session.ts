@@ -1,0 +1,153 @@
+/**
+ * Where an ONNX model's session runs: on the main thread (the default; no hand-off cost, best for small models), or in
+ * worker threads (`workers: N`), each with its own session, so a run that takes milliseconds no longer blocks the
+ * event loop. onnxruntime-node computes on the calling thread, so on the main thread every run stops HTTP work for
+ * its whole duration; in a worker, reading the next requests overlaps the current run.
+ */
+import { Worker } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import type { TensorData } from '../tensors/datatypes.js';
+
+type Metadata = ort.InferenceSession.ValueMetadata;
+
+/** A tensor as a session takes and gives it: onnxruntime's type name, dims and flat data. */
+export interface RunTensor {
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: TensorData;
+}
+
+export interface SessionBackend {
+  readonly inputMetadata: readonly Metadata[];
+  readonly outputMetadata: readonly Metadata[];
+  run(feeds: Record<string, RunTensor>, fetches: readonly string[]): Promise<Record<string, RunTensor>>;
+  release(): Promise<void>;
+}
+
+/** The session on the calling (main) thread. */
+export async function createLocalSession(path: string, options: ort.InferenceSession.SessionOptions): Promise<SessionBackend> {
+  const session = await ort.InferenceSession.create(path, options);
+  return {
+    inputMetadata: session.inputMetadata,
+    outputMetadata: session.outputMetadata,
+    async run(feeds, fetches) {
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [name, feed] of Object.entries(feeds)) {
+        tensors[name] = new ort.Tensor(feed.type as ort.Tensor.Type, feed.data as ort.Tensor.DataType, [...feed.dims]);
+      }
+      const results = await session.run(tensors, [...fetches]);
+      const outputs: Record<string, RunTensor> = {};
+      for (const name of fetches) {
+        const tensor = results[name] as ort.Tensor;
+        outputs[name] = { type: tensor.type, dims: tensor.dims, data: tensor.data as TensorData };
+      }
+      return outputs;
+    },
+    release: () => session.release(),
+  };
+}
+
+/** `count` worker threads, each with its own session; a run goes to the thread with the fewest runs pending. */
+export async function createWorkerSessions(path: string, options: ort.InferenceSession.SessionOptions, count: number): Promise<SessionBackend> {
+  const workers = await Promise.all(Array.from({ length: count }, () => SessionWorker.start(path, options)));
+  const first = workers[0] as SessionWorker;
+  return {
+    inputMetadata: first.inputMetadata,
+    outputMetadata: first.outputMetadata,
+    run(feeds, fetches) {
+      let best = first;
+      for (const worker of workers) if (worker.pending < best.pending) best = worker;
+      return best.run(feeds, fetches);
+    },
+    async release() {
+      await Promise.all(workers.map((worker) => worker.release()));
+    },
+  };
+}
+
+interface Reply {
+  readonly kind: 'ready' | 'failed' | 'result';
+  readonly id?: number;
+  readonly message?: string;
+  readonly error?: string;
+  readonly outputs?: Record<string, RunTensor>;
+  readonly inputMetadata?: Metadata[];
+  readonly outputMetadata?: Metadata[];
+}
+
+class SessionWorker {
+  readonly #worker: Worker;
+  readonly #waiting = new Map<number, { resolve(outputs: Record<string, RunTensor>): void; reject(error: Error): void }>();
+  #nextId = 0;
+  #exit: Error | undefined;
+  inputMetadata: Metadata[] = [];
+  outputMetadata: Metadata[] = [];
+
+  private constructor(path: string, options: ort.InferenceSession.SessionOptions) {
+    this.#worker = new Worker(new URL('./onnx-worker.js', import.meta.url), { workerData: { path, options } });
+  }
+
+  /** Starts a thread and resolves once its session exists; rejects with onnxruntime's message when it cannot. */
+  static start(path: string, options: ort.InferenceSession.SessionOptions): Promise<SessionWorker> {
+    const worker = new SessionWorker(path, options);
+    return new Promise((resolve, reject) => {
+      const onStartFailure = (error: Error) => reject(error);
+      worker.#worker.once('error', onStartFailure);
+      worker.#worker.once('message', (reply: Reply) => {
+        worker.#worker.off('error', onStartFailure);
+        if (reply.kind !== 'ready') {
+          void worker.#worker.terminate();
+          reject(new Error(reply.message ?? 'the session worker failed to start'));
+          return;
+        }
+        worker.inputMetadata = reply.inputMetadata ?? [];
+        worker.outputMetadata = reply.outputMetadata ?? [];
+        worker.#listen();
+        resolve(worker);
+      });
+    });
+  }
+
+  get pending(): number {
+    return this.#waiting.size;
+  }
+
+  run(feeds: Record<string, RunTensor>, fetches: readonly string[]): Promise<Record<string, RunTensor>> {
+    if (this.#exit) return Promise.reject(this.#exit);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
+      this.#worker.postMessage({ kind: 'run', id, feeds, fetches });
+    });
+  }
+
+  async release(): Promise<void> {
+    if (this.#exit) return;
+    this.#exit = new Error('the model was unloaded');
+    const exited = new Promise((resolve) => this.#worker.once('exit', resolve));
+    this.#worker.postMessage({ kind: 'release' });
+    // A thread stuck in a long run is not waited for beyond a few seconds.
+    const timer = setTimeout(() => void this.#worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  #listen(): void {
+    this.#worker.on('message', (reply: Reply) => {
+      const waiting = this.#waiting.get(reply.id as number);
+      if (!waiting) return;
+      this.#waiting.delete(reply.id as number);
+      if (reply.error !== undefined) waiting.reject(new Error(reply.error));
+      else waiting.resolve(reply.outputs ?? {});
+    });
+    // A thread that dies (out of memory, a crash in native code) fails its runs; the process lives on.
+    this.#worker.on('error', (error) => this.#fail(new Error(`the ONNX session thread failed: ${error.message}`)));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`the ONNX session thread exited (code ${code}); restart the server to serve this model again`)));
+  }
+
+  #fail(error: Error): void {
+    this.#exit ??= error;
+    for (const waiting of this.#waiting.values()) waiting.reject(this.#exit);
+    this.#waiting.clear();
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * ONNX sessions in worker threads (`workers: N`): the event loop keeps answering while a long run computes, session
+ * failures still fail the model with a hint, and several threads share the load.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LongshoreClient } from 'longshore/client';
+import { startServerFromYaml } from '../client/example-server.ts';
+import { FIXTURES, serveYaml } from './onnx-harness.ts';
+
+/** A V2 binary request for mlp_heavy with `rows` rows (512 floats each): about 60 µs of onnxruntime per row. */
+function heavyRequest(rows: number) {
+  const data = new Float32Array(rows * 512).map((_, i) => Math.sin(i));
+  return { inputs: [{ name: 'x', datatype: 'FP32' as const, shape: [rows, 512], data }] };
+}
+
+describe('ONNX sessions in worker threads', () => {
+  it('keeps the event loop answering health checks while a long run computes in the worker', async (t) => {
+    const server = await startServerFromYaml(`models:\n  - model_path: ${FIXTURES}mlp_heavy.onnx\n    workers: 1\n`);
+    t.after(() => server.close());
+    const client = new LongshoreClient(server.url);
+    await client.infer('mlp_heavy', heavyRequest(8), { binary: true }); // warm-up
+    let inferDone = 0;
+    const started = performance.now();
+    const infer = client.infer('mlp_heavy', heavyRequest(4000), { binary: true }).then((response) => {
+      inferDone = performance.now();
+      return response;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60)); // the request is read and the run has started
+    const probeStart = performance.now();
+    assert.equal(await client.health(), true);
+    const probeMs = performance.now() - probeStart;
+    const response = await infer;
+    assert.deepEqual(response.outputs[0]?.shape, [4000, 10]);
+    assert.ok(inferDone - started > 150, `the big run should take a while (took ${Math.round(inferDone - started)} ms)`);
+    assert.ok(probeMs < 50, `health answered in ${probeMs.toFixed(1)} ms while the run computed`);
+    assert.ok(inferDone === 0 || probeStart + probeMs < inferDone, 'the health answer came before the run finished');
+  });
+
+  it('answers the same through two worker threads as on the main thread, under concurrent load', async (t) => {
+    const harness = await serveYaml(
+      `models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    qualified_name: main\n    batching: {policy: off}\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    qualified_name: pooled\n    workers: 2\n    batching: {policy: off}\n`,
+    );
+    t.after(() => harness.close());
+    const inputs = Array.from({ length: 40 }, (_, i) => ({ input: [4 + (i % 4), 2 + (i % 3) * 0.5, 1 + (i % 5), (i % 7) * 0.3] }));
+    const ask = (model: string) =>
+      Promise.all(inputs.map((payload) => harness.app.inject({ method: 'POST', url: `/api/models/${model}/prediction`, payload }).then((r) => r.json())));
+    assert.deepEqual(await ask('pooled'), await ask('main'));
+  });
+
+  it('marks the model failed with the hint when the worker cannot create the session', async (t) => {
+    const harness = await serveYaml(`models:\n  - model_path: ./broken.onnx\n    workers: 1\n`, { 'broken.onnx': 'not an onnx file' });
+    t.after(() => harness.close());
+    const model = harness.registry.require('broken');
+    assert.equal(model.state, 'failed');
+    assert.match(model.error ?? '', /onnxruntime could not create a session for .*broken\.onnx: .*Hint: the file is not a valid ONNX model/);
+  });
+});
