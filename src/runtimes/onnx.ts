@@ -6,7 +6,6 @@ import { basename, extname } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { JsonSchema, Model, RecordTensorCodec } from '../model/contract.js';
 import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
-import type { TensorData } from '../tensors/datatypes.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { createLocalSession, createWorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
 import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
