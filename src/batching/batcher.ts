@@ -141,6 +141,10 @@ export class Batcher<J, R> {
   submit(job: J, options: SubmitOptions = {}): Promise<R> {
     const rows = this.#executor.rows(job);
     const { maxQueueSize, label, observer } = this.#options;
+    if (options.signal?.cancelled) {
+      observer?.rejected('cancelled');
+      return Promise.reject(cancelled(label));
+    }
     // Never queue without bound; an empty queue always takes a job, however large, so it can run alone.
     if (this.#queuedRows > 0 && this.#queuedRows + rows > maxQueueSize) {
       observer?.rejected('queue_full');
@@ -149,10 +153,6 @@ export class Batcher<J, R> {
           retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
         }),
       );
-    }
-    if (options.signal?.cancelled) {
-      observer?.rejected('cancelled');
-      return Promise.reject(cancelled(label));
     }
     return new Promise<R>((resolve, reject) => {
       // A deadline beyond what a timer can hold (weeks) is no deadline at all, not one that fires at once.
@@ -255,17 +255,16 @@ export class Batcher<J, R> {
 
   /**
    * Which batch to start: the head's (its key, `undefined` for a job that runs alone) when its batch may start now;
-   * for `timed`, a full batch of any key first, else the head's once it has waited maxLatencyMs (a job without a key at
-   * once); null when none is due.
+   * for `timed`, the head's once it has waited maxLatencyMs (a job without a key at once), else a full batch of any
+   * key; null when none is due.
    */
   #dueKey(): string | undefined | null {
     const head = this.#queue[0] as Pending<J, R>;
     if (this.#options.policy !== 'timed') return head.key;
-    const full = this.#fullKey();
-    if (full !== undefined) return full;
-    // A job that can share no batch gains nothing by waiting.
-    if (head.key === undefined) return undefined;
-    return head.enqueued + this.#options.maxLatencyMs <= performance.now() ? head.key : null;
+    // The head first when it is due, so a key whose batches keep filling cannot starve it; a job that can share no
+    // batch gains nothing by waiting.
+    if (head.key === undefined || head.enqueued + this.#options.maxLatencyMs <= performance.now()) return head.key;
+    return this.#fullKey() ?? null;
   }
 
   /** A key whose queued rows fill a batch (timed policy). */
@@ -331,7 +330,11 @@ export class Batcher<J, R> {
    */
   async #isolate(batch: readonly Pending<J, R>[]): Promise<void> {
     for (const pending of batch) {
-      if (pending.state === 'settled') continue;
+      // Past its deadline (already answered), or its client is gone: nobody would read the result.
+      if (pending.state === 'settled' || pending.signal?.cancelled) {
+        if (pending.state !== 'settled') this.#settle(pending, undefined, cancelled(this.#options.label));
+        continue;
+      }
       try {
         const [result] = await this.#runJobs([pending.job]);
         this.#settle(pending, result as R, undefined);

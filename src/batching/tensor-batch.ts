@@ -5,7 +5,7 @@
  * batches.
  */
 import type { TensorData } from '../tensors/datatypes.js';
-import type { Tensor, TensorSignature } from '../tensors/tensor.js';
+import type { Tensor, TensorSignature, TensorSpec } from '../tensors/tensor.js';
 import type { BatchExecutor } from './batcher.js';
 
 /** One request: its inputs (checked against the signature), the outputs it wants, and its rows (dim 0). */
@@ -25,6 +25,10 @@ export function stacksAlongFirstDim(signature: TensorSignature): boolean {
 
 /** The job for request tensors; the key lists every input's datatype and non-batch dims, in the signature's order. */
 export function tensorJob(signature: TensorSignature, inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): TensorJob {
+  const first = inputs.get((signature.inputs[0] as TensorSpec).name);
+  const fixed = fixedKeys.get(signature) ?? fixedKeyOf(signature);
+  // Checked requests of a model without dynamic inner dims always stack: their key is the signature's own.
+  if (fixed !== '' && first && inputs.size === signature.inputs.length) return { inputs, outputs, rows: first.shape[0] ?? 0, key: fixed };
   let key = '';
   let rows = 0;
   for (const spec of signature.inputs) {
@@ -37,6 +41,17 @@ export function tensorJob(signature: TensorSignature, inputs: ReadonlyMap<string
     key += `${spec.name}:${tensor.datatype}[${tensor.shape.slice(1).join(',')}];`;
   }
   return { inputs, outputs, rows, key };
+}
+
+/** The key of every request of a signature whose inputs have no dynamic inner dims ('' when some have). */
+const fixedKeys = new WeakMap<TensorSignature, string>();
+
+function fixedKeyOf(signature: TensorSignature): string {
+  const fixed = signature.inputs.every((spec) => !spec.optional && !spec.shape.slice(1).includes(-1))
+    ? signature.inputs.map((spec) => `${spec.name}:${spec.datatype}[${spec.shape.slice(1).join(',')}];`).join('')
+    : '';
+  fixedKeys.set(signature, fixed);
+  return fixed;
 }
 
 /** The executor over `infer` (the model's native tensor call): concatenate, run once, split. */

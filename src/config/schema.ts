@@ -54,6 +54,7 @@ function servingKeys(scope: 'entry' | 'defaults') {
           max_latency_ms: Type.Optional(
             Type.Number({
               minimum: 0,
+              maximum: 60_000,
               description: `timed policy: longest the oldest waiting request waits for the batch to fill. Built-in default ${BUILTIN_SERVING.max_latency_ms}.${inherit}`,
             }),
           ),

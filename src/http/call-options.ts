@@ -15,10 +15,12 @@ export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTi
   const timeoutMs = headerTimeout === undefined ? bodyTimeoutMs : bodyTimeoutMs === undefined ? headerTimeout : Math.min(headerTimeout, bodyTimeoutMs);
   const cancellation = new Cancellation();
   const response = reply.raw;
-  // 'close' also follows a response sent in full; only a close before the end means the client left.
-  response.once('close', () => {
+  // 'close' comes once per response (also after one sent in full; only a close before the end means the client left),
+  // so `on` suffices: `once` would wrap the listener and remove it, both per request.
+  response.on('close', () => {
     if (!response.writableEnded) cancellation.cancel();
   });
+  if (response.destroyed) cancellation.cancel(); // gone before the handler ran: 'close' has already fired
   return { timeoutMs, signal: cancellation };
 }
 

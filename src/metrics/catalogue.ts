@@ -36,11 +36,16 @@ export class MetricsCatalogue {
     buckets: DURATION_BUCKETS,
     registers: [this.registry],
   });
+  /** Each model's current depth, read only when the gauge is collected: a queue changes twice per request. */
+  readonly #depths = new Map<string, { labels: { model: string; version: string }; rows: number }>();
   readonly queueDepth = new Gauge({
     name: 'longshore_queue_depth',
     help: "Rows waiting in the model's queue.",
     labelNames: MODEL_LABELS,
     registers: [this.registry],
+    collect: () => {
+      for (const { labels, rows } of this.#depths.values()) this.queueDepth.set(labels, rows);
+    },
   });
   readonly rejections = new Counter({
     name: 'longshore_rejected_requests_total',
@@ -55,14 +60,17 @@ export class MetricsCatalogue {
     const batchSize = this.batchSize.labels(labels);
     const queueDuration = this.queueDuration.labels(labels);
     const inferenceDuration = this.inferenceDuration.labels(labels);
-    const queueDepth = this.queueDepth.labels(labels);
+    const depth = { labels, rows: 0 };
+    this.#depths.set(`${model}\u0000${version}`, depth);
     const reasons: Record<RejectionReason, Counter.Internal> = {
       queue_full: this.rejections.labels({ ...labels, reason: 'queue_full' }),
       deadline: this.rejections.labels({ ...labels, reason: 'deadline' }),
       cancelled: this.rejections.labels({ ...labels, reason: 'cancelled' }),
     };
     return {
-      queueDepth: (rows) => queueDepth.set(rows),
+      queueDepth: (rows) => {
+        depth.rows = rows;
+      },
       waited: (seconds) => queueDuration.observe(seconds),
       ran: (rows, seconds) => {
         batchSize.observe(rows);

@@ -85,6 +85,9 @@ export class ServedModel {
   readonly #observer: BatchObserver | undefined;
   #batcher: Batcher<ModelJob, unknown> | undefined;
   #batching: BatchingKind = 'none';
+  /** Every output of the signature, in order (what a REST call returns), and the model's tensor call; set at load. */
+  #allOutputs: string[] = [];
+  #infer: ((inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]) => Promise<Tensor[]>) | undefined;
   /** How the model is batched, when that differs from what was asked; shown with the model's own notes. */
   #servingNotes: string[] = [];
 
@@ -243,7 +246,7 @@ export class ServedModel {
     }
     const byName = checkInputs(this.name, signature, inputs);
     const outputs = checkOutputs(this.name, signature, requested);
-    const infer = this.model.infer?.bind(this.model);
+    const infer = this.#infer;
     if (infer) {
       try {
         if (this.#batching === 'tensors') {
@@ -266,6 +269,7 @@ export class ServedModel {
    * `firstIndex` places errors in a /predictions body; undefined for a single /prediction (which calls predict()).
    */
   async #predictRecords(records: unknown[], firstIndex: number | undefined, options: CallOptions): Promise<unknown[]> {
+    if (records.length === 0) return []; // an empty /predictions body: nothing to queue or run
     const codec = this.model.recordCodec;
     if (this.#batching === 'tensors' && codec && this.signature) {
       const job = tensorJob(this.signature, codec.toTensors(records, firstIndex), this.#allOutputs);
@@ -299,10 +303,6 @@ export class ServedModel {
     return batcher.submit(job, { timeoutMs: effectiveTimeout(this.#serving.timeoutMs, options.timeoutMs), signal: options.signal });
   }
 
-  /** Every output of the signature, in order: what a REST call returns. */
-  get #allOutputs(): string[] {
-    return this.signature?.outputs.map((output) => output.name) ?? [];
-  }
 
   /** Picks how calls are batched, now that the model is loaded and its signature known. */
   #buildBatcher(): void {
@@ -321,8 +321,10 @@ export class ServedModel {
         );
       }
     }
+    this.#allOutputs = signature?.outputs.map((output) => output.name) ?? [];
+    this.#infer = this.model.infer?.bind(this.model);
     const executor = modelExecutor({
-      infer: this.model.infer?.bind(this.model),
+      infer: this.#infer,
       predictRecords: (records) => this.#runRecords(records),
     });
     this.#batcher = new Batcher(executor, {

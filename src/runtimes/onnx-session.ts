@@ -49,15 +49,23 @@ export async function createLocalSession(path: string, options: ort.InferenceSes
 
 /** `count` worker threads, each with its own session; a run goes to the thread with the fewest runs pending. */
 export async function createWorkerSessions(path: string, options: ort.InferenceSession.SessionOptions, count: number): Promise<SessionBackend> {
-  const workers = await Promise.all(Array.from({ length: count }, () => SessionWorker.start(path, options)));
+  const started = await Promise.allSettled(Array.from({ length: count }, () => SessionWorker.start(path, options)));
+  const workers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = started.find((result) => result.status === 'rejected');
+  if (failure) {
+    // Threads that did start hold a session each: release them, or they would keep the process alive.
+    await Promise.all(workers.map((worker) => worker.release()));
+    throw failure.reason;
+  }
   const first = workers[0] as SessionWorker;
   return {
     inputMetadata: first.inputMetadata,
     outputMetadata: first.outputMetadata,
     run(feeds, fetches) {
-      let best = first;
-      for (const worker of workers) if (worker.pending < best.pending) best = worker;
-      return best.run(feeds, fetches);
+      // The live thread with the fewest runs pending; a dead one (it has none pending) must not win.
+      let best: SessionWorker | undefined;
+      for (const worker of workers) if (worker.alive && (!best || worker.pending < best.pending)) best = worker;
+      return (best ?? first).run(feeds, fetches);
     },
     async release() {
       await Promise.all(workers.map((worker) => worker.release()));
@@ -92,9 +100,12 @@ class SessionWorker {
     const worker = new SessionWorker(path, options);
     return new Promise((resolve, reject) => {
       const onStartFailure = (error: Error) => reject(error);
+      const onEarlyExit = (code: number) => reject(new Error(`the session thread exited (code ${code}) before its session was created`));
       worker.#worker.once('error', onStartFailure);
+      worker.#worker.once('exit', onEarlyExit);
       worker.#worker.once('message', (reply: Reply) => {
         worker.#worker.off('error', onStartFailure);
+        worker.#worker.off('exit', onEarlyExit);
         if (reply.kind !== 'ready') {
           void worker.#worker.terminate();
           reject(new Error(reply.message ?? 'the session worker failed to start'));
@@ -106,6 +117,10 @@ class SessionWorker {
         resolve(worker);
       });
     });
+  }
+
+  get alive(): boolean {
+    return this.#exit === undefined;
   }
 
   get pending(): number {

@@ -438,9 +438,28 @@ describe('policy timed', () => {
     assertFulfilled(x, { id: 'x', out: [10] });
   });
 
-  // The comment of #dueKey says: "for `timed`, a full batch of any key first, else the head's once it has waited
-  // maxLatencyMs". A job without a key at the head is returned at once instead, before its latency and before the full
-  // batch, so with one slot the full batch waits behind a job that was not due.
+  it('runs an overdue head before a key whose batches keep filling, so no key starves', async () => {
+    const executor = new FakeExecutor();
+    executor.hold = true;
+    const batcher = new Batcher(executor, options({ policy: 'timed', maxBatchSize: 2, maxLatencyMs: 10, maxConcurrency: 1 }));
+    track(batcher.submit(job('y1', [1], 'ky')));
+    track(batcher.submit(job('y2', [2], 'ky')));
+    assert.deepEqual(executor.runs, [['y1', 'y2']], 'a full batch starts at once');
+    const x = track(batcher.submit(job('x', [3], 'kx')));
+    await advance(11);
+    track(batcher.submit(job('y3', [4], 'ky')));
+    track(batcher.submit(job('y4', [5], 'ky')));
+    executor.releaseAll();
+    await drain();
+    assert.deepEqual(executor.runs[1], ['x'], 'x waited past max_latency_ms: it goes before the full ky batch');
+    executor.releaseAll();
+    await drain();
+    assert.deepEqual(executor.runs[2], ['y3', 'y4']);
+    executor.releaseAll();
+    await drain();
+    assertFulfilled(x, { id: 'x', out: [30] });
+  });
+
   it('runs a job without a key at once (it can share no batch), then a full batch of a key as soon as a slot frees', async () => {
     const executor = new FakeExecutor();
     executor.hold = true;

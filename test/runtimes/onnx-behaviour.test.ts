@@ -348,6 +348,22 @@ describe('ONNX eager batching (the default)', () => {
   });
 });
 
+describe('ONNX empty batches', () => {
+  it('answers an empty /predictions body with [] without running the model, batched or not', async (t) => {
+    const model = identityModel([{ name: 'tokens', type: 'int32', shape: ['N', 'L'] }], [{ name: 'same', type: 'int32', shape: ['N', 'L'] }]);
+    const harness = await serveYaml(`models:\n  - model_path: ./seq.onnx\n  - model_path: ./seq.onnx\n    qualified_name: seq_off\n    batching: {policy: off}\n`, { 'seq.onnx': model });
+    t.after(() => harness.close());
+    const runs = countRuns();
+    t.after(() => runs.restore());
+    for (const name of ['seq', 'seq_off']) {
+      const response = await harness.app.inject({ method: 'POST', url: `/api/models/${name}/predictions`, payload: [] });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.deepEqual(response.json(), []);
+    }
+    assert.equal(runs.count, 0);
+  });
+});
+
 describe('ONNX inputs with several dynamic dimensions', () => {
   it('runs an empty outer array as a tensor of the right rank with zero-sized dims', async (t) => {
     const model = identityModel([{ name: 'x', type: 'float32', shape: ['N', 'A', 'B'] }], [{ name: 'y', type: 'float32', shape: ['N', 'A', 'B'] }]);
