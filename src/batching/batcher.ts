@@ -113,7 +113,7 @@ export class Batcher<J, R> {
   readonly #options: BatcherOptions;
   #queue: Pending<J, R>[] = [];
   #queuedRows = 0;
-  /** Rows queued per key, so the timed policy knows when a batch is full without scanning. */
+  /** Rows queued per key, so the timed policy knows when a batch is full without scanning (kept for `timed` only). */
   readonly #rowsByKey = new Map<string, number>();
   #running = 0;
   #flushQueued = false;
@@ -176,7 +176,7 @@ export class Batcher<J, R> {
   #enqueue(pending: Pending<J, R>): void {
     this.#queue.push(pending);
     this.#queuedRows += pending.rows;
-    if (pending.key !== undefined) this.#rowsByKey.set(pending.key, (this.#rowsByKey.get(pending.key) ?? 0) + pending.rows);
+    if (pending.key !== undefined && this.#options.policy === 'timed') this.#rowsByKey.set(pending.key, (this.#rowsByKey.get(pending.key) ?? 0) + pending.rows);
     this.#options.observer?.queueDepth(this.#queuedRows);
   }
 
@@ -184,7 +184,7 @@ export class Batcher<J, R> {
   #dequeue(taken: readonly Pending<J, R>[]): void {
     for (const pending of taken) {
       this.#queuedRows -= pending.rows;
-      if (pending.key !== undefined) {
+      if (pending.key !== undefined && this.#options.policy === 'timed') {
         const left = (this.#rowsByKey.get(pending.key) ?? 0) - pending.rows;
         if (left > 0) this.#rowsByKey.set(pending.key, left);
         else this.#rowsByKey.delete(pending.key);

@@ -185,19 +185,19 @@ function stack(spec: GraphTensor, records: readonly OnnxRecord[], batched: boole
 
 /** Splits output tensors (in the order of `specs`) back into one record per input record. */
 function toRecords(specs: readonly GraphTensor[], tensors: readonly Tensor[], count: number, batched: boolean): OnnxRecord[] {
-  const records = Array.from({ length: count }, () => ({}) as OnnxRecord);
-  specs.forEach((spec, index) => {
+  const records: OnnxRecord[] = new Array<OnnxRecord>(count);
+  for (let row = 0; row < count; row++) records[row] = {};
+  for (let index = 0; index < specs.length; index++) {
+    const spec = specs[index] as GraphTensor;
     const tensor = tensors[index] as Tensor;
     const dims = tensor.shape;
     if (batched && dims[0] !== count) {
       throw new Error(`output '${spec.name}' has ${dims[0]} rows for ${count} input records; it cannot be split per record`);
     }
-    const shape = batched ? dims.slice(1) : [...dims];
+    const shape = batched ? dims.slice(1) : dims;
     const perRecord = elementCount(shape);
-    records.forEach((record, row) => {
-      record[spec.name] = readInstance(tensor.data, row * perRecord, shape, spec.info);
-    });
-  });
+    for (let row = 0; row < count; row++) (records[row] as OnnxRecord)[spec.name] = readInstance(tensor.data, row * perRecord, shape, spec.info);
+  }
   return records;
 }
 

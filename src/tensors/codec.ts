@@ -41,24 +41,42 @@ export function writeInstance(
   field: string,
   record = '',
 ): number {
+  // The common case, one flat vector (iris's four measurements, an embedding): a plain loop.
+  if (shape.length === 1 && Array.isArray(value) && value.length === shape[0]) {
+    const out = target as unknown[];
+    for (let i = 0; i < value.length; i++) out[offset + i] = info.fromJson(value[i]);
+    return offset + value.length;
+  }
   // The indices of the current position; a path string is built only if the value turns out ragged.
-  const at: number[] = [];
-  const write = (node: unknown, depth: number, next: number): number => {
-    if (depth === shape.length) {
-      (target as unknown[])[next] = info.fromJson(node);
-      return next + 1;
-    }
-    const length = shape[depth] as number;
-    if (!Array.isArray(node) || node.length !== length) throw raggedError(node, shape, depth, `${record}/${field}${at.map((i) => `/${i}`).join('')}`, field);
-    let cursor = next;
-    for (let i = 0; i < length; i++) {
-      at[depth] = i;
-      cursor = write(node[i], depth + 1, cursor);
-    }
-    at.length = depth;
-    return cursor;
-  };
-  return write(value, 0, offset);
+  return writeNode(value, 0, offset, { shape, info, target, field, record, at: [] });
+}
+
+interface WriteContext {
+  readonly shape: readonly number[];
+  readonly info: DatatypeInfo;
+  readonly target: TensorData;
+  readonly field: string;
+  readonly record: string;
+  readonly at: number[];
+}
+
+function writeNode(node: unknown, depth: number, next: number, context: WriteContext): number {
+  const { shape, at } = context;
+  if (depth === shape.length) {
+    (context.target as unknown[])[next] = context.info.fromJson(node);
+    return next + 1;
+  }
+  const length = shape[depth] as number;
+  if (!Array.isArray(node) || node.length !== length) {
+    throw raggedError(node, shape, depth, `${context.record}/${context.field}${at.map((i) => `/${i}`).join('')}`, context.field);
+  }
+  let cursor = next;
+  for (let i = 0; i < length; i++) {
+    at[depth] = i;
+    cursor = writeNode(node[i], depth + 1, cursor, context);
+  }
+  at.length = depth;
+  return cursor;
 }
 
 function raggedError(node: unknown, shape: readonly number[], depth: number, path: string, field: string): SchemaValidationError {
