@@ -22,8 +22,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Child } from './children.ts';
+import { log, machine, positiveInteger, ROOT } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { measureRound, roundProblems, type CellRound } from './load.ts';
 import { percentile, Samples } from './stats.ts';
@@ -31,7 +31,6 @@ import { formatMs, formatRate } from './table.ts';
 import { v2Body, type V2Body } from './v2-bodies.ts';
 import { LongshoreClient } from '../src/client/index.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MODEL_FILE = 'test/fixtures/onnx/mlp_heavy.onnx';
 const FIXTURE_FILE = 'test/fixtures/onnx/mlp_heavy.json';
 /** BENCH_CONFIG picks another service with the same three model names (e.g. the sessions in worker threads). */
@@ -102,13 +101,6 @@ interface Cell extends CellSpec {
   readonly stealCores?: number;
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got '${text}'`);
-  return value;
-}
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1';
@@ -121,27 +113,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   };
 }
 
-function packageVersion(name: string): string {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
-  return manifest.version;
-}
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    onnxruntimeNode: packageVersion('onnxruntime-node'),
-    autocannon: packageVersion('autocannon'),
-  };
-}
 
-function log(message: string): void {
-  process.stderr.write(`bench: ${message}\n`);
-}
 
 /** The in-process ceiling: bench/session-rate.ts in its own process. */
 async function sessionRate(settings: Settings, batch: number): Promise<SessionRate> {

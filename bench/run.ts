@@ -21,8 +21,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Child } from './children.ts';
+import { log, machine, positiveInteger, ROOT } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { combineRounds, measureRound, roundProblems, type CellResult, type CellRound } from './load.ts';
 import { median, Samples } from './stats.ts';
@@ -30,7 +30,6 @@ import { renderTable, type Row } from './table.ts';
 import { v2Body } from './v2-bodies.ts';
 import { LongshoreClient } from '../src/client/index.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = 'test/fixtures/onnx';
 const MODELS = ['iris_logreg', 'mlp_heavy'] as const;
 const CHILD_START_TIMEOUT_MS = 30_000;
@@ -92,13 +91,6 @@ interface CellRecord extends CellSpec {
   readonly maxStealCores?: number;
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got '${text}'`);
-  return value;
-}
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1';
@@ -112,27 +104,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   };
 }
 
-function packageVersion(name: string): string {
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
-  return manifest.version;
-}
 
-function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    onnxruntimeNode: packageVersion('onnxruntime-node'),
-    autocannon: packageVersion('autocannon'),
-  };
-}
 
-function log(message: string): void {
-  process.stderr.write(`bench: ${message}\n`);
-}
 
 async function sessionRound(model: ModelName, settings: Settings, batch = 1): Promise<SessionRound> {
   const child = new Child(`session-rate ${model}`, [

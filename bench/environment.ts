@@ -1,0 +1,41 @@
+/**
+ * What both benchmarks share about their environment: reading numeric settings from the environment, the machine and
+ * package versions printed above every table, and progress lines on stderr.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** A whole number from the environment, `fallback` when unset; anything else outside 1..max stops the run. */
+export function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`${name} must be a whole number from 1 to ${max}, got '${text}'`);
+  return value;
+}
+
+export function packageVersion(name: string): string {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    onnxruntimeNode: packageVersion('onnxruntime-node'),
+    autocannon: packageVersion('autocannon'),
+  };
+}
+
+export function log(message: string): void {
+  process.stderr.write(`bench: ${message}\n`);
+}
