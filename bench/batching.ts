@@ -23,7 +23,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Child } from './children.ts';
-import { log, machine, positiveInteger, ROOT } from './environment.ts';
+import { log, machine, positiveInteger, ROOT, sessionRateInChild, waitForReady } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { measureRound, roundProblems, type CellRound } from './load.ts';
 import { percentile, Samples } from './stats.ts';
@@ -118,41 +118,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
 
 /** The in-process ceiling: bench/session-rate.ts in its own process. */
 async function sessionRate(settings: Settings, batch: number): Promise<SessionRate> {
-  const child = new Child(`session-rate mlp_heavy batch ${batch}`, [
-    '--import',
-    'tsx',
-    'bench/session-rate.ts',
-    MODEL_FILE,
-    FIXTURE_FILE,
-    String(settings.sessionSeconds),
-    String(settings.sessionIterations),
-    String(batch),
-  ], ROOT);
-  try {
-    await child.finished(60_000);
-    const lastLine = child.stdout.trim().split('\n').pop() ?? '';
-    return { batch, ...(JSON.parse(lastLine) as Omit<SessionRate, 'batch'>) };
-  } finally {
-    await child.stop();
-  }
+  const result = await sessionRateInChild(`session-rate mlp_heavy batch ${batch}`, MODEL_FILE, FIXTURE_FILE, settings.sessionSeconds, settings.sessionIterations, batch);
+  return { batch, ...(result as Omit<SessionRate, 'batch'>) };
 }
 
-async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${url}/api/health/ready`);
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-      last = `status ${response.status}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`longshore was not ready within ${READY_TIMEOUT_MS} ms (last: ${last})`);
-}
 
 /**
  * Before the load, with the exact bodies the load sends: every model answers 200 on both routes, and the three
@@ -386,7 +355,7 @@ async function main(): Promise<void> {
   let sampleProbs: number[] = [];
   try {
     const serverUrl = await server.waitForUrl(CHILD_START_TIMEOUT_MS);
-    await waitForReady(serverUrl);
+    await waitForReady(serverUrl, READY_TIMEOUT_MS);
     sampleProbs = await checkAnswers(serverUrl, row, restBody, v2);
     const linesBefore = server.stdoutLines;
     for (const spec of specs) {

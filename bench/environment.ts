@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Child } from './children.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -38,4 +39,33 @@ export function machine() {
 
 export function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
+}
+
+/** Polls `/api/health/ready` until it answers 200, or fails after `timeoutMs` with the last answer. */
+export async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/api/health/ready`);
+      await response.arrayBuffer();
+      if (response.status === 200) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`longshore was not ready within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** onnxruntime-node's own session.run loop (bench/session-rate.ts) in a child process; its JSON result line. */
+export async function sessionRateInChild(label: string, modelFile: string, fixtureFile: string, seconds: number, iterations: number, batch: number): Promise<unknown> {
+  const child = new Child(label, ['--import', 'tsx', 'bench/session-rate.ts', modelFile, fixtureFile, String(seconds), String(iterations), String(batch)], ROOT);
+  try {
+    await child.finished(60_000);
+    return JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as unknown;
+  } finally {
+    await child.stop();
+  }
 }

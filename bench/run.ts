@@ -22,7 +22,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Child } from './children.ts';
-import { log, machine, positiveInteger, ROOT } from './environment.ts';
+import { log, machine, positiveInteger, ROOT, sessionRateInChild, waitForReady } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { combineRounds, measureRound, roundProblems, type CellResult, type CellRound } from './load.ts';
 import { median, Samples } from './stats.ts';
@@ -108,41 +108,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
 
 
 async function sessionRound(model: ModelName, settings: Settings, batch = 1): Promise<SessionRound> {
-  const child = new Child(`session-rate ${model}`, [
-    '--import',
-    'tsx',
-    'bench/session-rate.ts',
-    `${FIXTURES}/${model}.onnx`,
-    `${FIXTURES}/${model}.json`,
-    String(settings.sessionSeconds),
-    String(settings.sessionIterations),
-    String(batch),
-  ], ROOT);
-  try {
-    await child.finished(60_000);
-    const lastLine = child.stdout.trim().split('\n').pop() ?? '';
-    return JSON.parse(lastLine) as SessionRound;
-  } finally {
-    await child.stop();
-  }
+  const files = [`${FIXTURES}/${model}.onnx`, `${FIXTURES}/${model}.json`] as const;
+  return (await sessionRateInChild(`session-rate ${model}`, ...files, settings.sessionSeconds, settings.sessionIterations, batch)) as SessionRound;
 }
 
-async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const response = await fetch(`${url}/api/health/ready`);
-      await response.arrayBuffer();
-      if (response.status === 200) return;
-      last = `status ${response.status}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`longshore was not ready within ${READY_TIMEOUT_MS} ms (last: ${last})`);
-}
 
 /** One request before loading, so a wrong body or route fails loudly instead of producing a table of 4xx. */
 async function checkPrediction(url: string, body: string): Promise<unknown> {
@@ -302,7 +271,7 @@ async function main(): Promise<void> {
   const sampleResponses: Record<string, unknown> = {};
   try {
     const [floorUrl, serverUrl] = await Promise.all([floor.waitForUrl(CHILD_START_TIMEOUT_MS), server.waitForUrl(CHILD_START_TIMEOUT_MS)]);
-    await waitForReady(serverUrl);
+    await waitForReady(serverUrl, READY_TIMEOUT_MS);
     const targets: Record<string, string> = {
       floor: floorUrl,
       iris_logreg: `${serverUrl}/api/models/iris_logreg/prediction`,
