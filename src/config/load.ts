@@ -88,12 +88,40 @@ export function parseConfig(text: string, file: string, dir: string): LoadedConf
  * cross-key problems together.
  */
 function crossKeyProblems(raw: object, problem: LoadedConfig['problem']): ErrorDetail[] {
+  const server = monitoringProblems((raw as { monitoring?: MonitoringSettings }).monitoring, ['monitoring'], problem);
   const models = (raw as { models?: unknown }).models;
-  if (!Array.isArray(models)) return [];
+  if (!Array.isArray(models)) return server;
   const failing = new Set((validateConfig.errors ?? []).map((error) => /^\/models\/(\d+)/.exec(error.instancePath)?.[1]).filter(Boolean));
-  return models.flatMap((entry: unknown, index) =>
-    typeof entry === 'object' && entry !== null && !failing.has(String(index)) ? entryProblems(entry as ModelEntry, index, problem) : [],
-  );
+  return [
+    ...server,
+    ...models.flatMap((entry: unknown, index) =>
+      typeof entry === 'object' && entry !== null && !failing.has(String(index))
+        ? [...entryProblems(entry as ModelEntry, index, problem), ...monitoringProblems((entry as ModelEntry).monitoring, ['models', index, 'monitoring'], problem)]
+        : [],
+    ),
+  ];
+}
+
+type MonitoringSettings = LongshoreConfig['monitoring'];
+
+/** Rules across the keys of a `monitoring` mapping (server-wide or a model's). */
+function monitoringProblems(monitoring: MonitoringSettings | undefined, at: KeyPath, problem: LoadedConfig['problem']): ErrorDetail[] {
+  if (typeof monitoring !== 'object' || monitoring === null) return [];
+  const problems: ErrorDetail[] = [];
+  if (monitoring.sample_rate !== undefined && monitoring.sample_every !== undefined) {
+    problems.push(problem([...at, 'sample_every'], 'give either sample_rate (a fraction, at random) or sample_every (every Nth prediction), not both'));
+  }
+  const destination = monitoring.destination;
+  if (destination?.type === 'file' && destination.path === undefined) {
+    problems.push(problem([...at, 'destination'], "a file destination needs 'path' (the JSONL file to write)"));
+  }
+  if (destination?.type === 'http' && destination.url === undefined) {
+    problems.push(problem([...at, 'destination'], "an http destination needs 'url' (the endpoint that receives the batches)"));
+  }
+  if (destination?.type === 'http' && destination.url !== undefined && !/^https?:\/\//.test(destination.url)) {
+    problems.push(problem([...at, 'destination', 'url'], `must be an http:// or https:// URL, got ${JSON.stringify(destination.url)}`));
+  }
+  return problems;
 }
 
 /** The runtime an entry asks for: explicit, else `onnx` when it names a model_path. */

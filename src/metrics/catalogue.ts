@@ -4,11 +4,27 @@
  * a request pays for an observation, not for a label lookup.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { FastHistogram } from './fast-histogram.js';
+import { FastCounter, FastHistogram } from './fast-histogram.js';
 import type { BatchObserver, RejectionReason } from '../batching/batcher.js';
 
 const MODEL_LABELS = ['model', 'version'] as const;
 
+/** What a served model reports about its calls and its lifecycle. */
+export interface ModelObserver {
+  /** A call finished: `reason` is the error type when it failed. */
+  called(operation: ModelOperation, reason?: string): void;
+  /** How long load() took. */
+  loaded(seconds: number): void;
+  /** Reads whether the model is ready, at scrape time. */
+  watchReady(isReady: () => boolean): void;
+}
+
+export type ModelOperation = 'predict' | 'predict_batch' | 'infer';
+
+export interface CatalogueOptions {
+  /** Label model metrics with model and version (metrics.model_labels); when false, series are summed over models. */
+  readonly modelLabels?: boolean;
+}
 
 /** Seconds: from 100 µs (a small ONNX run) to 10 s (a slow model, or a deep queue). */
 const DURATION_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -17,6 +33,62 @@ const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
 export class MetricsCatalogue {
   readonly registry = new Registry();
+  readonly #modelLabels: boolean;
+  readonly requests = new FastCounter('longshore_requests_total', 'Calls to a model (predict, predict_batch, infer), successful or not.', this.registry);
+  readonly failures = new FastCounter(
+    'longshore_request_failures_total',
+    'Calls to a model that failed, by reason (the error type: SchemaValidationError, InferenceError, QueueFullError, DeadlineExceededError, ...).',
+    this.registry,
+  );
+  readonly #ready = new Map<string, { labels: Record<string, string>; isReady: () => boolean }>();
+  readonly modelReady = new Gauge({
+    name: 'longshore_model_ready',
+    help: 'Whether the model is ready to serve (1) or not (0); the number of ready models when model labels are off.',
+    labelNames: MODEL_LABELS,
+    registers: [this.registry],
+    collect: () => {
+      this.modelReady.reset();
+      for (const { labels, isReady } of this.#ready.values()) this.modelReady.inc(labels, isReady() ? 1 : 0);
+    },
+  });
+  readonly loadDuration = new Gauge({
+    name: 'longshore_model_load_duration_seconds',
+    help: "How long the model's last load took.",
+    labelNames: MODEL_LABELS,
+    registers: [this.registry],
+  });
+
+  constructor(options: CatalogueOptions = {}) {
+    this.#modelLabels = options.modelLabels ?? true;
+  }
+
+  /** The model's label values, or none when model labels are off. */
+  #labelsOf(model: string, version: string): Record<string, string> {
+    return this.#modelLabels ? { model, version } : {};
+  }
+
+  /** The calls-and-lifecycle observer of one model, with its children bound now. */
+  modelObserverFor(model: string, version: string): ModelObserver {
+    const labels = this.#labelsOf(model, version);
+    const counts = {
+      predict: this.requests.child({ ...labels, operation: 'predict' }),
+      predict_batch: this.requests.child({ ...labels, operation: 'predict_batch' }),
+      infer: this.requests.child({ ...labels, operation: 'infer' }),
+    };
+    return {
+      called: (operation, reason) => {
+        counts[operation].value++;
+        if (reason !== undefined) this.failures.child({ ...labels, operation, reason }).value++;
+      },
+      loaded: (seconds) => {
+        if (this.#modelLabels) this.loadDuration.set(labels, seconds);
+        else this.loadDuration.inc(seconds);
+      },
+      watchReady: (isReady) => {
+        this.#ready.set(`${model}\u0000${version}`, { labels, isReady });
+      },
+    };
+  }
   readonly batchSize = new FastHistogram(
     'longshore_batch_size',
     'Rows in each model call (batch), counting every row of every request in it.',
@@ -36,14 +108,15 @@ export class MetricsCatalogue {
     this.registry,
   );
   /** Each model's current depth, read only when the gauge is collected: a queue changes twice per request. */
-  readonly #depths = new Map<string, { labels: { model: string; version: string }; rows: number }>();
+  readonly #depths = new Map<string, { labels: Record<string, string>; rows: number }>();
   readonly queueDepth = new Gauge({
     name: 'longshore_queue_depth',
     help: "Rows waiting in the model's queue.",
     labelNames: MODEL_LABELS,
     registers: [this.registry],
     collect: () => {
-      for (const { labels, rows } of this.#depths.values()) this.queueDepth.set(labels, rows);
+      this.queueDepth.reset();
+      for (const { labels, rows } of this.#depths.values()) this.queueDepth.inc(labels, rows);
     },
   });
   readonly rejections = new Counter({
@@ -55,7 +128,7 @@ export class MetricsCatalogue {
 
   /** The batcher's observer for one model, with its label values bound now. */
   observerFor(model: string, version: string): BatchObserver {
-    const labels = { model, version };
+    const labels = this.#labelsOf(model, version);
     const batchSize = this.batchSize.child(labels);
     const queueDuration = this.queueDuration.child(labels);
     const inferenceDuration = this.inferenceDuration.child(labels);

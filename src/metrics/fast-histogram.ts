@@ -84,3 +84,37 @@ export class FastHistogram {
     }
   }
 }
+
+/** A counter with the same binding: `child(labels).value++` on the hot path, read by the registry when scraped. */
+export class FastCounter {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  readonly #children = new Map<string, { labels: Readonly<Record<string, string>>; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  child(labels: Readonly<Record<string, string>>): { value: number } {
+    const key = JSON.stringify(labels);
+    let child = this.#children.get(key);
+    if (!child) {
+      child = { labels, value: 0 };
+      this.#children.set(key, child);
+    }
+    return child;
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
+    const values = [...this.#children.values()].map((child) => ({ metricName: this.name, labels: { ...child.labels }, value: child.value }));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const child of this.#children.values()) child.value = 0;
+  }
+}

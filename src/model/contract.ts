@@ -64,6 +64,11 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
    * tensors records again. With it, REST requests join the same batches as Open Inference Protocol requests.
    */
   readonly recordCodec?: RecordTensorCodec;
+  /**
+   * Custom metrics for the prediction log: called only for calls sampled into the log, with what the model got (one
+   * record, an array of records, or tensors) and what it answered. E.g. a confidence margin or a drift score.
+   */
+  metricsFor?(inputs: unknown, outputs: unknown): Record<string, number> | undefined;
   /** Facts about how the model is served (e.g. outputs left out and why); shown in its metadata. */
   readonly notes?: readonly string[];
   /** Releases resources. Called at shutdown. */

@@ -18,6 +18,8 @@ export interface RegistryOptions {
   readonly logger: Logger;
   /** Report ready with zero models (health.ready_without_models). */
   readonly readyWithoutModels?: boolean;
+  /** Label model metrics with model and version (metrics.model_labels). */
+  readonly modelLabels?: boolean;
 }
 
 export class ModelRegistry {
@@ -26,13 +28,14 @@ export class ModelRegistry {
   readonly #entryIndex = new Map<string, number>();
   readonly #readyWithoutModels: boolean;
   /** Every metric of this server; models bind their children at creation. */
-  readonly metrics = new MetricsCatalogue();
+  readonly metrics: MetricsCatalogue;
   #version = 0;
   #startupComplete = false;
   #draining = false;
 
   private constructor(options: RegistryOptions) {
     this.#readyWithoutModels = options.readyWithoutModels ?? false;
+    this.metrics = new MetricsCatalogue({ modelLabels: options.modelLabels ?? true });
   }
 
   /**
@@ -40,7 +43,7 @@ export class ModelRegistry {
    * load(). Throws one ConfigError listing every problem (file, key path, line) when any entry is bad.
    */
   static async fromConfig(loaded: LoadedConfig, logger: Logger): Promise<ModelRegistry> {
-    const registry = new ModelRegistry({ logger, readyWithoutModels: loaded.config.health.ready_without_models });
+    const registry = new ModelRegistry({ logger, readyWithoutModels: loaded.config.health.ready_without_models, modelLabels: loaded.config.metrics.model_labels });
     const problems: ErrorDetail[] = [];
     const created = await Promise.all(
       loaded.config.models.map(async (entry, index) => {
@@ -140,6 +143,7 @@ export class ModelRegistry {
       metadata,
       serving: resolveServing(entry, defaults, runtimeOf(entry)),
       observer: this.metrics.observerFor(metadata.qualified_name, metadata.version),
+      modelObserver: this.metrics.modelObserverFor(metadata.qualified_name, metadata.version),
       createEndpoint: entry.create_endpoint,
       required: entry.required,
       logger,

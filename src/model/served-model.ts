@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Batcher, type BatchObserver, type CancelSignal } from '../batching/batcher.js';
 import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
 import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
+import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
 import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
 import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
@@ -34,6 +35,36 @@ export interface ServedModelOptions {
   readonly serving?: ServingSettings;
   /** Receives the queue's measurements (the metrics catalogue). */
   readonly observer?: BatchObserver;
+  /** Receives each call's outcome and the load time (the metrics catalogue). */
+  readonly modelObserver?: ModelObserver;
+  /** The prediction log (model monitoring), when it is on for this model. */
+  readonly recorder?: PredictionRecorder;
+}
+
+/** One finished call, as the prediction log receives it. */
+export interface PredictionEvent {
+  /** Epoch milliseconds when the call started. */
+  readonly timestamp: number;
+  readonly requestId?: string;
+  readonly model: string;
+  readonly version: string;
+  readonly operation: ModelOperation;
+  /** The request as the model got it: one record, an array of records, or tensors. */
+  readonly inputs: unknown;
+  /** The answer, when the call succeeded. */
+  readonly outputs?: unknown;
+  readonly error?: { readonly type: string; readonly message: string };
+  /** The whole call, queue included, in microseconds. */
+  readonly latencyUs: number;
+  /** What the model's metricsFor() returned for this call, if it has one. */
+  readonly metrics?: Record<string, number>;
+}
+
+export interface PredictionRecorder {
+  /** Asked once per call, before anything is built: whether this call is sampled into the log. */
+  wants(): boolean;
+  /** Takes a sampled call; must never throw or block (it buffers and writes later). */
+  record(event: PredictionEvent): void;
 }
 
 /** Per-call settings from the client. */
@@ -42,6 +73,8 @@ export interface CallOptions {
   readonly timeoutMs?: number;
   /** Cancelled when the client goes away, so a queued request is dropped. */
   readonly signal?: CancelSignal;
+  /** The HTTP request id, for the prediction log. */
+  readonly requestId?: string;
 }
 
 /** How a model's calls share model runs (decided at load, from its settings and what the model can merge). */
@@ -83,6 +116,8 @@ export class ServedModel {
   readonly #onStateChange: () => void;
   readonly #serving: ServingSettings;
   readonly #observer: BatchObserver | undefined;
+  readonly #modelObserver: ModelObserver | undefined;
+  readonly #recorder: PredictionRecorder | undefined;
   #batcher: Batcher<ModelJob, unknown> | undefined;
   #batching: BatchingKind = 'none';
   /** Every output of the signature, in order (what a REST call returns), and the model's tensor call; set at load. */
@@ -101,6 +136,9 @@ export class ServedModel {
     this.#onStateChange = options.onStateChange;
     this.#serving = options.serving ?? UNLIMITED;
     this.#observer = options.observer;
+    this.#modelObserver = options.modelObserver;
+    this.#recorder = options.recorder;
+    this.#modelObserver?.watchReady(() => this.#state === 'ready');
     this.#compileSchemas();
   }
 
@@ -176,6 +214,7 @@ export class ServedModel {
         throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
       }
       this.#buildBatcher();
+      this.#modelObserver?.loaded((performance.now() - started) / 1000);
       this.#setState('ready');
       this.#logger.info({ duration_ms: round(performance.now() - started), batching: this.#batching, policy: this.#serving.policy }, 'model ready');
       for (const note of this.notes) this.#logger.warn({ note }, 'model served with a limitation');
@@ -201,7 +240,63 @@ export class ServedModel {
   }
 
   /** Validates one record, predicts, validates the output. */
-  async predict(input: unknown, options: CallOptions = {}): Promise<unknown> {
+  predict(input: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.#observed('predict', input, options, () => this.#predict(input, options));
+  }
+
+  /** Validates every record (reporting each failing one by index), predicts them as one batch, validates outputs. */
+  predictBatch(inputs: readonly unknown[], options: CallOptions = {}): Promise<unknown[]> {
+    return this.#observed('predict_batch', inputs, options, () => this.#predictBatch(inputs, options));
+  }
+
+  /**
+   * Runs Open Inference Protocol tensors: checked against the signature first, then run natively (ONNX) or turned into
+   * records, predicted as one batch (with the usual validation both ways) and turned back into columns.
+   */
+  infer(inputs: readonly Tensor[], requested: readonly string[] | undefined, options: CallOptions = {}): Promise<Tensor[]> {
+    return this.#observed('infer', inputs, options, () => this.#inferTensors(inputs, requested, options));
+  }
+
+  /** Counts the call (and its failure reason) and hands a sampled call to the prediction log. */
+  async #observed<T>(operation: ModelOperation, inputs: unknown, options: CallOptions, call: () => Promise<T>): Promise<T> {
+    const sampled = this.#recorder?.wants() === true;
+    const started = sampled ? performance.now() : 0;
+    try {
+      const outputs = await call();
+      this.#modelObserver?.called(operation);
+      if (sampled) this.#record(operation, inputs, options, started, outputs, undefined);
+      return outputs;
+    } catch (error) {
+      const type = error instanceof LongshoreError ? error.type : 'InternalError';
+      this.#modelObserver?.called(operation, type);
+      if (sampled) this.#record(operation, inputs, options, started, undefined, error);
+      throw error;
+    }
+  }
+
+  #record(operation: ModelOperation, inputs: unknown, options: CallOptions, started: number, outputs: unknown, error: unknown): void {
+    const latencyUs = Math.round((performance.now() - started) * 1000);
+    let metrics: Record<string, number> | undefined;
+    try {
+      metrics = error === undefined ? this.model.metricsFor?.(inputs, outputs) : undefined;
+    } catch (metricsError) {
+      this.#logger.warn({ err: metricsError }, 'metricsFor() threw; the prediction is logged without its metrics');
+    }
+    const failure = error === undefined ? undefined : { type: error instanceof LongshoreError ? error.type : 'InternalError', message: (error as Error).message ?? String(error) };
+    this.#recorder?.record({
+      timestamp: Date.now() - latencyUs / 1000,
+      ...(options.requestId === undefined ? {} : { requestId: options.requestId }),
+      model: this.name,
+      version: this.metadata.version,
+      operation,
+      inputs,
+      ...(failure ? { error: failure } : { outputs }),
+      latencyUs,
+      ...(metrics ? { metrics } : {}),
+    });
+  }
+
+  async #predict(input: unknown, options: CallOptions): Promise<unknown> {
     const { validateInput, validateOutput } = this.#readyValidators();
     const problems = validateInput(input);
     if (problems) throw this.#inputError(problems);
@@ -215,8 +310,7 @@ export class ServedModel {
     return output;
   }
 
-  /** Validates every record (reporting each failing one by index), predicts them as one batch, validates outputs. */
-  async predictBatch(inputs: readonly unknown[], options: CallOptions = {}): Promise<unknown[]> {
+  async #predictBatch(inputs: readonly unknown[], options: CallOptions): Promise<unknown[]> {
     const { validateInput, validateOutput } = this.#readyValidators();
     const problems: ErrorDetail[] = [];
     for (const [index, input] of inputs.entries()) {
@@ -234,11 +328,7 @@ export class ServedModel {
     return outputs;
   }
 
-  /**
-   * Runs Open Inference Protocol tensors: checked against the signature first, then run natively (ONNX) or turned into
-   * records, predicted as one batch (with the usual validation both ways) and turned back into columns.
-   */
-  async infer(inputs: readonly Tensor[], requested: readonly string[] | undefined, options: CallOptions = {}): Promise<Tensor[]> {
+  async #inferTensors(inputs: readonly Tensor[], requested: readonly string[] | undefined, options: CallOptions): Promise<Tensor[]> {
     this.#readyValidators();
     const signature = this.signature;
     if (!signature) {
@@ -258,7 +348,7 @@ export class ServedModel {
         throw this.#modelThrew(error);
       }
     }
-    const records = await this.predictBatch(columnsToRecords(this.#inputColumns, byName), options);
+    const records = await this.#predictBatch(columnsToRecords(this.#inputColumns, byName), options);
     const columns = outputs.map((name) => this.#outputColumns.find((column) => column.name === name) as ColumnSpec);
     return recordsToColumns(columns, records as Record<string, unknown>[]);
   }
