@@ -11,6 +11,7 @@ import { configError, findConfigFile, loadConfigFile, parseConfig, withExtraMode
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
+import { LOG_FORMATS, type LogFormat } from './logging/logger.js';
 import { ModelRegistry } from './model/registry.js';
 import { startServer } from './server.js';
 import { LONGSHORE_VERSION } from './version.js';
@@ -42,9 +43,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(new Option('--host <host>', 'address to bind (overrides server.host)').env('LONGSHORE_HOST'))
     .addOption(new Option('-p, --port <port>', 'port to listen on (overrides server.port)').env('LONGSHORE_PORT').argParser(parsePort))
     .addOption(new Option('--log-level <level>', 'log level (overrides logging.level)').choices(LOG_LEVELS).env('LONGSHORE_LOG_LEVEL'))
-    .action(async (options: { config?: string; model?: string[]; host?: string; port?: number; logLevel?: LogLevel }) => {
+    .addOption(
+      new Option('--log-format <format>', 'json lines, or pretty for a terminal (overrides logging.format)').choices(LOG_FORMATS).env('LONGSHORE_LOG_FORMAT'),
+    )
+    .action(async (options: { config?: string; model?: string[]; host?: string; port?: number; logLevel?: LogLevel; logFormat?: LogFormat }) => {
       const loaded = readConfig(options.config, options.model, env);
-      await startServer({ loaded, host: options.host, port: options.port, logLevel: options.logLevel, handleSignals: true });
+      await startServer({ loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat, handleSignals: true });
       exitCode = undefined;
     });
 

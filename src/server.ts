@@ -3,10 +3,11 @@
  * SIGTERM/SIGINT (readiness flips to 503 first, in-flight requests finish, models unload).
  */
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
-import type { LoadedConfig } from './config/load.js';
+import type { Logger } from 'pino';
+import { configError, type LoadedConfig } from './config/load.js';
 import type { LogLevel } from './config/schema.js';
 import { buildApp } from './http/app.js';
+import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, LoggingSetupError, type LogFormat } from './logging/logger.js';
 import { ModelRegistry } from './model/registry.js';
 
 /** How long close() waits for loads still running before unloading anyway. */
@@ -18,6 +19,8 @@ export interface StartOptions {
   readonly host?: string;
   readonly port?: number;
   readonly logLevel?: LogLevel;
+  /** Override logging.format from the file (CLI flag, env). */
+  readonly logFormat?: LogFormat;
   /** Use this logger instead of creating one (tests pass a silent one). */
   readonly logger?: Logger;
   /** Install SIGTERM/SIGINT handlers that drain and close (the CLI does; tests and embedders need not). */
@@ -35,14 +38,34 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Creates the logger the server uses, at the configured level. */
+/**
+ * A logger at `level` with longshore's defaults otherwise (JSON to stdout, `service` on every line, credentials
+ * redacted). Kept for callers of the old signature; the server builds its logger from `logging:` instead.
+ */
 export function createLogger(level: LogLevel): Logger {
-  return pino({ level, base: { service: 'longshore' } });
+  return createConfiguredLogger({ level });
+}
+
+/**
+ * The logger `logging:` asks for, with the CLI's overrides. A setting it cannot be built with (a destination that
+ * cannot be opened, a bad redact path) is a ConfigError naming `logging.<key>` (the CLI exits 2), not a crash.
+ */
+export function loggerFromConfig(loaded: LoadedConfig, overrides: { logLevel?: LogLevel; logFormat?: LogFormat } = {}): Logger {
+  const settings = loaded.config.logging;
+  try {
+    return createConfiguredLogger(
+      { ...settings, level: overrides.logLevel ?? settings.level, format: overrides.logFormat ?? settings.format },
+      loaded.dir,
+    );
+  } catch (error) {
+    if (!(error instanceof LoggingSetupError)) throw error;
+    throw configError(loaded.file, [loaded.problem(['logging', error.key], error.message)]);
+  }
 }
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options.loaded;
-  const logger = options.logger ?? createLogger(options.logLevel ?? config.logging.level);
+  const logger = options.logger ?? loggerFromConfig(options.loaded, { logLevel: options.logLevel, logFormat: options.logFormat });
   const registry = await ModelRegistry.fromConfig(options.loaded, logger);
   const app = await buildApp({ config, registry, logger });
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
@@ -65,6 +88,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
       await registry.unloadAll();
       logger.info('longshore stopped');
+      // Lines are written asynchronously: make sure the last ones (these included) reached the destination.
+      await flushLogger(logger);
     })());
 
   if (options.handleSignals) {
@@ -74,6 +99,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         () => process.exit(0),
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
+          flushLoggerSync(logger);
           process.exit(1);
         },
       );

@@ -88,7 +88,10 @@ export function parseConfig(text: string, file: string, dir: string): LoadedConf
  * cross-key problems together.
  */
 function crossKeyProblems(raw: object, problem: LoadedConfig['problem']): ErrorDetail[] {
-  const server = monitoringProblems((raw as { monitoring?: MonitoringSettings }).monitoring, ['monitoring'], problem);
+  const server = [
+    ...monitoringProblems((raw as { monitoring?: MonitoringSettings }).monitoring, ['monitoring'], problem),
+    ...regexProblems((raw as { metrics?: { excluded_handlers?: unknown } }).metrics?.excluded_handlers, ['metrics', 'excluded_handlers'], problem),
+  ];
   const models = (raw as { models?: unknown }).models;
   if (!Array.isArray(models)) return server;
   const failing = new Set((validateConfig.errors ?? []).map((error) => /^\/models\/(\d+)/.exec(error.instancePath)?.[1]).filter(Boolean));
@@ -103,6 +106,20 @@ function crossKeyProblems(raw: object, problem: LoadedConfig['problem']): ErrorD
 }
 
 type MonitoringSettings = LongshoreConfig['monitoring'];
+
+/** Each pattern of a list of regular expressions must compile. */
+function regexProblems(patterns: unknown, at: KeyPath, problem: LoadedConfig['problem']): ErrorDetail[] {
+  if (!Array.isArray(patterns)) return [];
+  return patterns.flatMap((pattern: unknown, index) => {
+    if (typeof pattern !== 'string') return [];
+    try {
+      new RegExp(pattern);
+      return [];
+    } catch (error) {
+      return [problem([...at, index], `${JSON.stringify(pattern)} is not a valid regular expression: ${(error as Error).message}`)];
+    }
+  });
+}
 
 /** Rules across the keys of a `monitoring` mapping (server-wide or a model's). */
 function monitoringProblems(monitoring: MonitoringSettings | undefined, at: KeyPath, problem: LoadedConfig['problem']): ErrorDetail[] {

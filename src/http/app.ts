@@ -6,13 +6,15 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { LongshoreConfig } from '../config/schema.js';
 import { Dataplane } from '../dataplane.js';
 import { LONGSHORE_VERSION } from '../version.js';
 import type { ModelRegistry } from '../model/registry.js';
+import { CLIENT_CLOSED_STATUS, writeAccessLine } from './access-log.js';
 import { installErrorHandling } from './error-handler.js';
+import { buildMetricsRoute, httpMetricsFor, metricsEnabled, observeHttp, responseBytes } from './metrics.js';
 import { createOpenApiDocumentSource, ERROR_SCHEMA_ID, type OpenApiDocument } from './openapi.js';
 import { buildHealthRoutes } from './routes/health.js';
 import { buildRestRoutes } from './routes/rest.js';
@@ -53,12 +55,44 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
     // Requests that reach a closing server are still served (the models stay loaded until close completes).
     return503OnClosing: false,
   });
-  // Callback style, not async: this runs on every request and a promise per request is measurable.
+  const accessLog = config.logging.access_log;
+  const http = httpMetricsFor(registry.metrics, config.metrics);
+  // Callback style, not async: these run on every request and a promise per request is measurable. The route template
+  // is read once per hook (fastify builds routeOptions anew on each read).
+  const observing = http !== undefined || accessLog;
+  const inProgress = http?.inProgress ? http : undefined;
+  const observe = (request: FastifyRequest, reply: FastifyReply, status: number, aborted: boolean): void => {
+    if (request.longshoreObserved) return;
+    request.longshoreObserved = true;
+    const route = request.routeOptions.url;
+    const ms = reply.elapsedTime;
+    if (http) observeHttp(http, request, route, status, ms, aborted ? 0 : responseBytes(reply));
+    if (accessLog) writeAccessLine(logger, request, route, status, ms, aborted);
+  };
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    if (observing) {
+      const gauge = inProgress?.inProgressFor(request.routeOptions.url, request.url, request.method);
+      if (gauge) gauge.value++;
+      // 'close' comes once per response, also after one sent in full. A close before the end means the client left:
+      // fastify runs no onResponse hook then, so the request is counted and logged here, as 499 (nginx's status for a
+      // client that closed the request). A response that is already gone never reaches onRequest's listener.
+      const response = reply.raw;
+      response.once('close', () => {
+        if (gauge) gauge.value--;
+        if (!response.writableFinished) observe(request, reply, CLIENT_CLOSED_STATUS, true);
+      });
+    }
     done();
   });
-  installErrorHandling(app, config.server.body_limit_bytes);
+  if (observing) {
+    // One hook for the HTTP metrics and the access log, whichever are on.
+    app.addHook('onResponse', (request, reply, done) => {
+      observe(request, reply, reply.statusCode, false);
+      done();
+    });
+  }
+  installErrorHandling(app, config.server.body_limit_bytes, { accessLog });
   // Every body longshore takes is JSON; fastify's default text/plain parser would hand a model a bare string.
   app.removeContentTypeParser('text/plain');
 
@@ -85,6 +119,7 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
         { name: 'health', description: 'Probes for load balancers and orchestrators.' },
         { name: 'models', description: 'The models this service hosts.' },
         { name: 'open inference protocol', description: 'The Open Inference Protocol (KServe V2) REST API, with the binary tensor data extension.' },
+        ...(metricsEnabled(config.metrics) ? [{ name: 'monitoring', description: 'Prometheus metrics (docs/observability.md).' }] : []),
       ],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
@@ -103,6 +138,7 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
   app.get('/openapi.json', { schema: { hide: true } }, async () => document());
 
   buildHealthRoutes(app, dataplane);
+  buildMetricsRoute(app, registry.metrics, config.metrics);
   buildRestRoutes(app, dataplane);
   await buildV2Routes(app, dataplane);
   return app;

@@ -1,6 +1,7 @@
 /**
  * The one place errors become HTTP responses: catalogue errors keep their status, fastify's own errors are mapped into
  * the catalogue, anything else is an InternalError. 5xx are logged in full with the request id; clients get no stack.
+ * With the access log on, that log line is the request's access line (src/http/access-log.ts), not a second one.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -20,7 +21,31 @@ export interface ErrorBody {
   details: { path: string; message: string }[];
 }
 
-export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: number): void {
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error this request was answered with (set by sendError), for the access log and its error_type. */
+    longshoreError: LongshoreError | null;
+    /** The metrics and the access log have accounted for this request (its response finished, or its client left). */
+    longshoreObserved: boolean;
+  }
+}
+
+export interface ErrorHandlingOptions {
+  /** logging.access_log: failures are then logged on the request's access line, not here. */
+  readonly accessLog?: boolean;
+}
+
+const ACCESS_LOG = Symbol('longshore.accessLog');
+
+/** A failure worth logging in full: every 5xx except 503 and 504, which are expected states (loading, overload, deadlines). */
+export function isLoggedFailure(error: LongshoreError): boolean {
+  return error.status >= 500 && error.status !== 503 && error.status !== 504;
+}
+
+export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: number, options: ErrorHandlingOptions = {}): void {
+  app.decorateRequest('longshoreError', null);
+  app.decorateRequest('longshoreObserved', false);
+  app.decorate(ACCESS_LOG, options.accessLog ?? false);
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, new RouteNotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`));
   });
@@ -30,8 +55,11 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: LongshoreError): void {
-  // Failures are logged in full (the original stack is the cause's); 503/504 are expected states, not failures.
-  if (error.status >= 500 && error.status !== 503 && error.status !== 504) {
+  request.longshoreError = error;
+  // Failures are logged in full (the original stack is the cause's); 503/504 are expected states, not failures. With
+  // the access log on, the access line carries the error, unless that line was already written (the client left).
+  const onAccessLine = (request.server as unknown as Record<symbol, boolean>)[ACCESS_LOG] === true && !request.longshoreObserved;
+  if (isLoggedFailure(error) && !onAccessLine) {
     request.log.error(
       { request_id: request.id, err: error.cause instanceof Error ? error.cause : error, error_type: error.type },
       error.message,

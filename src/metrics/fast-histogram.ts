@@ -118,3 +118,94 @@ export class FastCounter {
     for (const child of this.#children.values()) child.value = 0;
   }
 }
+
+/** One label set of a summary: a count and a sum, nothing else. */
+export class SummaryChild {
+  sum = 0;
+  count = 0;
+
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+  }
+}
+
+/**
+ * A summary without quantiles (what prometheus_client's Summary exposes: `_sum` and `_count`), with the same binding:
+ * `child(labels).observe(v)` on the hot path is two additions.
+ */
+export class FastSummary {
+  readonly type = 'summary';
+  readonly aggregator = 'sum';
+  readonly #children = new Map<string, SummaryChild>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  child(labels: Readonly<Record<string, string>>): SummaryChild {
+    const key = JSON.stringify(labels);
+    let child = this.#children.get(key);
+    if (!child) {
+      child = new SummaryChild(labels);
+      this.#children.set(key, child);
+    }
+    return child;
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
+    const values: MetricValue[] = [];
+    for (const child of this.#children.values()) {
+      values.push({ metricName: `${this.name}_sum`, labels: { ...child.labels }, value: child.sum });
+      values.push({ metricName: `${this.name}_count`, labels: { ...child.labels }, value: child.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const child of this.#children.values()) {
+      child.sum = 0;
+      child.count = 0;
+    }
+  }
+}
+
+/** A gauge with the same binding: `child(labels).value += 1` on the hot path (requests in progress). */
+export class FastGauge {
+  readonly type = 'gauge';
+  readonly aggregator = 'sum';
+  readonly #children = new Map<string, { labels: Readonly<Record<string, string>>; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as never);
+  }
+
+  child(labels: Readonly<Record<string, string>>): { value: number } {
+    const key = JSON.stringify(labels);
+    let child = this.#children.get(key);
+    if (!child) {
+      child = { labels, value: 0 };
+      this.#children.set(key, child);
+    }
+    return child;
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
+    const values = [...this.#children.values()].map((child) => ({ metricName: this.name, labels: { ...child.labels }, value: child.value }));
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const child of this.#children.values()) child.value = 0;
+  }
+}

@@ -8,6 +8,7 @@ import { MODEL_NAME_PATTERN, type LongshoreConfig, type ModelEntry } from '../co
 import { resolveServing } from '../config/serving.js';
 import { MetricsCatalogue } from '../metrics/catalogue.js';
 import { ModelNotFoundError, type ErrorDetail } from '../errors.js';
+import { PredictionLogs } from '../monitoring/prediction-logs.js';
 import { createModelFromEntry, EntryProblem } from '../runtimes/index.js';
 import type { Model, ModelMetadata } from './contract.js';
 import { ServedModel } from './served-model.js';
@@ -29,6 +30,8 @@ export class ModelRegistry {
   readonly #readyWithoutModels: boolean;
   /** Every metric of this server; models bind their children at creation. */
   readonly metrics: MetricsCatalogue;
+  /** The prediction logs (model monitoring) of the models that have one on. */
+  #predictionLogs: PredictionLogs | undefined;
   #version = 0;
   #startupComplete = false;
   #draining = false;
@@ -44,6 +47,13 @@ export class ModelRegistry {
    */
   static async fromConfig(loaded: LoadedConfig, logger: Logger): Promise<ModelRegistry> {
     const registry = new ModelRegistry({ logger, readyWithoutModels: loaded.config.health.ready_without_models, modelLabels: loaded.config.metrics.model_labels });
+    registry.#predictionLogs = new PredictionLogs({
+      registry: registry.metrics.registry,
+      logger,
+      monitoring: loaded.config.monitoring,
+      configDir: loaded.dir,
+      modelLabels: loaded.config.metrics.model_labels,
+    });
     const problems: ErrorDetail[] = [];
     const created = await Promise.all(
       loaded.config.models.map(async (entry, index) => {
@@ -132,13 +142,16 @@ export class ModelRegistry {
     this.#version++;
   }
 
+  /** Drains, unloads every model, then writes what the prediction logs still hold (bounded wait) and closes them. */
   async unloadAll(): Promise<void> {
     this.beginDrain();
     await Promise.all(this.list().map((model) => model.unload()));
+    await this.#predictionLogs?.closeAll();
   }
 
   #serve(model: Model, entry: ModelEntry, defaults: LongshoreConfig['defaults'], logger: Logger): ServedModel {
     const metadata = resolveMetadata(model, entry);
+    const recorder = this.#predictionLogs?.forModel(metadata.qualified_name, entry.monitoring);
     return new ServedModel(model, {
       metadata,
       serving: resolveServing(entry, defaults, runtimeOf(entry)),
@@ -147,6 +160,7 @@ export class ModelRegistry {
       createEndpoint: entry.create_endpoint,
       required: entry.required,
       logger,
+      ...(recorder ? { recorder } : {}),
       onStateChange: () => {
         this.#version++;
       },

@@ -206,7 +206,7 @@ export class ServedModel {
       if (this.#state !== 'loading') {
         // Shutdown unloaded the model while load() ran: release what the late load acquired, stay unloaded.
         await this.model.unload?.();
-        this.#logger.info('model finished loading after shutdown began; released again');
+        this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model finished loading after shutdown began; released again');
         return;
       }
       this.#compileSchemas();
@@ -230,13 +230,14 @@ export class ServedModel {
   async unload(): Promise<void> {
     if (this.#state === 'unloaded') return;
     this.#setState('unloading');
+    const started = performance.now();
     try {
       await this.model.unload?.();
     } catch (error) {
-      this.#logger.error({ err: error }, 'model failed to unload');
+      this.#logger.error({ err: error, duration_ms: round(performance.now() - started) }, 'model failed to unload');
     }
     this.#setState('unloaded');
-    this.#logger.info('model unloaded');
+    this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model unloaded');
   }
 
   /** Validates one record, predicts, validates the output. */

@@ -385,3 +385,33 @@ describe('formatKeyPath and configError', () => {
     assert.equal(error.details.length, 2);
   });
 });
+
+describe('parseConfig: observability keys across each other', () => {
+  it('names the line of an excluded_handlers pattern that is not a regular expression', () => {
+    assert.throws(
+      () => parseConfig('metrics:\n  excluded_handlers:\n    - ^/api/health\n    - "(unclosed"\n', FILE, '/srv/app'),
+      (error: ConfigError) => {
+        assert.match(error.details[0]?.message ?? '', /:4 metrics\.excluded_handlers\[1\]: "\(unclosed" is not a valid regular expression/);
+        return true;
+      },
+    );
+  });
+
+  it('refuses sample_rate with sample_every, a file destination without path and an http one without a URL', () => {
+    assert.throws(
+      () =>
+        parseConfig(
+          'monitoring:\n  sample_rate: 0.5\n  sample_every: 2\n  destination: {type: file}\nmodels:\n  - class_path: ./a.ts\n    monitoring:\n      destination: {type: http}\n',
+          FILE,
+          '/srv/app',
+        ),
+      (error: ConfigError) => {
+        const messages = error.details.map((detail) => detail.message).join('\n');
+        assert.match(messages, /monitoring\.sample_every: give either sample_rate .* or sample_every/);
+        assert.match(messages, /monitoring\.destination: a file destination needs 'path'/);
+        assert.match(messages, /models\[0\]\.monitoring\.destination: an http destination needs 'url'/);
+        return true;
+      },
+    );
+  });
+});

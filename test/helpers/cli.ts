@@ -23,7 +23,7 @@ export interface CliOptions {
   timeoutMs?: number;
 }
 
-const LONGSHORE_VARIABLES = ['LONGSHORE_CONFIG', 'REST_CONFIG', 'LONGSHORE_HOST', 'LONGSHORE_PORT', 'LONGSHORE_LOG_LEVEL', 'NODE_TEST_CONTEXT'];
+const LONGSHORE_VARIABLES = ['LONGSHORE_CONFIG', 'REST_CONFIG', 'LONGSHORE_HOST', 'LONGSHORE_PORT', 'LONGSHORE_LOG_LEVEL', 'LONGSHORE_LOG_FORMAT', 'NODE_TEST_CONTEXT'];
 
 function cliEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };

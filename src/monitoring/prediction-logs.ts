@@ -1,0 +1,69 @@
+/**
+ * Every prediction log of one server: builds a model's log from the merged settings (sharing file and stdout
+ * destinations between models), registers the log metrics once, and closes every log at shutdown.
+ */
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { DestinationPool } from './destination.js';
+import { PredictionLogMetrics } from './metrics.js';
+import { PredictionLog } from './prediction-log.js';
+import { resolvePredictionLog, type MonitoringConfig } from './settings.js';
+
+/** How long shutdown waits for buffered records to be written (a down http receiver is retried meanwhile). */
+export const SHUTDOWN_WAIT_MS = 5000;
+
+export interface PredictionLogsOptions {
+  readonly registry: Registry;
+  readonly logger: Logger;
+  /** The server-wide `monitoring` mapping. */
+  readonly monitoring: MonitoringConfig | undefined;
+  /** The config file's directory, for relative file paths. */
+  readonly configDir: string;
+  readonly modelLabels?: boolean;
+}
+
+export class PredictionLogs {
+  readonly #options: PredictionLogsOptions;
+  readonly #pool = new DestinationPool();
+  readonly #logs: PredictionLog[] = [];
+  #metrics: PredictionLogMetrics | undefined;
+
+  constructor(options: PredictionLogsOptions) {
+    this.#options = options;
+  }
+
+  get logs(): readonly PredictionLog[] {
+    return this.#logs;
+  }
+
+  /** The log of one model, or undefined when its merged settings leave the prediction log off. */
+  forModel(model: string, override: MonitoringConfig | undefined): PredictionLog | undefined {
+    const settings = resolvePredictionLog(this.#options.monitoring, override, this.#options.configDir);
+    if (!settings) return undefined;
+    // Registered with the first enabled log, so a server without a prediction log shows none of its metrics.
+    this.#metrics ??= new PredictionLogMetrics(this.#options.registry, this.#options.modelLabels ?? true);
+    const metrics = this.#metrics;
+    const destination = this.#pool.open(settings.destination);
+    const logger = this.#options.logger.child({ model, component: 'prediction_log' });
+    const counters = metrics.countersFor(model, settings.destination.type);
+    const log = new PredictionLog({ model, settings, destination, counters, logger });
+    metrics.watchBuffered(model, () => log.buffered);
+    this.#logs.push(log);
+    logger.info(
+      {
+        destination: settings.destination.type,
+        ...(settings.destination.type === 'file' ? { path: settings.destination.path } : {}),
+        ...(settings.destination.type === 'http' ? { url: settings.destination.url } : {}),
+        sampling: settings.sampling,
+        include: settings.include,
+      },
+      'prediction log on',
+    );
+    return log;
+  }
+
+  /** Writes what every log still holds (within `waitMs` in all) and closes their destinations. */
+  async closeAll(waitMs: number = SHUTDOWN_WAIT_MS): Promise<void> {
+    await Promise.all(this.#logs.map((log) => log.close(waitMs)));
+  }
+}
