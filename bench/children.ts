@@ -41,6 +41,7 @@ export class Child {
   #stdoutTail = '';
   #stderrTail = '';
   #stdoutLines = 0;
+  #accessLogLines = 0;
   #pending = '';
   readonly #exited: Promise<void>;
   #lineListener: ((line: string) => void) | undefined;
@@ -62,9 +63,14 @@ export class Child {
     });
   }
 
-  /** Lines written to stdout so far (to check a server is not logging per request). */
+  /** Lines written to stdout so far, access-log lines apart (to check a server logs nothing unexpected per request). */
   get stdoutLines(): number {
     return this.#stdoutLines;
+  }
+
+  /** Access-log lines (`request completed`) written to stdout so far. */
+  get accessLogLines(): number {
+    return this.#accessLogLines;
   }
 
   get stdout(): string {
@@ -86,7 +92,9 @@ export class Child {
     while (newline >= 0) {
       const line = this.#pending.slice(0, newline);
       this.#pending = this.#pending.slice(newline + 1);
-      this.#stdoutLines++;
+      // Access-log lines are expected, one per request; any other line during a load is worth a look.
+      if (line.includes('"msg":"request completed"')) this.#accessLogLines++;
+      else this.#stdoutLines++;
       this.#lineListener?.(line);
       newline = this.#pending.indexOf('\n');
     }

@@ -3,6 +3,7 @@
  * package versions printed above every table, and progress lines on stderr.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +69,17 @@ export async function sessionRateInChild(label: string, modelFile: string, fixtu
   } finally {
     await child.stop();
   }
+}
+
+/** A TCP port free right now on 127.0.0.1 (the server is told it, since its log does not go to a pipe we read). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }

@@ -38,7 +38,7 @@ describe('parseConfig: valid files', () => {
       description: '',
       version: '0.1.0',
       server: { host: '127.0.0.1', port: 8000, drain_delay_ms: 0, body_limit_bytes: 10 * 1024 * 1024 },
-      logging: { level: 'info', format: 'json', destination: 'stdout', redact: [], access_log: true },
+      logging: { level: 'info', format: 'json', destination: 'stdout', redact: [], access_log: false },
       health: { ready_without_models: false },
       metrics: {
         enabled: true,

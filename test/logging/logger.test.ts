@@ -22,7 +22,7 @@ function readLines(file: string): Line[] {
     .map((text) => JSON.parse(text) as Line);
 }
 
-const LEVEL_DEFAULTS = { level: 'info', format: 'json', redact: [], access_log: true } as const;
+const LEVEL_DEFAULTS = { level: 'info', format: 'json', redact: [], access_log: false } as const;
 
 describe('createLogger', () => {
   it('writes parseable JSON lines with service, level and msg to a file relative to the config directory', async () => {

@@ -10,6 +10,9 @@ import { describe, it } from 'node:test';
 import { PREDICT_FAILURE } from '../fixtures/code-models/throwing-predict.ts';
 import { serve, waitFor } from '../batching-http/http-harness.ts';
 import { buildService, captureLogger, configYaml, fixture, type LogLine } from '../helpers/service.ts';
+
+/** The access log is off by default (it costs throughput); these tests turn it on. */
+const ACCESS_LOG_ON = { logging: { access_log: true } };
 import { parseExposition, valueOf } from './exposition.ts';
 
 const ECHO = { class_path: fixture('echo.ts', 'EchoModel') };
@@ -21,7 +24,7 @@ const accessLines = (lines: LogLine[]) => lines.filter((line) => 'request_id' in
 describe('access log', () => {
   it('writes one info line per request: request id, method, route template, model, status, duration', async () => {
     const { logger, lines } = captureLogger();
-    const service = await buildService(configYaml([ECHO]), { logger });
+    const service = await buildService(configYaml([ECHO], ACCESS_LOG_ON), { logger });
     try {
       const ok = await service.app.inject({ method: 'POST', url: '/api/models/echo/prediction', payload: { x: 1, name: 'a' }, headers: { 'x-request-id': 'req-1' } });
       assert.equal(ok.statusCode, 200);
@@ -53,7 +56,7 @@ describe('access log', () => {
 
   it('logs a 5xx once: the access line, at level error, carries the full error', async () => {
     const { logger, lines } = captureLogger();
-    const service = await buildService(configYaml([THROWER]), { logger });
+    const service = await buildService(configYaml([THROWER], ACCESS_LOG_ON), { logger });
     try {
       const response = await service.app.inject({ method: 'POST', url: '/api/models/thrower/prediction', payload: {} });
       assert.equal(response.statusCode, 500);
@@ -93,7 +96,7 @@ describe('access log', () => {
 
   it('logs and counts a request whose client left before the answer as 499', async () => {
     const { logger, lines } = captureLogger();
-    const served = await serve(configYaml([DELAYED]), {}, logger);
+    const served = await serve(configYaml([DELAYED], ACCESS_LOG_ON), {}, logger);
     try {
       const { port } = new URL(served.url);
       const request = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/api/models/delayed/prediction', headers: { 'content-type': 'application/json', 'x-request-id': 'gone-1' } });
