@@ -57,7 +57,7 @@ export class PredictionLogMetrics {
     return {
       written: this.written.child({ ...labels, destination }),
       failures: this.failures.child({ ...labels, destination }),
-      dropped: Object.fromEntries(DROP_REASONS.map((reason) => [reason, this.dropped.child({ ...labels, reason })])) as Record<DropReason, { value: number }>,
+      dropped: Object.fromEntries(DROP_REASONS.map((reason) => [reason, this.dropped.child({ ...labels, reason })])) as unknown as Record<DropReason, { value: number }>,
     };
   }
 
