@@ -23,7 +23,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Child } from './children.ts';
-import { freePort, log, machine, positiveInteger, ROOT, sessionRateInChild, waitForReady } from './environment.ts';
+import { freePort, log, machine, positiveInteger, ROOT, sessionRateInChild, startWatchdog, waitForReady } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { measureRound, roundProblems, type CellRound } from './load.ts';
 import { percentile, Samples } from './stats.ts';
@@ -310,11 +310,7 @@ async function main(): Promise<void> {
   // The run must end by itself: a generous bound over what it needs, then everything is killed (children.ts).
   const expectedS = specs.length * (settings.warmupS + settings.durationS) + 2 * (settings.sessionSeconds + 3) + 10;
   const watchdogMs = Math.round((120 + 2 * expectedS) * 1000);
-  const watchdog = setTimeout(() => {
-    log(`watchdog: still running after ${watchdogMs / 1000} s, killing child processes`);
-    process.exit(1);
-  }, watchdogMs);
-  watchdog.unref();
+  startWatchdog(watchdogMs);
 
   const started = new Date();
   const host = machine();

@@ -22,7 +22,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Child } from './children.ts';
-import { freePort, log, machine, positiveInteger, ROOT, sessionRateInChild, waitForReady } from './environment.ts';
+import { freePort, log, machine, positiveInteger, ROOT, sessionRateInChild, startWatchdog, waitForReady } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { combineRounds, measureRound, roundProblems, type CellResult, type CellRound } from './load.ts';
 import { median, Samples } from './stats.ts';
@@ -228,11 +228,7 @@ async function main(): Promise<void> {
   // The run must end by itself: a generous bound over what it needs, then everything is killed.
   const roundSeconds = specs.length * cellSeconds + MODELS.length * (settings.sessionSeconds + 5);
   const watchdogMs = (120 + 2 * settings.rounds * roundSeconds) * 1000;
-  const watchdog = setTimeout(() => {
-    log(`watchdog: still running after ${watchdogMs / 1000} s, killing child processes`);
-    process.exit(1);
-  }, watchdogMs);
-  watchdog.unref();
+  startWatchdog(watchdogMs);
 
   const started = new Date();
   const host = machine();
