@@ -310,7 +310,7 @@ async function main(): Promise<void> {
   // The run must end by itself: a generous bound over what it needs, then everything is killed (children.ts).
   const expectedS = specs.length * (settings.warmupS + settings.durationS) + 2 * (settings.sessionSeconds + 3) + 10;
   const watchdogMs = Math.round((120 + 2 * expectedS) * 1000);
-  startWatchdog(watchdogMs);
+  const watchdog = startWatchdog(watchdogMs);
 
   const started = new Date();
   const host = machine();

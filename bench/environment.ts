@@ -85,10 +85,11 @@ export function freePort(): Promise<number> {
 }
 
 /** The run must end by itself: after `limitMs`, everything is killed (children.ts kills the children on exit). */
-export function startWatchdog(limitMs: number): void {
+export function startWatchdog(limitMs: number): NodeJS.Timeout {
   const watchdog = setTimeout(() => {
     log(`watchdog: still running after ${limitMs / 1000} s, killing child processes`);
     process.exit(1);
   }, limitMs);
   watchdog.unref();
+  return watchdog;
 }

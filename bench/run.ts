@@ -228,7 +228,7 @@ async function main(): Promise<void> {
   // The run must end by itself: a generous bound over what it needs, then everything is killed.
   const roundSeconds = specs.length * cellSeconds + MODELS.length * (settings.sessionSeconds + 5);
   const watchdogMs = (120 + 2 * settings.rounds * roundSeconds) * 1000;
-  startWatchdog(watchdogMs);
+  const watchdog = startWatchdog(watchdogMs);
 
   const started = new Date();
   const host = machine();
