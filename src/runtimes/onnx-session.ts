@@ -47,8 +47,12 @@ export async function createLocalSession(path: string, options: ort.InferenceSes
   };
 }
 
-/** `count` worker threads, each with its own session; a run goes to the thread with the fewest runs pending. */
-export async function createWorkerSessions(path: string, options: ort.InferenceSession.SessionOptions, count: number): Promise<SessionBackend> {
+/**
+ * `count` worker threads, each with its own session; a run goes to the live thread with the fewest runs pending. A
+ * thread that dies (a crash in native code, out of memory) fails the runs it had, and a new thread with a new session
+ * takes its place; runs that find no live thread wait for it.
+ */
+export async function createWorkerSessions(path: string, options: ort.InferenceSession.SessionOptions, count: number): Promise<WorkerSessions> {
   const started = await Promise.allSettled(Array.from({ length: count }, () => SessionWorker.start(path, options)));
   const workers = started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = started.find((result) => result.status === 'rejected');
@@ -57,20 +61,78 @@ export async function createWorkerSessions(path: string, options: ort.InferenceS
     await Promise.all(workers.map((worker) => worker.release()));
     throw failure.reason;
   }
-  const first = workers[0] as SessionWorker;
-  return {
-    inputMetadata: first.inputMetadata,
-    outputMetadata: first.outputMetadata,
-    run(feeds, fetches) {
-      // The live thread with the fewest runs pending; a dead one (it has none pending) must not win.
-      let best: SessionWorker | undefined;
-      for (const worker of workers) if (worker.alive && (!best || worker.pending < best.pending)) best = worker;
-      return (best ?? first).run(feeds, fetches);
-    },
-    async release() {
-      await Promise.all(workers.map((worker) => worker.release()));
-    },
-  };
+  return new WorkerSessions(path, options, workers);
+}
+
+export class WorkerSessions implements SessionBackend {
+  readonly inputMetadata: readonly Metadata[];
+  readonly outputMetadata: readonly Metadata[];
+  readonly #path: string;
+  readonly #options: ort.InferenceSession.SessionOptions;
+  readonly #workers: SessionWorker[];
+  /** Replacements being started, by slot. */
+  readonly #replacing = new Map<number, Promise<void>>();
+  #released = false;
+
+  constructor(path: string, options: ort.InferenceSession.SessionOptions, workers: SessionWorker[]) {
+    const first = workers[0] as SessionWorker;
+    this.inputMetadata = first.inputMetadata;
+    this.outputMetadata = first.outputMetadata;
+    this.#path = path;
+    this.#options = options;
+    this.#workers = workers;
+    workers.forEach((worker, slot) => this.#watch(worker, slot));
+  }
+
+  async run(feeds: Record<string, RunTensor>, fetches: readonly string[]): Promise<Record<string, RunTensor>> {
+    let best = this.#pick();
+    if (!best && this.#replacing.size > 0) {
+      await Promise.any([...this.#replacing.values()]).catch(() => undefined);
+      best = this.#pick();
+    }
+    if (!best) throw new Error('every ONNX session thread of this model died and none could be restarted; restart the server');
+    return best.run(feeds, fetches);
+  }
+
+  /** Ends one thread as a crash would (the tests use it to check that a new thread takes its place). */
+  async terminateThread(slot: number): Promise<void> {
+    await this.#workers[slot]?.terminate();
+  }
+
+  async release(): Promise<void> {
+    this.#released = true;
+    await Promise.all(this.#replacing.values());
+    await Promise.all(this.#workers.map((worker) => worker.release()));
+  }
+
+  /** The live thread with the fewest runs pending (a dead one has none pending, so it must be skipped). */
+  #pick(): SessionWorker | undefined {
+    let best: SessionWorker | undefined;
+    for (const worker of this.#workers) if (worker.alive && (!best || worker.pending < best.pending)) best = worker;
+    return best;
+  }
+
+  #watch(worker: SessionWorker, slot: number): void {
+    worker.onDeath = () => this.#replace(slot);
+  }
+
+  #replace(slot: number): void {
+    if (this.#released || this.#replacing.has(slot)) return;
+    const replacing = SessionWorker.start(this.#path, this.#options)
+      .then(
+        async (fresh) => {
+          if (this.#released) {
+            await fresh.release();
+            return;
+          }
+          this.#workers[slot] = fresh;
+          this.#watch(fresh, slot);
+        },
+        () => undefined, // the slot stays dead; runs go to the other threads, or fail saying so
+      )
+      .finally(() => this.#replacing.delete(slot));
+    this.#replacing.set(slot, replacing);
+  }
 }
 
 interface Reply {
@@ -90,6 +152,8 @@ class SessionWorker {
   #exit: Error | undefined;
   inputMetadata: Metadata[] = [];
   outputMetadata: Metadata[] = [];
+  /** Called once when the thread dies on its own (not when released). */
+  onDeath: (() => void) | undefined;
 
   private constructor(path: string, options: ort.InferenceSession.SessionOptions) {
     this.#worker = new Worker(new URL('./onnx-worker.js', import.meta.url), { workerData: { path, options } });
@@ -136,6 +200,11 @@ class SessionWorker {
     });
   }
 
+  /** Ends the thread at once, as a crash would. */
+  async terminate(): Promise<void> {
+    await this.#worker.terminate();
+  }
+
   async release(): Promise<void> {
     if (this.#exit) return;
     this.#exit = new Error('the model was unloaded');
@@ -157,12 +226,18 @@ class SessionWorker {
     });
     // A thread that dies (out of memory, a crash in native code) fails its runs; the process lives on.
     this.#worker.on('error', (error) => this.#fail(new Error(`the ONNX session thread failed: ${error.message}`)));
-    this.#worker.on('exit', (code) => this.#fail(new Error(`the ONNX session thread exited (code ${code}); restart the server to serve this model again`)));
+    this.#worker.on('exit', (code) => this.#fail(new Error(`the ONNX session thread exited (code ${code}) during this run; a new thread takes its place`)));
   }
 
   #fail(error: Error): void {
+    const released = this.#exit !== undefined;
     this.#exit ??= error;
     for (const waiting of this.#waiting.values()) waiting.reject(this.#exit);
     this.#waiting.clear();
+    if (!released) {
+      const onDeath = this.onDeath;
+      this.onDeath = undefined;
+      onDeath?.();
+    }
   }
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LongshoreClient } from 'longshore/client';
 import { startServerFromYaml } from '../client/example-server.ts';
+import { createWorkerSessions } from '../../src/runtimes/onnx-session.ts';
 import { FIXTURES, serveYaml } from './onnx-harness.ts';
 
 /** A V2 binary request for mlp_heavy with `rows` rows (512 floats each): about 60 µs of onnxruntime per row. */
@@ -54,5 +55,17 @@ describe('ONNX sessions in worker threads', () => {
     const model = harness.registry.require('broken');
     assert.equal(model.state, 'failed');
     assert.match(model.error ?? '', /onnxruntime could not create a session for .*broken\.onnx: .*Hint: the file is not a valid ONNX model/);
+  });
+
+  it('replaces a session thread that dies: runs go on, on the other thread and then on the new one', async (t) => {
+    const sessions = await createWorkerSessions(`${FIXTURES}iris_logreg.onnx`, { intraOpNumThreads: 1 }, 1);
+    t.after(() => sessions.release());
+    const feeds = { input: { type: 'float32', dims: [1, 4], data: new Float32Array([5.1, 3.5, 1.4, 0.2]) } };
+    const label = async () => Number((await sessions.run(feeds, ['label'])).label?.data[0]);
+    assert.equal(await label(), 0);
+    await sessions.terminateThread(0);
+    // The only thread is gone: this run waits for the new thread and its session, then answers the same.
+    assert.equal(await label(), 0);
+    assert.equal(await label(), 0);
   });
 });
