@@ -5,6 +5,7 @@
 import { ModelNotFoundError, SchemaValidationError } from './errors.js';
 import type { JsonSchema } from './model/contract.js';
 import type { ModelRegistry } from './model/registry.js';
+import { scoreModel, type ScoreResponse } from './model/score.js';
 import { RECORD_PLATFORM, type CallOptions, type ModelListing, type ServedModel } from './model/served-model.js';
 import type { Tensor, TensorSpec } from './tensors/tensor.js';
 
@@ -150,6 +151,14 @@ export class Dataplane {
       throw new SchemaValidationError('a batch must be a JSON array of input records', { details: [{ path: '/', message: 'must be array' }] });
     }
     return model.predictBatch(inputs, options);
+  }
+
+  /**
+   * Quality metrics over labelled examples (docs/score.md): the model's own score(), or metrics longshore computes from
+   * its predictions. 404 for an unknown model, 503 unless ready, then 400 for a bad body.
+   */
+  score(name: string, body: unknown, options: CallOptions = {}): Promise<ScoreResponse> {
+    return scoreModel(this.#callable(name), body, options);
   }
 
   /** The model, if it may be called over the network (`create_endpoint` is true). */

@@ -1,7 +1,7 @@
 /**
  * longshore's public API: the model contract a user implements, the server starter, and the error catalogue.
  */
-export type { JsonSchema, Model, ModelClass, ModelMetadata, ModelState } from './model/contract.js';
+export type { JsonSchema, Model, ModelClass, ModelMetadata, ModelState, ScoreExample } from './model/contract.js';
 export type { LongshoreConfig, ModelEntry } from './config/schema.js';
 export { loadConfigFile, parseConfig, findConfigFile, type LoadedConfig } from './config/load.js';
 export { startServer, type RunningServer, type StartOptions } from './server.js';

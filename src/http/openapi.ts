@@ -1,6 +1,6 @@
 /**
  * The OpenAPI document: @fastify/swagger describes the fixed routes from their own schemas; this module adds one
- * prediction path per model with the model's input and output schemas as named components. The result is rebuilt
+ * prediction path (and a score path) per model with the model's input and output schemas as named components. The result is rebuilt
  * only when the registry's state changes (a model finishing its load may reveal its schemas), never per request.
  */
 import type { FastifyInstance } from 'fastify';
@@ -73,6 +73,17 @@ export function withModelPaths(base: OpenApiDocument, models: readonly ServedMod
         'Predict a batch of records in one call; outputs come back in input order.',
       ),
     };
+    document.paths[`/api/models/${model.name}/score`] = {
+      post: operation(
+        model,
+        tag,
+        'score',
+        scoreRequestSchema(input),
+        SCORE_RESPONSE,
+        'Quality metrics over labelled examples (docs/score.md): the model\'s own score(), or accuracy / macro precision, recall, F1 for a classifier and MAE, RMSE, R² for a regressor.',
+        'The metrics.',
+      ),
+    };
   }
   document.tags = tags;
   return document;
@@ -83,9 +94,56 @@ export function componentNames(name: string): { input: string; output: string } 
   return { input: `${name}_input`, output: `${name}_output` };
 }
 
-function operation(model: ServedModel, tag: string, kind: string, request: JsonSchema, response: JsonSchema, summary: string) {
+/** The score body: examples of an input record (the model's input component) and the expected output or its value. */
+function scoreRequestSchema(input: string): JsonSchema {
+  return {
+    type: 'object',
+    required: ['examples'],
+    additionalProperties: false,
+    properties: {
+      examples: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['input', 'expected'],
+          additionalProperties: false,
+          properties: {
+            input: { $ref: ref(input) },
+            expected: {
+              description: 'The expected output record, or only its label (classifier) or value (regressor).',
+              oneOf: [{ type: 'object' }, { type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array' }],
+            },
+          },
+        },
+      },
+      target: {
+        type: 'string',
+        description: 'The output field to compare with `expected`. Default: label, variable or value when the output has one, else its only single-valued field.',
+      },
+      task: { type: 'string', enum: ['classification', 'regression'], description: 'Which metrics to compute. Default: inferred from the field and the values.' },
+    },
+  };
+}
+
+const SCORE_RESPONSE: JsonSchema = {
+  type: 'object',
+  required: ['metrics', 'computed_by'],
+  properties: {
+    metrics: {
+      type: 'object',
+      additionalProperties: { type: 'number' },
+      description: 'Metric name → value: accuracy, precision_macro, recall_macro, f1_macro, count (classification); mae, rmse, r2, count (regression); or what the model\'s score() returned.',
+    },
+    computed_by: { type: 'string', enum: ['model', 'longshore'] },
+    task: { type: 'string', enum: ['classification', 'regression'] },
+    target: { type: 'string', description: 'The output field compared.' },
+  },
+};
+
+function operation(model: ServedModel, tag: string, kind: string, request: JsonSchema, response: JsonSchema, summary: string, ok = 'The model output.') {
   const responses: Record<string, unknown> = {
-    200: { description: 'The model output.', content: { 'application/json': { schema: response } } },
+    200: { description: ok, content: { 'application/json': { schema: response } } },
   };
   for (const [status, description] of Object.entries(ERROR_RESPONSES)) {
     responses[status] = { description, content: { 'application/json': { schema: { $ref: ref(ERROR_SCHEMA_ID) } } } };

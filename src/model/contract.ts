@@ -69,10 +69,25 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
    * record, an array of records, or tensors) and what it answered. E.g. a confidence margin or a drift score.
    */
   metricsFor?(inputs: unknown, outputs: unknown): Record<string, number> | undefined;
+  /**
+   * Quality metrics over labelled examples, for `POST /api/models/{name}/score` (docs/score.md). Optional: without it
+   * longshore predicts the inputs itself and computes accuracy / macro precision, recall, F1 (classifiers) or MAE,
+   * RMSE, R² (regressors). Every `input` has already passed `input_schema`; `expected` is passed as the client sent it
+   * (an output record or a bare label / value). Must return a plain object of finite numbers, e.g. `{ auc: 0.93 }`.
+   * Called directly, outside the model's batching queue.
+   */
+  score?(examples: ScoreExample<Input>[]): Promise<Record<string, number>> | Record<string, number>;
   /** Facts about how the model is served (e.g. outputs left out and why); shown in its metadata. */
   readonly notes?: readonly string[];
   /** Releases resources. Called at shutdown. */
   unload?(): Promise<void> | void;
+}
+
+/** One labelled example of a score request: an input record and what the model should answer for it. */
+export interface ScoreExample<Input = unknown> {
+  readonly input: Input;
+  /** The expected output record, or just its label (classifier) or value (regressor). */
+  readonly expected: unknown;
 }
 
 /** Records to tensors and back, for a model whose tensors carry one row per record along their first dimension. */

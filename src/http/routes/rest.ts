@@ -1,6 +1,7 @@
 /**
- * The seeds' REST API: list models, describe one, predict one record or a batch. Each handler is a dataplane call.
- * Prediction bodies are validated by the dataplane against each model's compiled schema, so these routes are generic
+ * The seeds' REST API: list models, describe one, predict one record or a batch, score labelled examples
+ * (docs/score.md). Each handler is a dataplane call.
+ * Prediction and score bodies are validated by the dataplane against each model's compiled schema, so these routes are generic
  * and hidden; openapi.ts documents one concrete path per model instead.
  */
 import type { FastifyInstance } from 'fastify';
@@ -78,5 +79,11 @@ export function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane): voi
     '/api/models/:name/predictions',
     { schema: { hide: true, params: NameParams } },
     async (request, reply) => dataplane.predictBatch(request.params.name, request.body, callOptions(request, reply)),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/api/models/:name/score',
+    { schema: { hide: true, params: NameParams } },
+    async (request, reply) => dataplane.score(request.params.name, request.body, callOptions(request, reply)),
   );
 }
