@@ -4,9 +4,9 @@
  * normal validated batch path and computes classification or regression metrics from the predictions.
  */
 import { InferenceError, LongshoreError, SchemaValidationError, type ErrorDetail } from '../errors.js';
-import type { JsonSchema, ScoreExample } from './contract.js';
+import type { ScoreExample } from './contract.js';
 import { MAX_DETAILS, type CallOptions, type ServedModel } from './served-model.js';
-import { createSchemaCompiler, summarize, type RecordValidator } from './validation.js';
+import { summarize } from './validation.js';
 
 export type ScoreTask = 'classification' | 'regression';
 
@@ -83,7 +83,11 @@ export async function scoreModel(served: ServedModel, body: unknown, options: Ca
   const inputs = request.examples.map((example) => example.input);
   const own = served.model.score;
   if (own) {
-    validateInputs(served, inputs);
+    try {
+      served.validateInputs(inputs);
+    } catch (error) {
+      throw error instanceof SchemaValidationError ? relocate(served.name, error) : error;
+    }
     let result: unknown;
     try {
       result = await own.call(served.model, [...request.examples]);
@@ -243,25 +247,6 @@ function checkMetrics(model: string, result: unknown): Record<string, number> {
     });
   }
   return { ...(result as Record<string, number>) };
-}
-
-/** Input validators compiled from a model's schema, for models that score themselves (predictions validate their own). */
-const validators = new WeakMap<JsonSchema, RecordValidator>();
-
-function validateInputs(served: ServedModel, inputs: readonly unknown[]): void {
-  const schema = served.inputSchema;
-  if (!schema) return;
-  let validate = validators.get(schema);
-  if (!validate) {
-    validate = createSchemaCompiler()(schema);
-    validators.set(schema, validate);
-  }
-  const problems: ErrorDetail[] = [];
-  for (const [index, input] of inputs.entries()) {
-    for (const detail of validate(input) ?? []) problems.push({ ...detail, path: inputPath(index, detail.path) });
-    if (problems.length >= MAX_DETAILS) break;
-  }
-  if (problems.length > 0) throw inputsError(served.name, problems);
 }
 
 /** A batch error (`/3/x`) re-pointed into the score body (`/examples/3/input/x`). */

@@ -311,14 +311,23 @@ export class ServedModel {
     return output;
   }
 
-  async #predictBatch(inputs: readonly unknown[], options: CallOptions): Promise<unknown[]> {
-    const { validateInput, validateOutput } = this.#readyValidators();
+  /**
+   * Checks records against the input schema, each failing one reported by index (`/3/x`); throws SchemaValidationError.
+   * Also for operations that hand records to the model by another path (score()).
+   */
+  validateInputs(inputs: readonly unknown[]): void {
+    const { validateInput } = this.#readyValidators();
     const problems: ErrorDetail[] = [];
     for (const [index, input] of inputs.entries()) {
       for (const detail of validateInput(input) ?? []) problems.push({ ...detail, path: `/${index}${detail.path === '/' ? '' : detail.path}` });
       if (problems.length >= MAX_DETAILS) break; // enough to act on; the response stays small
     }
     if (problems.length > 0) throw this.#inputError(problems);
+  }
+
+  async #predictBatch(inputs: readonly unknown[], options: CallOptions): Promise<unknown[]> {
+    const { validateOutput } = this.#readyValidators();
+    this.validateInputs(inputs);
     let outputs: unknown[];
     try {
       outputs = await this.#predictRecords([...inputs], 0, options);
