@@ -142,14 +142,16 @@ function monitoringProblems(monitoring: MonitoringSettings | undefined, at: KeyP
 }
 
 /** The runtime an entry asks for: explicit, else `onnx` when it names a model_path. */
-export function runtimeOf(entry: ModelEntry): 'module' | 'onnx' {
-  return entry.runtime ?? (entry.model_path !== undefined ? 'onnx' : 'module');
+export function runtimeOf(entry: ModelEntry): 'module' | 'onnx' | 'graph' {
+  return entry.runtime ?? (entry.model_path !== undefined ? 'onnx' : entry.graph !== undefined ? 'graph' : 'module');
 }
 
 /** Rules across keys of one model entry that a JSON Schema would state only obscurely. */
 function entryProblems(entry: ModelEntry, index: number, problem: LoadedConfig['problem']): ErrorDetail[] {
   const at = (key: string, message: string) => problem(key ? ['models', index, key] : ['models', index], message);
   const runtime = runtimeOf(entry);
+  if (runtime === 'graph') return graphEntryProblems(entry, at);
+  if (entry.graph !== undefined) return [at('graph', `a ${runtime} model takes no graph; a graph entry has graph and no class_path or model_path`)];
   if (runtime === 'module') {
     const problems: ErrorDetail[] = [];
     if (entry.class_path === undefined) {
@@ -166,6 +168,31 @@ function entryProblems(entry: ModelEntry, index: number, problem: LoadedConfig['
   if (entry.model_path === undefined) return [at('', "missing required key 'model_path' for runtime: onnx")];
   if (entry.class_path !== undefined) return [at('class_path', 'an ONNX model (model_path / runtime: onnx) takes no class_path')];
   return [];
+}
+
+/** A graph entry: no code or file of its own, a qualified_name, and keys that fit its kind. */
+function graphEntryProblems(entry: ModelEntry, at: (key: string, message: string) => ErrorDetail): ErrorDetail[] {
+  const problems: ErrorDetail[] = [];
+  const graph = entry.graph;
+  if (graph === undefined) return [at('', "missing required key 'graph' for runtime: graph")];
+  for (const key of ['class_path', 'model_path', 'workers', ...ONNX_ONLY_KEYS] as const) {
+    if (entry[key] !== undefined) problems.push(at(key, `a graph (an entry with graph) takes no ${key}`));
+  }
+  if (entry.qualified_name === undefined) problems.push(at('', "missing required key 'qualified_name': a graph has no class to take its name from"));
+  const kindOnly: Record<string, readonly string[]> = {
+    combine: ['ensemble'],
+    label_field: ['ensemble'],
+    probabilities_field: ['ensemble'],
+    labels: ['ensemble'],
+    header: ['router'],
+  };
+  for (const [key, kinds] of Object.entries(kindOnly)) {
+    if ((graph as Record<string, unknown>)[key] !== undefined && !kinds.includes(graph.kind)) {
+      problems.push(at('graph', `graph.${key} applies only to kind ${kinds.join(' or ')}, not ${graph.kind}`));
+    }
+  }
+  if (graph.kind === 'pipeline' && graph.members.length < 2) problems.push(at('graph', 'a pipeline needs at least two members'));
+  return problems;
 }
 
 /**

@@ -11,6 +11,12 @@ export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'
 /** Keys that only ONNX models take. */
 export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs'] as const;
 
+export const GRAPH_KINDS = ['ensemble', 'pipeline', 'router'] as const;
+export const ENSEMBLE_COMBINE = ['mean', 'majority', 'mean_probability'] as const;
+
+/** Built-in decorators, named in a decorator entry's class_path as `longshore:<name>` (docs/decorators.md). */
+export const BUILTIN_DECORATORS = ['prediction_id', 'cache', 'transform', 'checks'] as const;
+
 export const BATCHING_POLICIES = ['eager', 'timed', 'off'] as const;
 
 export const MONITORING_INCLUDE = ['both', 'inputs', 'outputs'] as const;
@@ -93,11 +99,89 @@ export const ServingDefaultsSchema = Type.Object(servingKeys('defaults'), {
   description: 'Serving settings for every model that does not set its own.',
 });
 
+const DecoratorEntrySchema = Type.Object(
+  {
+    class_path: Type.String({
+      minLength: 1,
+      description: `A decorator class (\`./decorators/audit.ts#Audit\`, like a model's class_path), or a built-in: ${BUILTIN_DECORATORS.map((name) => `\`longshore:${name}\``).join(', ')}.`,
+    }),
+    configuration: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: "Passed to the decorator's constructor." }),
+  },
+  { additionalProperties: false },
+);
+
+const ExampleEntrySchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Shown in failures and as the OpenAPI example name.' })),
+    input: Type.Unknown({ description: 'A request body for /prediction.' }),
+    expected_output: Type.Optional(Type.Unknown({ description: 'The fields the answer must have (numbers within tolerance). Absent: the call only has to succeed.' })),
+    tolerance: Type.Optional(Type.Number({ minimum: 0, description: 'Largest absolute difference allowed between numbers. Default 1e-6.' })),
+  },
+  { additionalProperties: false },
+);
+
+const GraphMemberSchema = Type.Union([
+  Type.String({ minLength: 1, description: 'A model of this file, by qualified_name.' }),
+  Type.Object(
+    {
+      model: Type.String({ minLength: 1, description: 'A model of this file, by qualified_name.' }),
+      weight: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'ensemble: vote or mean weight; router: share of traffic. Default 1.' })),
+      map: Type.Optional(
+        Type.Record(Type.String(), Type.String(), {
+          description: 'pipeline: renames fields of the previous output for this member (`{previous_field: this_field}`).',
+        }),
+      ),
+      header_value: Type.Optional(Type.String({ description: 'router: requests whose routing header has this value go to this member.' })),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
+const GraphSchema = Type.Object(
+  {
+    kind: Type.Union(
+      GRAPH_KINDS.map((kind) => Type.Literal(kind)),
+      { description: '`ensemble`: members run in parallel, answers combined. `pipeline`: each output feeds the next member. `router`: one member per request.' },
+    ),
+    members: Type.Array(GraphMemberSchema, { minItems: 1, description: 'Models of this file (defined above a graph that names a graph), in order.' }),
+    combine: Type.Optional(
+      Type.Union(
+        ENSEMBLE_COMBINE.map((value) => Type.Literal(value)),
+        { description: 'ensemble: `mean` of numeric fields (regression), `majority` vote on the label, or `mean_probability` (soft vote). Default majority.' },
+      ),
+    ),
+    label_field: Type.Optional(Type.String({ minLength: 1, description: 'ensemble: the output field holding the class. Default `label`.' })),
+    probabilities_field: Type.Optional(
+      Type.String({ minLength: 1, description: 'ensemble mean_probability: the output field holding class probabilities. Default `probabilities`.' }),
+    ),
+    labels: Type.Optional(
+      Type.Array(Type.Union([Type.String(), Type.Integer()]), {
+        minItems: 1,
+        description: 'ensemble mean_probability: the class of each probability, in order. Default 0, 1, 2, ...',
+      }),
+    ),
+    header: Type.Optional(
+      Type.String({ minLength: 1, description: "router: a request header whose value picks the member (its header_value, or its model's name)." }),
+    ),
+  },
+  { additionalProperties: false, description: 'Makes this entry a model graph over other models of this file (docs/graphs.md).' },
+);
+
 export const ModelEntrySchema = Type.Object(
   {
     runtime: Type.Optional(
-      Type.Union([Type.Literal('module'), Type.Literal('onnx')], {
-        description: 'What serves the model: `module` (a TS/JS class, needs class_path) or `onnx` (needs model_path). Inferred when absent.',
+      Type.Union([Type.Literal('module'), Type.Literal('onnx'), Type.Literal('graph')], {
+        description:
+          'What serves the model: `module` (a TS/JS class, needs class_path), `onnx` (needs model_path) or `graph` (needs graph). Inferred when absent.',
+      }),
+    ),
+    graph: Type.Optional(GraphSchema),
+    decorators: Type.Optional(
+      Type.Array(DecoratorEntrySchema, { description: "Wrappers around the model's predict, first listed outermost (docs/decorators.md)." }),
+    ),
+    examples: Type.Optional(
+      Type.Array(ExampleEntrySchema, {
+        description: "Self-tests run after load and on /api/health/ready?deep=true, and shown as OpenAPI examples; added after the model's own (docs/self-tests.md).",
       }),
     ),
     class_path: Type.Optional(
@@ -295,6 +379,12 @@ export const HealthSchema = Type.Object(
       default: false,
       description: 'Report ready when no model is configured. Off by default: a server with nothing to serve is not ready.',
     }),
+    deep_check_interval_ms: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description:
+        "GET /api/health/ready?deep=true re-runs the models' self-tests at most once per this interval; a probe in between gets the last result.",
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -318,4 +408,6 @@ export const ConfigSchema = Type.Object(
 /** A validated configuration with every default filled in. */
 export type LongshoreConfig = Static<typeof ConfigSchema>;
 export type ModelEntry = Static<typeof ModelEntrySchema>;
+export type GraphEntry = Static<typeof GraphSchema>;
+export type DecoratorEntry = Static<typeof DecoratorEntrySchema>;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -20,8 +20,8 @@ export interface ServingSettings {
   readonly timeoutMs: number;
 }
 
-export function resolveServing(entry: ModelEntry, defaults: LongshoreConfig['defaults'], runtime: 'module' | 'onnx'): ServingSettings {
-  const policy = entry.batching?.policy ?? defaults.batching?.policy ?? BUILTIN_SERVING.policy[runtime];
+export function resolveServing(entry: ModelEntry, defaults: LongshoreConfig['defaults'], runtime: 'module' | 'onnx' | 'graph'): ServingSettings {
+  const policy = entry.batching?.policy ?? defaults.batching?.policy ?? BUILTIN_SERVING.policy[runtime === 'graph' ? 'module' : runtime];
   // A worker pool runs one call per thread: as many in flight as threads keeps each busy without piling up in its queue.
   const concurrency = entry.max_concurrency ?? defaults.max_concurrency ?? (entry.workers ? entry.workers : undefined);
   return {

@@ -21,7 +21,7 @@ export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTi
     if (!response.writableEnded) cancellation.cancel();
   });
   if (response.destroyed) cancellation.cancel(); // gone before the handler ran: 'close' has already fired
-  return { timeoutMs, signal: cancellation, requestId: request.id };
+  return { timeoutMs, signal: cancellation, requestId: request.id, headers: request.headers };
 }
 
 function parseTimeoutHeader(value: string | string[] | undefined): number | undefined {

@@ -3,6 +3,9 @@
  * all produce an object of this shape.
  */
 
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { CancelSignal } from '../batching/batcher.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 
 /** A JSON Schema object (TypeBox schemas are JSON Schemas too). */
@@ -48,8 +51,11 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
   readonly output_schema: JsonSchema;
   /** Slow setup (reading weights, warming up). Runs in the background after the server starts listening. */
   load?(): Promise<void> | void;
-  /** Predicts one record. The input has already passed `input_schema`. */
-  predict(input: Input): Promise<Output> | Output;
+  /**
+   * Predicts one record. The input has already passed `input_schema`. `context` carries the caller's request id,
+   * headers and deadline (a graph passes them on to its members); models may ignore it.
+   */
+  predict(input: Input, context?: CallContext): Promise<Output> | Output;
   /** Predicts many records at once, in order. Without it, batches call `predict` once per record. */
   predictBatch?(inputs: Input[]): Promise<Output[]> | Output[];
   /**
@@ -77,11 +83,96 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
    * Called directly, outside the model's batching queue.
    */
   score?(examples: ScoreExample<Input>[]): Promise<Record<string, number>> | Record<string, number>;
+  /**
+   * Why the model answered what it did, for `POST /api/models/{name}/explain` and `/v2/models/{name}/explain`
+   * (docs/operations.md). Gets one record that passed `input_schema`; returns any JSON value. Without it those routes
+   * answer 501.
+   */
+  explain?(input: Input, context?: CallContext): Promise<unknown> | unknown;
+  /**
+   * Custom operations beyond predict, each served as `POST /api/models/{name}/operations/{op}` with its own schemas
+   * and documented in OpenAPI (docs/operations.md). Keys are operation names (letters, digits, `_`, `-`).
+   */
+  readonly operations?: Readonly<Record<string, OperationSpec>>;
+  /**
+   * Self-tests (docs/self-tests.md): inputs, optionally with the expected output. They run once after load (a failing
+   * one marks the model failed, with the difference), again on `GET /api/health/ready?deep=true`, and appear in the
+   * OpenAPI document as request examples. A config entry's `examples` are added after these.
+   */
+  readonly examples?: readonly ModelExample[];
   /** Facts about how the model is served (e.g. outputs left out and why); shown in its metadata. */
   readonly notes?: readonly string[];
   /** Releases resources. Called at shutdown. */
   unload?(): Promise<void> | void;
 }
+
+/** What a model call knows about its caller. Every field is optional: a call from a self-test has none. */
+export interface CallContext {
+  /** The client's deadline in milliseconds (the shorter of it and the model's `timeout_ms` applies). */
+  readonly timeoutMs?: number;
+  /** Cancelled when the client goes away, so queued work for it is dropped. */
+  readonly signal?: CancelSignal;
+  /** The HTTP request id. */
+  readonly requestId?: string;
+  /** The request's headers, names in lower case (a router graph picks a member by one). */
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** One custom operation of a model: its schemas (validated like predict's) and the function that runs it. */
+export interface OperationSpec {
+  readonly description?: string;
+  readonly input_schema: JsonSchema;
+  readonly output_schema: JsonSchema;
+  run(input: unknown, context?: CallContext): Promise<unknown> | unknown;
+}
+
+/** A self-test: an input the model must answer, and optionally what it must answer (docs/self-tests.md). */
+export interface ModelExample {
+  /** Shown in failures and as the OpenAPI example's name. Default `example <index>`. */
+  readonly name?: string;
+  readonly input: unknown;
+  /**
+   * The expected output record; only the fields given are compared (arrays element by element), numbers within
+   * `tolerance`. Without it the example only has to succeed and pass the output schema.
+   */
+  readonly expected_output?: unknown;
+  /** Largest absolute difference allowed between numbers. Default 1e-6. */
+  readonly tolerance?: number;
+}
+
+/**
+ * A decorator wraps a model's predict like middleware (docs/decorators.md): it sees the input, may change it, calls
+ * `next` (the next layer inwards, finally the model) or answers itself, and may change the output. Listed per model
+ * in YAML; the first listed is the outermost.
+ */
+export interface Decorator {
+  /** The input schema callers see, given the one of the layer inside. Default: unchanged. */
+  inputSchema?(inner: JsonSchema): JsonSchema;
+  /** The output schema callers see, given the one of the layer inside. Default: unchanged. */
+  outputSchema?(inner: JsonSchema): JsonSchema;
+  /** Setup before the model loads (e.g. importing a module of functions). */
+  load?(): Promise<void> | void;
+  predict(input: unknown, next: (input: unknown) => Promise<unknown>, context: CallContext): Promise<unknown> | unknown;
+  /** Releases resources at shutdown. */
+  unload?(): Promise<void> | void;
+}
+
+/** What a decorator is constructed with besides its `configuration`. */
+export interface DecoratorSetup {
+  /** The decorated model's qualified_name. */
+  readonly model: string;
+  readonly version: string;
+  /** The config file's directory: relative paths in `configuration` resolve against it. */
+  readonly configDir: string;
+  /** The server's Prometheus registry, for a decorator's own metrics. */
+  readonly metrics: Registry;
+  /** Whether metrics carry `model` and `version` labels (metrics.model_labels). */
+  readonly modelLabels: boolean;
+  readonly logger: Logger;
+}
+
+/** A decorator class as named by a decorator entry's `class_path`. */
+export type DecoratorClass = new (configuration: Record<string, unknown>, setup: DecoratorSetup) => Decorator;
 
 /** One labelled example of a score request: an input record and what the model should answer for it. */
 export interface ScoreExample<Input = unknown> {

@@ -61,7 +61,7 @@ export class ModelRegistry {
           return registry.#serve(await createModelFromEntry(entry, loaded.dir), entry, loaded.config.defaults, logger);
         } catch (error) {
           const key = error instanceof EntryProblem ? error.key : 'class_path';
-          problems.push(loaded.problem(['models', index, key], (error as Error).message));
+          problems.push(loaded.problem(['models', index, ...(typeof key === 'string' ? [key] : key)], (error as Error).message));
           return undefined;
         }
       }),

@@ -8,7 +8,7 @@ import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
 import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
 import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
 import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
-import type { JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
+import type { CallContext, JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
 import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
 import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
@@ -67,15 +67,8 @@ export interface PredictionRecorder {
   record(event: PredictionEvent): void;
 }
 
-/** Per-call settings from the client. */
-export interface CallOptions {
-  /** The client's own deadline (x-request-timeout-ms, V2 `timeout`); the shorter of it and the model's applies. */
-  readonly timeoutMs?: number;
-  /** Cancelled when the client goes away, so a queued request is dropped. */
-  readonly signal?: CancelSignal;
-  /** The HTTP request id, for the prediction log. */
-  readonly requestId?: string;
-}
+/** Per-call settings from the client: deadline, cancellation, request id, headers (see CallContext). */
+export type CallOptions = CallContext;
 
 /** How a model's calls share model runs (decided at load, from its settings and what the model can merge). */
 type BatchingKind = 'tensors' | 'records' | 'none';

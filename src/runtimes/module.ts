@@ -13,7 +13,8 @@ import type { Model, ModelClass } from '../model/contract.js';
 /** A problem with one key of a model entry; the registry turns it into `file:line models[i].key: message`. */
 export class EntryProblem extends Error {
   constructor(
-    readonly key: string,
+    /** A key of the entry, or a path below it (`['decorators', 1, 'class_path']`). */
+    readonly key: string | readonly (string | number)[],
     message: string,
   ) {
     super(message);
@@ -71,7 +72,33 @@ export async function importModelClass(classPath: string, dir: string): Promise<
   return importLocatedClass(locateClass(classPath, dir));
 }
 
-async function importLocatedClass({ specifier, url, exportName }: LocatedClass): Promise<ModelClass> {
+async function importLocatedClass(located: LocatedClass): Promise<ModelClass> {
+  const exported = await importLocatedExport(located);
+  if (typeof (exported.prototype as { predict?: unknown }).predict !== 'function') {
+    throw new EntryProblem('class_path', `'${located.exportName}' in '${located.specifier}' is not a model: it has no predict() method`);
+  }
+  return exported as ModelClass;
+}
+
+/**
+ * Imports the class a `class_path` names (`./file.ts#Export`, `package#Export`, or a path alone for the default
+ * export), resolved from `dir`. Checks only that it is a class; throws EntryProblem('class_path') otherwise.
+ */
+export async function importClass(classPath: string, dir: string): Promise<new (...args: never[]) => unknown> {
+  return importLocatedExport(locateClass(classPath, dir));
+}
+
+/** Imports a user's module (a relative path from `dir`, or a package), e.g. a decorator's module of functions. */
+export async function importUserModule(specifier: string, dir: string): Promise<Record<string, unknown>> {
+  const url = resolveSpecifier(specifier, dir);
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    throw new EntryProblem('class_path', `cannot import '${specifier}': ${(error as Error).message}${importHint(specifier, error)}`);
+  }
+}
+
+async function importLocatedExport({ specifier, url, exportName }: LocatedClass): Promise<new (...args: never[]) => unknown> {
   let module: Record<string, unknown>;
   try {
     module = (await import(url)) as Record<string, unknown>;
@@ -86,10 +113,7 @@ async function importLocatedClass({ specifier, url, exportName }: LocatedClass):
   if (typeof exported !== 'function' || !('prototype' in exported)) {
     throw new EntryProblem('class_path', `'${exportName}' in '${specifier}' is not a class (it is a ${typeof exported})`);
   }
-  if (typeof (exported.prototype as { predict?: unknown }).predict !== 'function') {
-    throw new EntryProblem('class_path', `'${exportName}' in '${specifier}' is not a model: it has no predict() method`);
-  }
-  return exported as ModelClass;
+  return exported as new (...args: never[]) => unknown;
 }
 
 /** A hint for the import failures users meet most. */

@@ -1,0 +1,52 @@
+/**
+ * The decorator chain around a model's predict (docs/decorators.md): the first listed decorator is the outermost, and
+ * each one reaches the next through `next`. Also folds the schemas callers see, from the model's outwards.
+ */
+import { InferenceError, LongshoreError } from '../errors.js';
+import type { CallContext, Decorator, JsonSchema } from '../model/contract.js';
+
+/** A decorator with the name it was configured by (its class_path), for messages. */
+export interface NamedDecorator {
+  readonly label: string;
+  readonly decorator: Decorator;
+}
+
+export type DecoratedCall = (input: unknown, context: CallContext) => Promise<unknown>;
+
+/**
+ * Wraps `inner` (the model's own call, validated) in the decorators, outermost first. A decorator that throws an error
+ * outside the catalogue becomes a 500 InferenceError that names it; a catalogue error (a 400 from a check, a 503 from
+ * the model's queue) passes through as it is.
+ */
+export function composeChain(model: string, decorators: readonly NamedDecorator[], inner: DecoratedCall): DecoratedCall {
+  return (input, context) => {
+    const call = async (index: number, value: unknown): Promise<unknown> => {
+      const layer = decorators[index];
+      if (layer === undefined) return inner(value, context);
+      try {
+        return await layer.decorator.predict(value, (next) => call(index + 1, next), context);
+      } catch (error) {
+        if (error instanceof LongshoreError) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new InferenceError(`decorator '${layer.label}' of model '${model}' failed: ${reason}`, { cause: error });
+      }
+    };
+    return call(0, input);
+  };
+}
+
+/** The schemas callers see: the model's, passed outwards through each decorator that changes them. */
+export function decoratedSchemas(
+  decorators: readonly NamedDecorator[],
+  input: JsonSchema | undefined,
+  output: JsonSchema | undefined,
+): { input: JsonSchema | undefined; output: JsonSchema | undefined } {
+  let outerInput = input;
+  let outerOutput = output;
+  for (let index = decorators.length - 1; index >= 0; index--) {
+    const { decorator } = decorators[index] as NamedDecorator;
+    if (outerInput !== undefined && decorator.inputSchema) outerInput = decorator.inputSchema(outerInput);
+    if (outerOutput !== undefined && decorator.outputSchema) outerOutput = decorator.outputSchema(outerOutput);
+  }
+  return { input: outerInput, output: outerOutput };
+}
