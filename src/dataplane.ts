@@ -3,7 +3,8 @@
  * Open Inference Protocol routes are thin adapters over this, so the protocols cannot disagree.
  */
 import { ModelNotFoundError, SchemaValidationError } from './errors.js';
-import type { JsonSchema } from './model/contract.js';
+import type { JsonSchema, ModelExample } from './model/contract.js';
+import type { OperationDescription } from './model/operations.js';
 import type { ModelRegistry } from './model/registry.js';
 import { scoreModel, type ScoreResponse } from './model/score.js';
 import { RECORD_PLATFORM, type CallOptions, type ModelListing, type ServedModel } from './model/served-model.js';
@@ -15,6 +16,9 @@ export interface ModelDescription extends ModelListing {
   readonly output_schema: JsonSchema | null;
   /** How the model is served, when there is something to say (e.g. ONNX outputs left out). */
   readonly notes?: readonly string[];
+  readonly explain: boolean;
+  readonly operations: readonly OperationDescription[];
+  readonly examples: readonly ModelExample[];
 }
 
 /** `GET /v2/models/{name}`: the tensor view of a model. */
@@ -64,6 +68,15 @@ export class Dataplane {
     const models = this.registry.list();
     if (models.length === 0) return ['no models are configured'];
     return models.filter((model) => model.required && model.state !== 'ready').map((model) => `model '${model.name}' is ${model.state}`);
+  }
+
+  /**
+   * The deep readiness check: the usual problems, else what the required models' self-tests find (rate-limited, see
+   * ModelRegistry.deepCheckProblems).
+   */
+  async deepReadinessProblems(): Promise<string[]> {
+    const problems = this.readinessProblems();
+    return problems.length > 0 ? problems : this.registry.deepCheckProblems();
   }
 
   /** Throws 404 / 503 unless the model (at the version) can infer now; checked before a request body is decoded. */
@@ -135,7 +148,14 @@ export class Dataplane {
 
   describeModel(name: string): ModelDescription {
     const model = this.registry.require(name);
-    const description: ModelDescription = { ...model.listing(), input_schema: model.inputSchema ?? null, output_schema: model.outputSchema ?? null };
+    const description: ModelDescription = {
+      ...model.listing(),
+      input_schema: model.inputSchema ?? null,
+      output_schema: model.outputSchema ?? null,
+      explain: model.explains,
+      operations: model.operations,
+      examples: model.examples,
+    };
     const notes = model.notes;
     return notes.length > 0 ? { ...description, notes } : description;
   }
@@ -159,6 +179,31 @@ export class Dataplane {
    */
   score(name: string, body: unknown, options: CallOptions = {}): Promise<ScoreResponse> {
     return scoreModel(this.#callable(name), body, options);
+  }
+
+  /** Why the model answered what it did (its explain(); 501 when it has none). */
+  explain(name: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.#callable(name).explain(input, options);
+  }
+
+  /** explain over Open Inference Protocol tensors: one JSON explanation per row, in a BYTES output `explanation`. */
+  async explainTensors(name: string, version: string | undefined, request: InferRequest, options: CallOptions = {}): Promise<InferResponse> {
+    const model = this.#versioned(name, version, true);
+    const outputs = await model.explainTensors(request.inputs, options);
+    const response = { model_name: model.name, model_version: model.metadata.version, outputs };
+    return request.id === undefined ? response : { ...response, id: request.id };
+  }
+
+  /** Throws 501 before a V2 explain body is decoded when the model has no explain(). */
+  assertExplains(name: string, version: string | undefined): void {
+    const model = this.#versioned(name, version, true);
+    model.assertExplains();
+    model.assertReady();
+  }
+
+  /** Runs a custom operation of the model (docs/operations.md). */
+  runOperation(name: string, operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    return this.#callable(name).runOperation(operation, input, options);
   }
 
   /** The model, if it may be called over the network (`create_endpoint` is true). */

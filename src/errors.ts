@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   ConfigError: 500,
   ModelNotReadyError: 503,
   QueueFullError: 503,
+  NotImplementedError: 501,
   DeadlineExceededError: 504,
   RequestCancelledError: 499,
 } as const;
@@ -114,4 +115,9 @@ export class DeadlineExceededError extends LongshoreError {
 /** The client closed the connection while its request waited in a queue; the request was dropped (nginx's 499). */
 export class RequestCancelledError extends LongshoreError {
   readonly type = 'RequestCancelledError';
+}
+
+/** The model does not implement the operation asked for (e.g. explain). */
+export class NotImplementedError extends LongshoreError {
+  readonly type = 'NotImplementedError';
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { JsonSchema } from '../model/contract.js';
 import type { ModelRegistry } from '../model/registry.js';
 import type { ServedModel } from '../model/served-model.js';
+import { exampleName } from '../model/self-test.js';
 
 export type OpenApiDocument = Record<string, unknown> & {
   paths: Record<string, unknown>;
@@ -60,9 +61,8 @@ export function withModelPaths(base: OpenApiDocument, models: readonly ServedMod
     document.components.schemas[output] = toComponent(model.outputSchema, `Output record of ${model.name}.`);
     const tag = model.name;
     tags.push({ name: tag, description: `${model.metadata.display_name} (version ${model.metadata.version}). ${model.metadata.description}`.trim() });
-    document.paths[`/api/models/${model.name}/prediction`] = {
-      post: operation(model, tag, 'prediction', { $ref: ref(input) }, { $ref: ref(output) }, 'Predict one record.'),
-    };
+    const prediction = operation(model, tag, 'prediction', { $ref: ref(input) }, { $ref: ref(output) }, 'Predict one record.');
+    document.paths[`/api/models/${model.name}/prediction`] = { post: withExamples(prediction, model) };
     document.paths[`/api/models/${model.name}/predictions`] = {
       post: operation(
         model,
@@ -84,6 +84,16 @@ export function withModelPaths(base: OpenApiDocument, models: readonly ServedMod
         'The metrics.',
       ),
     };
+    if (model.explains) {
+      document.paths[`/api/models/${model.name}/explain`] = {
+        post: operation(model, tag, 'explain', { $ref: ref(input) }, {}, "Why the model answers what it does for one record (the model's explain()).", 'The explanation.'),
+      };
+    }
+    for (const op of model.operations) {
+      document.paths[`/api/models/${model.name}/operations/${op.name}`] = {
+        post: operation(model, tag, `operation_${op.name}`, toComponent(op.input_schema, ''), toComponent(op.output_schema, ''), op.description || `Operation ${op.name}.`, 'The operation\'s result.'),
+      };
+    }
   }
   document.tags = tags;
   return document;
@@ -157,6 +167,15 @@ function operation(model: ServedModel, tag: string, kind: string, request: JsonS
     requestBody: { required: true, content: { 'application/json': { schema: request } } },
     responses,
   };
+}
+
+/** The model's self-tests as named request examples (docs/self-tests.md). */
+function withExamples(operationObject: ReturnType<typeof operation>, model: ServedModel): ReturnType<typeof operation> {
+  const examples = model.examples;
+  if (examples.length === 0) return operationObject;
+  const named = Object.fromEntries(examples.map((example, index) => [exampleName(example, index), { summary: exampleName(example, index), value: example.input }]));
+  const json: Record<string, unknown> = { ...operationObject.requestBody.content['application/json'], examples: named };
+  return { ...operationObject, requestBody: { ...operationObject.requestBody, content: { 'application/json': json } } } as ReturnType<typeof operation>;
 }
 
 function ref(component: string): string {

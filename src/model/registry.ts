@@ -10,7 +10,10 @@ import { MetricsCatalogue } from '../metrics/catalogue.js';
 import { ModelNotFoundError, type ErrorDetail } from '../errors.js';
 import { PredictionLogs } from '../monitoring/prediction-logs.js';
 import { createModelFromEntry, EntryProblem } from '../runtimes/index.js';
-import type { Model, ModelMetadata } from './contract.js';
+import { createDecorators } from '../decorators/create.js';
+import type { NamedDecorator } from '../decorators/chain.js';
+import { createGraphModel } from '../graphs/index.js';
+import type { DecoratorSetup, Model, ModelMetadata } from './contract.js';
 import { ServedModel } from './served-model.js';
 
 const NAME = new RegExp(MODEL_NAME_PATTERN);
@@ -21,6 +24,10 @@ export interface RegistryOptions {
   readonly readyWithoutModels?: boolean;
   /** Label model metrics with model and version (metrics.model_labels). */
   readonly modelLabels?: boolean;
+  /** The config file's directory (decorators resolve their paths against it). */
+  readonly configDir?: string;
+  /** Least time between two runs of the self-tests for the deep readiness probe (health.deep_check_interval_ms). */
+  readonly deepCheckIntervalMs?: number;
 }
 
 export class ModelRegistry {
@@ -36,8 +43,17 @@ export class ModelRegistry {
   #startupComplete = false;
   #draining = false;
 
+  readonly #modelLabels: boolean;
+  readonly #configDir: string;
+  readonly #deepCheckIntervalMs: number;
+  /** The last deep check: when it started and what it found (shared by the probes within the interval). */
+  #deepCheck: { readonly startedAt: number; readonly problems: Promise<string[]> } | undefined;
+
   private constructor(options: RegistryOptions) {
     this.#readyWithoutModels = options.readyWithoutModels ?? false;
+    this.#modelLabels = options.modelLabels ?? true;
+    this.#configDir = options.configDir ?? process.cwd();
+    this.#deepCheckIntervalMs = options.deepCheckIntervalMs ?? 10_000;
     this.metrics = new MetricsCatalogue({ modelLabels: options.modelLabels ?? true });
   }
 
@@ -46,7 +62,13 @@ export class ModelRegistry {
    * load(). Throws one ConfigError listing every problem (file, key path, line) when any entry is bad.
    */
   static async fromConfig(loaded: LoadedConfig, logger: Logger): Promise<ModelRegistry> {
-    const registry = new ModelRegistry({ logger, readyWithoutModels: loaded.config.health.ready_without_models, modelLabels: loaded.config.metrics.model_labels });
+    const registry = new ModelRegistry({
+      logger,
+      readyWithoutModels: loaded.config.health.ready_without_models,
+      modelLabels: loaded.config.metrics.model_labels,
+      configDir: loaded.dir,
+      deepCheckIntervalMs: loaded.config.health.deep_check_interval_ms,
+    });
     registry.#predictionLogs = new PredictionLogs({
       registry: registry.metrics.registry,
       logger,
@@ -55,17 +77,37 @@ export class ModelRegistry {
       modelLabels: loaded.config.metrics.model_labels,
     });
     const problems: ErrorDetail[] = [];
-    const created = await Promise.all(
-      loaded.config.models.map(async (entry, index) => {
-        try {
-          return registry.#serve(await createModelFromEntry(entry, loaded.dir), entry, loaded.config.defaults, logger);
-        } catch (error) {
-          const key = error instanceof EntryProblem ? error.key : 'class_path';
-          problems.push(loaded.problem(['models', index, ...(typeof key === 'string' ? [key] : key)], (error as Error).message));
-          return undefined;
-        }
-      }),
+    const entries = loaded.config.models;
+    const reportProblem = (index: number, error: unknown) => {
+      const key = error instanceof EntryProblem ? error.key : 'class_path';
+      problems.push(loaded.problem(['models', index, ...(typeof key === 'string' ? [key] : key)], (error as Error).message));
+    };
+    const serveEntry = async (entry: ModelEntry, index: number, model: Model | Promise<Model>) => {
+      try {
+        const metadata = resolveMetadata(await model, entry);
+        const decorators = await createDecorators(entry.decorators, registry.#decoratorSetup(metadata, logger), loaded.dir);
+        return registry.#serve(await model, metadata, entry, decorators, loaded.config.defaults, logger);
+      } catch (error) {
+        reportProblem(index, error);
+        return undefined;
+      }
+    };
+    // Models with code or a file first, all at once; then graphs in file order, each seeing the models above it.
+    const created: (ServedModel | undefined)[] = await Promise.all(
+      entries.map((entry, index) => (runtimeOf(entry) === 'graph' ? undefined : serveEntry(entry, index, createModelFromEntry(entry, loaded.dir)))),
     );
+    for (const [index, entry] of entries.entries()) {
+      if (runtimeOf(entry) !== 'graph') continue;
+      const members = (name: string) => created.find((served, at) => served?.name === name && (runtimeOf(entries[at] as ModelEntry) !== 'graph' || at < index));
+      let graph: Model;
+      try {
+        graph = createGraphModel(entry, members);
+      } catch (error) {
+        reportProblem(index, error);
+        continue;
+      }
+      created[index] = await serveEntry(entry, index, graph);
+    }
     const firstIndex = new Map<string, number>();
     created.forEach((served, index) => {
       if (!served) return;
@@ -106,6 +148,23 @@ export class ModelRegistry {
     if (this.#models.size === 0) return this.#readyWithoutModels && this.#startupComplete;
     for (const model of this.#models.values()) if (model.required && model.state !== 'ready') return false;
     return true;
+  }
+
+  /**
+   * The deep readiness check (`/api/health/ready?deep=true`): re-runs the self-tests of every required model, at most
+   * once per `health.deep_check_interval_ms` (a probe in between gets the last result, so probes cannot flood the
+   * models). One line per failing example, naming its model; empty when all pass.
+   */
+  deepCheckProblems(): Promise<string[]> {
+    const now = performance.now();
+    if (this.#deepCheck && now - this.#deepCheck.startedAt < this.#deepCheckIntervalMs) return this.#deepCheck.problems;
+    const problems = Promise.all(
+      this.list()
+        .filter((model) => model.required)
+        .map(async (model) => (await model.selfTest()).map((problem) => `model '${model.name}': ${problem}`)),
+    ).then((lists) => lists.flat());
+    this.#deepCheck = { startedAt: now, problems };
+    return problems;
   }
 
   /** Position of the model's entry in the config's `models` list. */
@@ -149,8 +208,25 @@ export class ModelRegistry {
     await this.#predictionLogs?.closeAll();
   }
 
-  #serve(model: Model, entry: ModelEntry, defaults: LongshoreConfig['defaults'], logger: Logger): ServedModel {
-    const metadata = resolveMetadata(model, entry);
+  #decoratorSetup(metadata: ModelMetadata, logger: Logger): DecoratorSetup {
+    return {
+      model: metadata.qualified_name,
+      version: metadata.version,
+      configDir: this.#configDir,
+      metrics: this.metrics.registry,
+      modelLabels: this.#modelLabels,
+      logger: logger.child({ model: metadata.qualified_name }),
+    };
+  }
+
+  #serve(
+    model: Model,
+    metadata: ModelMetadata,
+    entry: ModelEntry,
+    decorators: NamedDecorator[],
+    defaults: LongshoreConfig['defaults'],
+    logger: Logger,
+  ): ServedModel {
     const recorder = this.#predictionLogs?.forModel(metadata.qualified_name, entry.monitoring);
     return new ServedModel(model, {
       metadata,
@@ -158,6 +234,8 @@ export class ModelRegistry {
       observer: this.metrics.observerFor(metadata.qualified_name, metadata.version),
       modelObserver: this.metrics.modelObserverFor(metadata.qualified_name, metadata.version),
       createEndpoint: entry.create_endpoint,
+      decorators,
+      examples: entry.examples ?? [],
       required: entry.required,
       logger,
       ...(recorder ? { recorder } : {}),

@@ -7,8 +7,11 @@ import { Batcher, type BatchObserver, type CancelSignal } from '../batching/batc
 import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
 import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
 import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
-import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
-import type { CallContext, JsonSchema, Model, ModelMetadata, ModelState } from './contract.js';
+import { composeChain, decoratedSchemas, type DecoratedCall, type NamedDecorator } from '../decorators/chain.js';
+import { InferenceError, LongshoreError, ModelNotReadyError, NotImplementedError, SchemaValidationError, type ErrorDetail } from '../errors.js';
+import type { CallContext, JsonSchema, Model, ModelExample, ModelMetadata, ModelState } from './contract.js';
+import { ModelOperations, type OperationDescription } from './operations.js';
+import { runExamples } from './self-test.js';
 import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
 import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
@@ -39,6 +42,10 @@ export interface ServedModelOptions {
   readonly modelObserver?: ModelObserver;
   /** The prediction log (model monitoring), when it is on for this model. */
   readonly recorder?: PredictionRecorder;
+  /** Wrappers around predict, outermost first (docs/decorators.md). */
+  readonly decorators?: readonly NamedDecorator[];
+  /** Self-tests from the config entry, run after the model's own (docs/self-tests.md). */
+  readonly examples?: readonly ModelExample[];
 }
 
 /** One finished call, as the prediction log receives it. */
@@ -98,8 +105,19 @@ export class ServedModel {
   #error: string | undefined;
   #inputSchema: JsonSchema | undefined;
   #outputSchema: JsonSchema | undefined;
+  /** What callers send and get: the model's schemas as its decorators present them (the model's own without any). */
   #validateInput: RecordValidator | undefined;
   #validateOutput: RecordValidator | undefined;
+  /** The model's own schemas and validators; the same objects as the outer ones when there are no decorators. */
+  #modelInputSchema: JsonSchema | undefined;
+  #modelOutputSchema: JsonSchema | undefined;
+  #validateModelInput: RecordValidator | undefined;
+  #validateModelOutput: RecordValidator | undefined;
+  readonly #decorators: readonly NamedDecorator[];
+  /** predict through the decorators, when there are any. */
+  #chain: DecoratedCall | undefined;
+  #operations: ModelOperations | undefined;
+  readonly #configExamples: readonly ModelExample[];
   /** The record schemas as tensor columns (the tensor view of a record model). */
   #inputColumns: ColumnSpec[] = [];
   #outputColumns: ColumnSpec[] = [];
@@ -131,6 +149,9 @@ export class ServedModel {
     this.#observer = options.observer;
     this.#modelObserver = options.modelObserver;
     this.#recorder = options.recorder;
+    this.#decorators = options.decorators ?? [];
+    this.#configExamples = options.examples ?? [];
+    if (this.#decorators.length > 0) this.#chain = composeChain(this.name, this.#decorators, (input, context) => this.#callModel(input, context));
     this.#modelObserver?.watchReady(() => this.#state === 'ready');
     this.#compileSchemas();
   }
@@ -166,9 +187,27 @@ export class ServedModel {
     return this.#outputSchema;
   }
 
-  /** The tensor view: the model's own (ONNX), else one column per top-level field of the record schemas. */
+  /**
+   * The tensor view: the model's own (ONNX), else one column per top-level field of the record schemas. A decorated
+   * model always has the record view of its outermost schemas, since its decorators work on records.
+   */
   get signature(): TensorSignature | undefined {
-    return this.model.signature ?? this.#recordSignature;
+    return this.#chain ? this.#recordSignature : (this.model.signature ?? this.#recordSignature);
+  }
+
+  /** The self-tests: the model's own examples, then the config entry's. */
+  get examples(): readonly ModelExample[] {
+    return [...(this.model.examples ?? []), ...this.#configExamples];
+  }
+
+  /** Whether the model answers explain. */
+  get explains(): boolean {
+    return typeof this.model.explain === 'function';
+  }
+
+  /** The model's custom operations with their schemas (known once it has loaded). */
+  get operations(): OperationDescription[] {
+    return this.#operations?.describe() ?? [];
   }
 
   listing(): ModelListing {
@@ -195,6 +234,7 @@ export class ServedModel {
     this.#setState('loading');
     this.#logger.info('model loading');
     try {
+      for (const { decorator } of this.#decorators) await decorator.load?.();
       await this.model.load?.();
       if (this.#state !== 'loading') {
         // Shutdown unloaded the model while load() ran: release what the late load acquired, stay unloaded.
@@ -206,7 +246,10 @@ export class ServedModel {
       if (!this.#validateInput || !this.#validateOutput) {
         throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
       }
+      this.#operations = new ModelOperations(this.name, this.model.operations);
       this.#buildBatcher();
+      const failures = await runExamples(this.examples, (input) => this.#predict(input, {}, this.#validators()));
+      if (failures.length > 0) throw new Error(failures.join('; '));
       this.#modelObserver?.loaded((performance.now() - started) / 1000);
       this.#setState('ready');
       this.#logger.info({ duration_ms: round(performance.now() - started), batching: this.#batching, policy: this.#serving.policy }, 'model ready');
@@ -228,6 +271,13 @@ export class ServedModel {
       await this.model.unload?.();
     } catch (error) {
       this.#logger.error({ err: error, duration_ms: round(performance.now() - started) }, 'model failed to unload');
+    }
+    for (const { label, decorator } of this.#decorators) {
+      try {
+        await decorator.unload?.();
+      } catch (error) {
+        this.#logger.error({ err: error, decorator: label }, 'decorator failed to unload');
+      }
     }
     this.#setState('unloaded');
     this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model unloaded');
@@ -290,18 +340,88 @@ export class ServedModel {
     });
   }
 
-  async #predict(input: unknown, options: CallOptions): Promise<unknown> {
-    const { validateInput, validateOutput } = this.#readyValidators();
+  /** `validators` defaults to the ready model's; a self-test during load passes them itself. */
+  async #predict(input: unknown, options: CallOptions, { validateInput, validateOutput } = this.#readyValidators()): Promise<unknown> {
     const problems = validateInput(input);
     if (problems) throw this.#inputError(problems);
+    const output = this.#chain ? await this.#chain(input, options) : await this.#callModel(input, options);
+    this.#checkOutput(validateOutput(output));
+    return output;
+  }
+
+  /**
+   * The model's own call for one record, through its queue. Behind decorators it also checks the record against the
+   * model's own schemas: a decorator may hand on, or return, something the model's schemas do not allow.
+   */
+  async #callModel(input: unknown, options: CallOptions): Promise<unknown> {
+    if (this.#chain) this.#checkDecorated('passed the model an input', this.#validateModelInput?.(input));
     let output: unknown;
     try {
       [output] = await this.#predictRecords([input], undefined, options);
     } catch (error) {
       throw this.#modelThrew(error);
     }
-    this.#checkOutput(validateOutput(output));
+    if (this.#chain) this.#checkDecorated('got an output from the model', this.#validateModelOutput?.(output));
     return output;
+  }
+
+  #checkDecorated(what: string, problems: ErrorDetail[] | undefined): void {
+    if (problems) {
+      throw new InferenceError(`the decorators of model '${this.name}' ${what} that does not match the model's own schema: ${summarize(problems)}`, {
+        details: problems.slice(0, MAX_DETAILS),
+      });
+    }
+  }
+
+  /**
+   * Why the model answered what it did (the model's explain(); 501 without one). The input is checked against the
+   * model's own input schema: explain is not decorated.
+   */
+  async explain(input: unknown, options: CallOptions = {}): Promise<unknown> {
+    this.assertExplains();
+    const explain = this.model.explain as NonNullable<Model['explain']>;
+    this.#readyValidators();
+    const problems = this.#validateModelInput?.(input);
+    if (problems) throw this.#inputError(problems);
+    try {
+      return await explain.call(this.model, input, options);
+    } catch (error) {
+      throw this.#modelThrew(error);
+    }
+  }
+
+  /** Throws 501 NotImplementedError when the model has no explain(). */
+  assertExplains(): void {
+    if (typeof this.model.explain !== 'function') {
+      throw new NotImplementedError(`model '${this.name}' does not implement explain; add an explain(input) method to its class (docs/operations.md)`);
+    }
+  }
+
+  /**
+   * explain for Open Inference Protocol tensors: the tensors become records of the model's own input schema (one column
+   * per top-level field), each is explained, and the explanations come back as JSON text in a BYTES output
+   * `explanation`, one per row.
+   */
+  async explainTensors(inputs: readonly Tensor[], options: CallOptions = {}): Promise<Tensor[]> {
+    this.assertExplains();
+    this.#readyValidators();
+    const columns = columnsOf(this.#modelInputSchema);
+    const byName = checkInputs(this.name, { platform: RECORD_PLATFORM, inputs: columns, outputs: [] }, inputs);
+    const records = columnsToRecords(columns, byName);
+    const explanations = await Promise.all(records.map((record) => this.explain(record, options)));
+    return [{ name: 'explanation', datatype: 'BYTES', shape: [records.length], data: explanations.map((explanation) => JSON.stringify(explanation ?? null)) }];
+  }
+
+  /** Runs one of the model's custom operations (404 for one it does not have). */
+  runOperation(operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
+    this.#readyValidators();
+    return (this.#operations as ModelOperations).run(operation, input, options);
+  }
+
+  /** Runs the self-tests again (the deep readiness probe); one line per failing example, empty when all pass. */
+  selfTest(): Promise<string[]> {
+    if (this.#state !== 'ready') return Promise.resolve([]);
+    return runExamples(this.examples, (input) => this.#predict(input, {}));
   }
 
   /**
@@ -322,10 +442,16 @@ export class ServedModel {
     const { validateOutput } = this.#readyValidators();
     this.validateInputs(inputs);
     let outputs: unknown[];
-    try {
-      outputs = await this.#predictRecords([...inputs], 0, options);
-    } catch (error) {
-      throw this.#modelThrew(error);
+    const chain = this.#chain;
+    if (chain) {
+      // Decorators work on one record at a time; the records still meet again in the model's queue.
+      outputs = await Promise.all(inputs.map((input) => chain(input, options)));
+    } else {
+      try {
+        outputs = await this.#predictRecords([...inputs], 0, options);
+      } catch (error) {
+        throw this.#modelThrew(error);
+      }
     }
     this.#checkOutput(outputs.flatMap((output, index) => (validateOutput(output) ?? []).map((d) => ({ ...d, path: `/${index}${d.path === '/' ? '' : d.path}` }))));
     return outputs;
@@ -339,7 +465,8 @@ export class ServedModel {
     }
     const byName = checkInputs(this.name, signature, inputs);
     const outputs = checkOutputs(this.name, signature, requested);
-    const infer = this.#infer;
+    // A decorated model runs its decorators on records, so its tensors take the record path below.
+    const infer = this.#chain ? undefined : this.#infer;
     if (infer) {
       try {
         if (this.#batching === 'tensors') {
@@ -364,8 +491,9 @@ export class ServedModel {
   async #predictRecords(records: unknown[], firstIndex: number | undefined, options: CallOptions): Promise<unknown[]> {
     if (records.length === 0) return []; // an empty /predictions body: nothing to queue or run
     const codec = this.model.recordCodec;
-    if (this.#batching === 'tensors' && codec && this.signature) {
-      const job = tensorJob(this.signature, codec.toTensors(records, firstIndex), this.#allOutputs);
+    const signature = this.model.signature;
+    if (this.#batching === 'tensors' && codec && signature) {
+      const job = tensorJob(signature, codec.toTensors(records, firstIndex), this.#allOutputs);
       return codec.toRecords((await this.#submit({ kind: 'tensors', job }, options)) as Tensor[], records.length);
     }
     if (this.#batching === 'records') return (await this.#submit({ kind: 'records', records }, options)) as unknown[];
@@ -437,7 +565,13 @@ export class ServedModel {
   }
 
   #readyValidators(): { validateInput: RecordValidator; validateOutput: RecordValidator } {
-    if (this.#state !== 'ready' || !this.#validateInput || !this.#validateOutput) throw this.#notReady();
+    if (this.#state !== 'ready') throw this.#notReady();
+    return this.#validators();
+  }
+
+  /** The compiled outer validators, whatever the state (a self-test runs them before the model is ready). */
+  #validators(): { validateInput: RecordValidator; validateOutput: RecordValidator } {
+    if (!this.#validateInput || !this.#validateOutput) throw this.#notReady();
     return { validateInput: this.#validateInput, validateOutput: this.#validateOutput };
   }
 
@@ -480,15 +614,24 @@ export class ServedModel {
   /** Compiles the model's current schemas if they changed (by identity) since the last compile. */
   #compileSchemas(): void {
     const { input_schema: input, output_schema: output } = this.model;
-    if (input !== undefined && input !== this.#inputSchema) {
-      this.#validateInput = this.#compileOne('input_schema', input);
-      this.#inputSchema = input;
-      this.#inputColumns = columnsOf(input);
+    if (input !== undefined && input !== this.#modelInputSchema) {
+      this.#validateModelInput = this.#compileOne('input_schema', input);
+      this.#modelInputSchema = input;
     }
-    if (output !== undefined && output !== this.#outputSchema) {
-      this.#validateOutput = this.#compileOne('output_schema', output);
-      this.#outputSchema = output;
-      this.#outputColumns = columnsOf(output);
+    if (output !== undefined && output !== this.#modelOutputSchema) {
+      this.#validateModelOutput = this.#compileOne('output_schema', output);
+      this.#modelOutputSchema = output;
+    }
+    const outer = decoratedSchemas(this.#decorators, input, output);
+    if (outer.input !== undefined && outer.input !== this.#inputSchema) {
+      this.#validateInput = outer.input === input ? this.#validateModelInput : this.#compileOne('input_schema (as the decorators present it)', outer.input);
+      this.#inputSchema = outer.input;
+      this.#inputColumns = columnsOf(outer.input);
+    }
+    if (outer.output !== undefined && outer.output !== this.#outputSchema) {
+      this.#validateOutput = outer.output === output ? this.#validateModelOutput : this.#compileOne('output_schema (as the decorators present it)', outer.output);
+      this.#outputSchema = outer.output;
+      this.#outputColumns = columnsOf(outer.output);
     }
     this.#recordSignature =
       this.#inputColumns.length > 0 && this.#outputColumns.length > 0

@@ -21,12 +21,33 @@ export function buildHealthRoutes(app: FastifyInstance, dataplane: Dataplane): v
   }));
 
   const ready = statusSchema('readiness_status', ['ACCEPTING_TRAFFIC', 'REFUSING_TRAFFIC'], 'Whether every required model is loaded.');
-  app.get(
+  const refusing = {
+    ...ready,
+    properties: {
+      ...ready.properties,
+      problems: { type: 'array', items: { type: 'string' }, description: 'With deep=true: why the server refuses traffic (failing self-tests, models not ready).' },
+    },
+  };
+  app.get<{ Querystring: { deep?: boolean } }>(
     '/api/health/ready',
-    { schema: { tags: ['health'], summary: 'Readiness: 200 only when every required model is ready', response: { 200: ready, 503: ready } } },
-    async (_request, reply) => {
-      if (dataplane.ready()) return { readiness_status: 'ACCEPTING_TRAFFIC' };
-      return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC' });
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: 200 only when every required model is ready',
+        description:
+          "With deep=true the required models' self-tests run again (at most once per health.deep_check_interval_ms; probes in between get the last result), and a failing one answers 503 with the problems.",
+        querystring: { type: 'object', properties: { deep: { type: 'boolean', default: false, description: "Re-run the models' self-tests." } } },
+        response: { 200: ready, 503: refusing },
+      },
+    },
+    async (request, reply) => {
+      if (request.query.deep !== true) {
+        if (dataplane.ready()) return { readiness_status: 'ACCEPTING_TRAFFIC' };
+        return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC' });
+      }
+      const problems = await dataplane.deepReadinessProblems();
+      if (problems.length === 0) return { readiness_status: 'ACCEPTING_TRAFFIC' };
+      return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC', problems });
     },
   );
 

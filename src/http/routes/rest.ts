@@ -60,6 +60,17 @@ export function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane): voi
               input_schema: AnySchema,
               output_schema: AnySchema,
               notes: { type: 'array', items: { type: 'string' }, description: 'How the model is served, e.g. ONNX outputs left out and why.' },
+              explain: { type: 'boolean', description: 'Whether POST /api/models/{name}/explain answers (else 501).' },
+              operations: {
+                type: 'array',
+                description: 'Custom operations: POST /api/models/{name}/operations/{operation}.',
+                items: {
+                  type: 'object',
+                  properties: { name: { type: 'string' }, description: { type: 'string' }, input_schema: AnySchema, output_schema: AnySchema },
+                  required: ['name', 'description', 'input_schema', 'output_schema'],
+                },
+              },
+              examples: { type: 'array', description: 'The self-tests (docs/self-tests.md).', items: {} },
             },
           },
           404: errorRef,
@@ -85,5 +96,22 @@ export function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane): voi
     '/api/models/:name/score',
     { schema: { hide: true, params: NameParams } },
     async (request, reply) => dataplane.score(request.params.name, request.body, callOptions(request, reply)),
+  );
+
+  app.post<{ Params: { name: string } }>(
+    '/api/models/:name/explain',
+    { schema: { hide: true, params: NameParams } },
+    async (request, reply) => dataplane.explain(request.params.name, request.body, callOptions(request, reply)),
+  );
+
+  app.post<{ Params: { name: string; operation: string } }>(
+    '/api/models/:name/operations/:operation',
+    {
+      schema: {
+        hide: true,
+        params: { ...NameParams, properties: { ...NameParams.properties, operation: { type: 'string' } }, required: ['name', 'operation'] },
+      },
+    },
+    async (request, reply) => dataplane.runOperation(request.params.name, request.params.operation, request.body, callOptions(request, reply)),
   );
 }

@@ -4,7 +4,7 @@
  * `{"error": message}` (see error-handler.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Dataplane } from '../../dataplane.js';
+import type { Dataplane, InferResponse } from '../../dataplane.js';
 import { ModelNotReadyError } from '../../errors.js';
 import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
 import { decodeInferRequest, encodeInferResponse } from '../../tensors/v2-message.js';
@@ -81,19 +81,49 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
         },
         async (request, reply) => infer(dataplane, request, reply),
       );
+      v2.post<{ Params: ModelParams; Body: Buffer }>(
+        `${prefix}/explain`,
+        {
+          schema: {
+            tags,
+            summary: "Explain: the model's explain() per row, as JSON text in a BYTES output named explanation (501 when the model has none)",
+            params,
+            body: { content: { 'application/json': { schema: V2_SCHEMAS.inferRequest }, 'application/octet-stream': { schema: V2_SCHEMAS.binaryBody } } },
+            response: { 200: V2_SCHEMAS.inferResponse, 400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 501: V2_SCHEMAS.error, 503: V2_SCHEMAS.error },
+          },
+        },
+        async (request, reply) => explain(dataplane, request, reply),
+      );
     }
   });
 }
 
-async function infer(dataplane: Dataplane, request: FastifyRequest<{ Params: ModelParams; Body: Buffer }>, reply: FastifyReply): Promise<void> {
+type V2Request = FastifyRequest<{ Params: ModelParams; Body: Buffer }>;
+
+async function infer(dataplane: Dataplane, request: V2Request, reply: FastifyReply): Promise<void> {
   const { name, version } = request.params;
   // An unknown or loading model answers 404/503 before its body is decoded, as the REST routes do.
   dataplane.assertInferable(name, version);
+  const decoded = decodeBody(dataplane, request);
+  await sendResponse(reply, await dataplane.infer(name, version, decoded, callOptions(request, reply, decoded.timeoutMs)), decoded.binaryOutputs);
+}
+
+async function explain(dataplane: Dataplane, request: V2Request, reply: FastifyReply): Promise<void> {
+  const { name, version } = request.params;
+  dataplane.assertExplains(name, version);
+  const decoded = decodeBody(dataplane, request);
+  await sendResponse(reply, await dataplane.explainTensors(name, version, decoded, callOptions(request, reply, decoded.timeoutMs)), decoded.binaryOutputs);
+}
+
+function decodeBody(dataplane: Dataplane, request: V2Request): ReturnType<typeof decodeInferRequest> {
+  const { name, version } = request.params;
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const headerLength = request.headers[HEADER_LENGTH];
-  const decoded = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, () => dataplane.singleInput(name, version));
-  const response = await dataplane.infer(name, version, decoded, callOptions(request, reply, decoded.timeoutMs));
-  const encoded = encodeInferResponse(response, decoded.binaryOutputs);
+  return decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, () => dataplane.singleInput(name, version));
+}
+
+async function sendResponse(reply: FastifyReply, response: InferResponse, binaryOutputs: ReturnType<typeof decodeInferRequest>['binaryOutputs']): Promise<void> {
+  const encoded = encodeInferResponse(response, binaryOutputs);
   if (encoded.headerLength === undefined) {
     await reply.type('application/json').send(encoded.body);
     return;

@@ -1,0 +1,70 @@
+/**
+ * Self-tests (docs/self-tests.md): a model's examples run through its whole served path, and each answer compared with
+ * the expected output. Used after load (a failure fails the model) and by the deep readiness probe.
+ */
+import type { ModelExample } from './contract.js';
+
+/** Numbers this close count as equal when an example does not set its own tolerance. */
+export const DEFAULT_TOLERANCE = 1e-6;
+
+/** Most differences listed per example: enough to see what is wrong, short enough to read in a status line. */
+const MAX_DIFFERENCES = 5;
+
+/** The example's display name: its own, else its position. */
+export function exampleName(example: ModelExample, index: number): string {
+  return example.name ?? `example ${index}`;
+}
+
+/**
+ * Runs every example (one after another, so a probe never floods the model) and returns one line per failing example,
+ * empty when all pass.
+ */
+export async function runExamples(examples: readonly ModelExample[], predict: (input: unknown) => Promise<unknown>): Promise<string[]> {
+  const failures: string[] = [];
+  for (const [index, example] of examples.entries()) {
+    const name = exampleName(example, index);
+    let output: unknown;
+    try {
+      output = await predict(example.input);
+    } catch (error) {
+      failures.push(`self-test '${name}' failed: ${(error as Error).message ?? String(error)}`);
+      continue;
+    }
+    if (example.expected_output === undefined) continue;
+    const differences = differencesOf(example.expected_output, output, example.tolerance ?? DEFAULT_TOLERANCE, '');
+    if (differences.length > 0) {
+      const shown = differences.slice(0, MAX_DIFFERENCES).join('; ');
+      const more = differences.length > MAX_DIFFERENCES ? ` (and ${differences.length - MAX_DIFFERENCES} more)` : '';
+      failures.push(`self-test '${name}' answered differently than expected: ${shown}${more}`);
+    }
+  }
+  return failures;
+}
+
+/**
+ * Where `actual` differs from `expected`, as `path: expected X, got Y` lines. Only the fields `expected` names are
+ * compared (an answer may carry more); arrays must match in length and element by element; numbers within `tolerance`.
+ */
+export function differencesOf(expected: unknown, actual: unknown, tolerance: number, path: string): string[] {
+  const at = path || '/';
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    return Math.abs(expected - actual) <= tolerance || (Number.isNaN(expected) && Number.isNaN(actual)) ? [] : [`${at}: expected ${expected}, got ${actual}`];
+  }
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(actual)) return [`${at}: expected an array, got ${show(actual)}`];
+    if (actual.length !== expected.length) return [`${at}: expected ${expected.length} elements, got ${actual.length}`];
+    return expected.flatMap((item, index) => differencesOf(item, actual[index], tolerance, `${path}/${index}`));
+  }
+  if (typeof expected === 'object' && expected !== null) {
+    if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return [`${at}: expected an object, got ${show(actual)}`];
+    return Object.entries(expected).flatMap(([key, value]) =>
+      key in actual ? differencesOf(value, (actual as Record<string, unknown>)[key], tolerance, `${path}/${key}`) : [`${path}/${key}: missing from the answer`],
+    );
+  }
+  return Object.is(expected, actual) ? [] : [`${at}: expected ${show(expected)}, got ${show(actual)}`];
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
