@@ -497,19 +497,20 @@ export class ServedModel {
       return codec.toRecords((await this.#submit({ kind: 'tensors', job }, options)) as Tensor[], records.length);
     }
     if (this.#batching === 'records') return (await this.#submit({ kind: 'records', records }, options)) as unknown[];
+    // A call of its own carries the caller's context (a graph routes by its headers and passes its deadline on).
     const call =
       firstIndex === undefined
-        ? async () => [await this.model.predict(records[0])]
-        : () => this.#runRecords(records);
+        ? async () => [await this.model.predict(records[0], options)]
+        : () => this.#runRecords(records, options);
     return (await this.#submit({ kind: 'call', rows: records.length, call }, options)) as unknown[];
   }
 
   /** The model's own batch call: predictBatch, or predict per record; exactly one output per record. */
-  async #runRecords(records: unknown[]): Promise<unknown[]> {
+  async #runRecords(records: unknown[], context?: CallContext): Promise<unknown[]> {
     const outputs = this.model.predictBatch
       ? await this.model.predictBatch(records)
       : // async wrapper: a predict() that throws synchronously must not orphan the promises already made.
-        await Promise.all(records.map(async (input) => this.model.predict(input)));
+        await Promise.all(records.map(async (input) => this.model.predict(input, context)));
     if (!Array.isArray(outputs) || outputs.length !== records.length) {
       throw new InferenceError(
         `model '${this.name}' returned ${Array.isArray(outputs) ? `${outputs.length} outputs` : 'a non-array'} for a batch of ${records.length} inputs`,

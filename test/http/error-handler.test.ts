@@ -77,6 +77,7 @@ describe('the error catalogue', () => {
       ConfigError: 500,
       ModelNotReadyError: 503,
       QueueFullError: 503,
+      NotImplementedError: 501,
       DeadlineExceededError: 504,
       RequestCancelledError: 499,
     });
