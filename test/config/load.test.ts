@@ -39,7 +39,7 @@ describe('parseConfig: valid files', () => {
       version: '0.1.0',
       server: { host: '127.0.0.1', port: 8000, drain_delay_ms: 0, body_limit_bytes: 10 * 1024 * 1024 },
       logging: { level: 'info', format: 'json', destination: 'stdout', redact: [], access_log: false },
-      health: { ready_without_models: false },
+      health: { ready_without_models: false, deep_check_interval_ms: 10000 },
       metrics: {
         enabled: true,
         model_labels: true,
@@ -261,7 +261,7 @@ describe('parseConfig: rules across the keys of a model entry', () => {
 
   it('rejects an unknown runtime once, listing the runtimes', () => {
     const error = configProblems('models:\n  - runtime: tflite\n    model_path: ./m.tflite\n');
-    assert.deepEqual(error.details.map((d) => d.message), [`${FILE}:2 models[0].runtime: must be one of "module", "onnx"`]);
+    assert.deepEqual(error.details.map((d) => d.message), [`${FILE}:2 models[0].runtime: must be one of "module", "onnx", "graph"`]);
   });
 });
 

@@ -75,6 +75,9 @@ describe('REST routes', () => {
       status: 'ready',
       input_schema: reference.input_schema,
       output_schema: reference.output_schema,
+      explain: false,
+      operations: [],
+      examples: [],
     });
   });
 

@@ -24,9 +24,11 @@ const PATHS: [string, 'get' | 'post', string[]][] = [
   ['/v2/models/{name}', 'get', ['name']],
   ['/v2/models/{name}/ready', 'get', ['name']],
   ['/v2/models/{name}/infer', 'post', ['name']],
+  ['/v2/models/{name}/explain', 'post', ['name']],
   ['/v2/models/{name}/versions/{version}', 'get', ['name', 'version']],
   ['/v2/models/{name}/versions/{version}/ready', 'get', ['name', 'version']],
   ['/v2/models/{name}/versions/{version}/infer', 'post', ['name', 'version']],
+  ['/v2/models/{name}/versions/{version}/explain', 'post', ['name', 'version']],
 ];
 
 function operation(document: Document, path: string, method: 'get' | 'post'): Operation {
