@@ -3,7 +3,7 @@
  * validators, and guarded calls that validate input and output around the user's code.
  */
 import type { Logger } from 'pino';
-import { Batcher, type BatchObserver, type CancelSignal } from '../batching/batcher.js';
+import { Batcher, type BatchObserver } from '../batching/batcher.js';
 import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
 import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
 import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
