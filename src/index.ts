@@ -1,7 +1,20 @@
 /**
  * longshore's public API: the model contract a user implements, the server starter, and the error catalogue.
  */
-export type { JsonSchema, Model, ModelClass, ModelMetadata, ModelState, ScoreExample } from './model/contract.js';
+export type {
+  CallContext,
+  Decorator,
+  DecoratorClass,
+  DecoratorSetup,
+  JsonSchema,
+  Model,
+  ModelClass,
+  ModelExample,
+  ModelMetadata,
+  ModelState,
+  OperationSpec,
+  ScoreExample,
+} from './model/contract.js';
 export type { LongshoreConfig, ModelEntry } from './config/schema.js';
 export { loadConfigFile, parseConfig, findConfigFile, type LoadedConfig } from './config/load.js';
 export { startServer, type RunningServer, type StartOptions } from './server.js';

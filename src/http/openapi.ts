@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import type { JsonSchema } from '../model/contract.js';
 import type { ModelRegistry } from '../model/registry.js';
 import type { ServedModel } from '../model/served-model.js';
-import { exampleName } from '../model/self-test.js';
 
 export type OpenApiDocument = Record<string, unknown> & {
   paths: Record<string, unknown>;
@@ -171,9 +170,9 @@ function operation(model: ServedModel, tag: string, kind: string, request: JsonS
 
 /** The model's self-tests as named request examples (docs/self-tests.md). */
 function withExamples(operationObject: ReturnType<typeof operation>, model: ServedModel): ReturnType<typeof operation> {
-  const examples = model.examples;
+  const examples = model.requestExamples;
   if (examples.length === 0) return operationObject;
-  const named = Object.fromEntries(examples.map((example, index) => [exampleName(example, index), { summary: exampleName(example, index), value: example.input }]));
+  const named = Object.fromEntries(examples.map((example) => [example.name, { summary: example.name, value: example.input }]));
   const json: Record<string, unknown> = { ...operationObject.requestBody.content['application/json'], examples: named };
   return { ...operationObject, requestBody: { ...operationObject.requestBody, content: { 'application/json': json } } } as ReturnType<typeof operation>;
 }

@@ -116,6 +116,8 @@ export interface CallContext {
   readonly requestId?: string;
   /** The request's headers, names in lower case (a router graph picks a member by one). */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
+  /** The call is a self-test (docs/self-tests.md): decorators must not answer it from a cache. */
+  readonly selfTest?: boolean;
 }
 
 /** One custom operation of a model: its schemas (validated like predict's) and the function that runs it. */

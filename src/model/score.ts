@@ -84,7 +84,7 @@ export async function scoreModel(served: ServedModel, body: unknown, options: Ca
   const own = served.model.score;
   if (own) {
     try {
-      served.validateInputs(inputs);
+      served.validateModelInputs(inputs); // the model's own score() gets records of its own schema, not its decorators'
     } catch (error) {
       throw error instanceof SchemaValidationError ? relocate(served.name, error) : error;
     }

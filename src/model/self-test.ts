@@ -19,10 +19,10 @@ export function exampleName(example: ModelExample, index: number): string {
  * Runs every example (one after another, so a probe never floods the model) and returns one line per failing example,
  * empty when all pass.
  */
-export async function runExamples(examples: readonly ModelExample[], predict: (input: unknown) => Promise<unknown>): Promise<string[]> {
+export async function runExamples(examples: readonly ModelExample[], predict: (input: unknown) => Promise<unknown>, firstIndex = 0): Promise<string[]> {
   const failures: string[] = [];
   for (const [index, example] of examples.entries()) {
-    const name = exampleName(example, index);
+    const name = exampleName(example, firstIndex + index);
     let output: unknown;
     try {
       output = await predict(example.input);

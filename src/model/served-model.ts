@@ -11,7 +11,7 @@ import { composeChain, decoratedSchemas, type DecoratedCall, type NamedDecorator
 import { InferenceError, LongshoreError, ModelNotReadyError, NotImplementedError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { CallContext, JsonSchema, Model, ModelExample, ModelMetadata, ModelState } from './contract.js';
 import { ModelOperations, type OperationDescription } from './operations.js';
-import { runExamples } from './self-test.js';
+import { exampleName, runExamples } from './self-test.js';
 import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
 import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
@@ -200,6 +200,16 @@ export class ServedModel {
     return [...(this.model.examples ?? []), ...this.#configExamples];
   }
 
+  /**
+   * The examples whose input is what callers send (OpenAPI request examples): the config entry's, and the class's own
+   * unless decorators changed the input schema.
+   */
+  get requestExamples(): { readonly name: string; readonly input: unknown }[] {
+    const own = this.model.examples ?? [];
+    const named = this.examples.map((example, index) => ({ name: exampleName(example, index), input: example.input }));
+    return this.#inputSchema === this.#modelInputSchema ? named : named.slice(own.length);
+  }
+
   /** Whether the model answers explain. */
   get explains(): boolean {
     return typeof this.model.explain === 'function';
@@ -248,7 +258,7 @@ export class ServedModel {
       }
       this.#operations = new ModelOperations(this.name, this.model.operations);
       this.#buildBatcher();
-      const failures = await runExamples(this.examples, (input) => this.#predict(input, {}, this.#validators()));
+      const failures = await this.#runSelfTests(this.#validators());
       if (failures.length > 0) throw new Error(failures.join('; '));
       this.#modelObserver?.loaded((performance.now() - started) / 1000);
       this.#setState('ready');
@@ -421,7 +431,32 @@ export class ServedModel {
   /** Runs the self-tests again (the deep readiness probe); one line per failing example, empty when all pass. */
   selfTest(): Promise<string[]> {
     if (this.#state !== 'ready') return Promise.resolve([]);
-    return runExamples(this.examples, (input) => this.#predict(input, {}));
+    return this.#runSelfTests(this.#readyValidators());
+  }
+
+  /**
+   * The class's examples are in the model's own schema, so they go to the model itself, past its decorators; the config
+   * entry's are what callers send, so they take the whole decorated path (caches stand aside: `selfTest`).
+   */
+  async #runSelfTests(validators: { validateInput: RecordValidator; validateOutput: RecordValidator }): Promise<string[]> {
+    const own = this.model.examples ?? [];
+    const direct = async (input: unknown) => {
+      const problems = this.#validateModelInput?.(input);
+      if (problems) throw this.#inputError(problems);
+      let output: unknown;
+      try {
+        [output] = await this.#predictRecords([input], undefined, { selfTest: true });
+      } catch (error) {
+        throw this.#modelThrew(error);
+      }
+      const outputProblems = this.#validateModelOutput?.(output);
+      if (outputProblems) this.#checkOutput(outputProblems);
+      return output;
+    };
+    return [
+      ...(await runExamples(own, direct)),
+      ...(await runExamples(this.#configExamples, (input) => this.#predict(input, { selfTest: true }, validators), own.length)),
+    ];
   }
 
   /**
@@ -429,7 +464,16 @@ export class ServedModel {
    * Also for operations that hand records to the model by another path (score()).
    */
   validateInputs(inputs: readonly unknown[]): void {
-    const { validateInput } = this.#readyValidators();
+    this.#validateEach(inputs, this.#readyValidators().validateInput);
+  }
+
+  /** validateInputs against the model's own input schema (not its decorators'): for calls that reach the model itself. */
+  validateModelInputs(inputs: readonly unknown[]): void {
+    this.#readyValidators();
+    this.#validateEach(inputs, this.#validateModelInput as RecordValidator);
+  }
+
+  #validateEach(inputs: readonly unknown[], validateInput: RecordValidator): void {
     const problems: ErrorDetail[] = [];
     for (const [index, input] of inputs.entries()) {
       for (const detail of validateInput(input) ?? []) problems.push({ ...detail, path: `/${index}${detail.path === '/' ? '' : detail.path}` });

@@ -153,3 +153,47 @@ models:
     }
   });
 });
+
+/** Takes `{words: "..."}` in front of the Scaler: x is the number of words. */
+const WORD_COUNT = `
+export const input_schema = { type: 'object', properties: { words: { type: 'string' } }, required: ['words'], additionalProperties: false };
+export function toScaler(input) { return { x: input.words.split(' ').length }; }
+`;
+
+describe('self-tests behind decorators', () => {
+  it("the class's own examples go to the model past a transform that changes the input; the YAML ones take the decorated path; OpenAPI shows only the decorated ones", async () => {
+    const harness = await serveYaml(
+      `
+health: {deep_check_interval_ms: 0}
+models:
+  - class_path: ./scaler.ts#Scaler
+    configuration: {factor_file: ./factor.txt}
+    decorators:
+      - class_path: longshore:cache
+      - class_path: longshore:transform
+        configuration: {module: ./words.ts, input: toScaler, input_schema: input_schema}
+    examples:
+      - {name: three words, input: {words: a b c}, expected_output: {y: 6}}
+`,
+      { 'scaler.ts': SCALER, 'words.ts': WORD_COUNT, 'factor.txt': '2' },
+    );
+    try {
+      const metadata = (await harness.app.inject('/api/models/scaler/metadata')).json();
+      assert.equal(metadata.status, 'ready', metadata.error);
+      const document = (await harness.app.inject('/openapi.json')).json();
+      const examples = document.paths['/api/models/scaler/prediction'].post.requestBody.content['application/json'].examples;
+      assert.deepEqual(examples, { 'three words': { summary: 'three words', value: { words: 'a b c' } } });
+      assert.equal((await harness.app.inject('/api/health/ready?deep=true')).statusCode, 200);
+      // The cache holds the YAML example's answer; the deep probe must still reach the model.
+      writeFileSync(join(harness.dir, 'factor.txt'), '3');
+      const failing = await harness.app.inject('/api/health/ready?deep=true');
+      assert.equal(failing.statusCode, 503);
+      assert.deepEqual(failing.json().problems, [
+        "model 'scaler': self-test 'unit' answered differently than expected: /y: expected 2, got 3",
+        "model 'scaler': self-test 'three words' answered differently than expected: /y: expected 6, got 9",
+      ]);
+    } finally {
+      await harness.close();
+    }
+  });
+});

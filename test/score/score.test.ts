@@ -82,9 +82,18 @@ describe('POST /api/models/{name}/score', () => {
         `  - model_path: ${FIXTURES}diabetes_gbr.onnx`,
         '  - class_path: ./models.ts#Scorer',
         '  - class_path: ./models.ts#TwoNumbers',
+        '  - class_path: ./models.ts#Scorer',
+        '    qualified_name: text_scorer',
+        '    decorators:',
+        '      - class_path: longshore:transform',
+        '        configuration: {module: ./text.ts, input: toNumber, input_schema: input_schema}',
         '',
       ].join('\n'),
-      { 'models.ts': SCORER },
+      {
+        'models.ts': SCORER,
+        'text.ts': `export const input_schema = { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] };
+export function toNumber(input) { return { x: Number(input.text) }; }`,
+      },
     );
   });
   after(() => harness.close());
@@ -144,6 +153,16 @@ describe('POST /api/models/{name}/score', () => {
     const threw = await score('scorer', { examples: [{ input: { x: 1 }, expected: 'explode' }] });
     assert.equal(threw.statusCode, 500);
     assert.match(threw.json().message, /failed to score: boom/);
+  });
+
+  it("a model's own score() behind a decorator that changes the input gets inputs of the model's own schema", async () => {
+    const prediction = await harness.app.inject({ method: 'POST', url: '/api/models/text_scorer/prediction', payload: { text: '4' } });
+    assert.deepEqual(prediction.json(), { a: 4, b: -4 });
+    const ok = await score('text_scorer', { examples: [{ input: { x: 1 }, expected: 'a' }, { input: { x: 2 }, expected: 'a' }] });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(ok.json(), { metrics: { examples_seen: 2, sum_x: 3 }, computed_by: 'model' });
+    const decoratedShape = await score('text_scorer', { examples: [{ input: { text: '1' }, expected: 'a' }] });
+    assert.equal(decoratedShape.statusCode, 400);
   });
 
   it('answers 400 naming the bad example for inputs that fail the schema and for malformed bodies', async () => {
