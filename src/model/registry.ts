@@ -98,10 +98,12 @@ export class ModelRegistry {
     );
     for (const [index, entry] of entries.entries()) {
       if (runtimeOf(entry) !== 'graph') continue;
-      const members = (name: string) => created.find((served, at) => served?.name === name && (runtimeOf(entries[at] as ModelEntry) !== 'graph' || at < index));
+      const usable = () =>
+        created.filter((served, at): served is ServedModel => served !== undefined && (runtimeOf(entries[at] as ModelEntry) !== 'graph' || at < index));
+      const members = (name: string) => usable().find((served) => served.name === name);
       let graph: Model;
       try {
-        graph = createGraphModel(entry, members);
+        graph = createGraphModel(entry, members, () => usable().map((served) => served.name));
       } catch (error) {
         reportProblem(index, error);
         continue;

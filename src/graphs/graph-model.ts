@@ -1,0 +1,119 @@
+/**
+ * What every graph kind shares: metadata from the entry, loading (every member loads first; a member that is not
+ * ready fails the graph), schemas derived from the members' after load, member calls that keep the caller's deadline,
+ * cancellation, request id and headers, and errors that name the graph and the member.
+ */
+import type { ModelEntry } from '../config/schema.js';
+import { InferenceError, LongshoreError, type ErrorDetail } from '../errors.js';
+import type { CallContext, JsonSchema, Model } from '../model/contract.js';
+import type { GraphKind, GraphMember } from './members.js';
+
+/** The constructor every catalogue class shares (LongshoreError's). */
+type CatalogueClass = new (message: string, options?: { details?: ErrorDetail[]; retryAfterSeconds?: number; cause?: unknown }) => LongshoreError;
+
+export interface GraphSchemas {
+  readonly input: JsonSchema;
+  readonly output: JsonSchema;
+}
+
+export abstract class GraphModel implements Model {
+  readonly qualified_name: string;
+  readonly display_name: string;
+  readonly description: string;
+  readonly version: string;
+  readonly kind: GraphKind;
+  protected readonly members: readonly GraphMember[];
+  #schemas: GraphSchemas | undefined;
+
+  protected constructor(entry: ModelEntry, kind: GraphKind, members: readonly GraphMember[], summary: string) {
+    // Config validation requires a qualified_name on every graph entry.
+    this.qualified_name = entry.qualified_name as string;
+    this.display_name = entry.display_name ?? this.qualified_name;
+    this.description = entry.description ?? summary;
+    this.version = entry.version ?? '1';
+    this.kind = kind;
+    this.members = members;
+  }
+
+  /** Undefined until load(): the members' schemas are known only once they have loaded (ServedModel accepts that). */
+  get input_schema(): JsonSchema {
+    return this.#schemas?.input as JsonSchema;
+  }
+
+  get output_schema(): JsonSchema {
+    return this.#schemas?.output as JsonSchema;
+  }
+
+  /** Waits for every member's load (shared with the registry's), then derives the graph's schemas from theirs. */
+  async load(): Promise<void> {
+    await Promise.all(this.members.map((member) => member.served.load()));
+    for (const { name, served } of this.members) {
+      if (served.state !== 'ready') throw new Error(`member '${name}' is ${served.state}${served.error === undefined ? '' : `: ${served.error}`}`);
+    }
+    this.#schemas = this.deriveSchemas();
+    this.loaded();
+  }
+
+  /** The graph's schemas from its members' (all ready). */
+  protected abstract deriveSchemas(): GraphSchemas;
+
+  /** Work that needs the members' schemas, done once after load (e.g. the fields each pipeline stage keeps). */
+  protected loaded(): void {}
+
+  abstract predict(input: unknown, context?: CallContext): Promise<unknown>;
+
+  /** Calls a member through its served model (validation, queue, deadline, metrics), naming it in any failure. */
+  protected async call(member: GraphMember, input: unknown, context: CallContext | undefined): Promise<unknown> {
+    try {
+      return await member.served.predict(
+        input,
+        context === undefined ? {} : { timeoutMs: context.timeoutMs, signal: context.signal, requestId: context.requestId, headers: context.headers },
+      );
+    } catch (error) {
+      throw this.memberFailed(member, error);
+    }
+  }
+
+  /** The member's error with the graph and member named in front; a catalogue error keeps its class, status and details. */
+  protected memberFailed(member: GraphMember, error: unknown): LongshoreError {
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = `${this.kind} '${this.qualified_name}': member '${member.name}' failed: ${reason}`;
+    if (error instanceof LongshoreError) {
+      const Class = error.constructor as CatalogueClass;
+      return new Class(message, { details: error.details, retryAfterSeconds: error.retryAfterSeconds, cause: error });
+    }
+    return new InferenceError(message, { cause: error });
+  }
+
+  /** A failure of the graph's own logic (e.g. a member answered without the field a vote needs). */
+  protected fail(message: string): InferenceError {
+    return new InferenceError(`${this.kind} '${this.qualified_name}': ${message}`);
+  }
+}
+
+/** The member's schema after its load; a ready member always has both. */
+export function schemaOf(member: GraphMember, which: 'input' | 'output'): JsonSchema {
+  const schema = which === 'input' ? member.served.inputSchema : member.served.outputSchema;
+  if (schema === undefined) throw new Error(`member '${member.name}' has no ${which} schema`);
+  return schema;
+}
+
+/** A copy of an object schema with one more property, required. The member's own schema is left as it is. */
+export function withProperty(schema: JsonSchema, name: string, property: JsonSchema): JsonSchema {
+  const properties = isRecord(schema.properties) ? schema.properties : {};
+  const required = Array.isArray(schema.required) ? (schema.required as unknown[]) : [];
+  return {
+    ...schema,
+    properties: { ...properties, [name]: property },
+    required: required.includes(name) ? required : [...required, name],
+  };
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Member names in order, each once. */
+export function uniqueNames(members: readonly GraphMember[]): string[] {
+  return [...new Set(members.map((member) => member.name))];
+}
