@@ -5,7 +5,8 @@
 import type { ModelEntry } from '../config/schema.js';
 import { EntryProblem } from '../runtimes/module.js';
 import type { CallContext, JsonSchema } from '../model/contract.js';
-import { GraphModel, isRecord, schemaOf, uniqueNames, withProperty, type GraphSchemas } from './graph-model.js';
+import { GraphModel, isRecord, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
+import { withRequiredProperty } from '../model/schema-edit.js';
 import type { GraphMember } from './members.js';
 
 type Combine = 'majority' | 'mean' | 'mean_probability';
@@ -57,7 +58,7 @@ export class EnsembleModel extends GraphModel {
     const label: JsonSchema = this.#labels
       ? { enum: [...this.#labels], description: 'The class with the highest mean probability.' }
       : { type: 'integer', minimum: 0, description: 'The index of the class with the highest mean probability.' };
-    return { input, output: withProperty(output, this.#labelField, label) };
+    return { input, output: withRequiredProperty(output, this.#labelField, label) };
   }
 
   async predict(input: unknown, context?: CallContext): Promise<unknown> {

@@ -98,17 +98,6 @@ export function schemaOf(member: GraphMember, which: 'input' | 'output'): JsonSc
   return schema;
 }
 
-/** A copy of an object schema with one more property, required. The member's own schema is left as it is. */
-export function withProperty(schema: JsonSchema, name: string, property: JsonSchema): JsonSchema {
-  const properties = isRecord(schema.properties) ? schema.properties : {};
-  const required = Array.isArray(schema.required) ? (schema.required as unknown[]) : [];
-  return {
-    ...schema,
-    properties: { ...properties, [name]: property },
-    required: required.includes(name) ? required : [...required, name],
-  };
-}
-
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

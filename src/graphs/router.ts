@@ -6,7 +6,8 @@ import type { ModelEntry } from '../config/schema.js';
 import { SchemaValidationError } from '../errors.js';
 import type { CallContext } from '../model/contract.js';
 import { EntryProblem } from '../runtimes/module.js';
-import { GraphModel, isRecord, schemaOf, uniqueNames, withProperty, type GraphSchemas } from './graph-model.js';
+import { GraphModel, isRecord, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
+import { withRequiredProperty } from '../model/schema-edit.js';
 import type { GraphMember } from './members.js';
 
 /** The field a router adds to every answer. */
@@ -52,7 +53,7 @@ export class RouterModel extends GraphModel {
     const [first] = this.members as [GraphMember];
     return {
       input: schemaOf(first, 'input'),
-      output: withProperty(schemaOf(first, 'output'), ROUTED_TO, {
+      output: withRequiredProperty(schemaOf(first, 'output'), ROUTED_TO, {
         type: 'string',
         enum: uniqueNames(this.members),
         description: 'The member that answered.',

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { InferenceError } from '../../errors.js';
 import type { Decorator, DecoratorSetup, JsonSchema } from '../../model/contract.js';
+import { withRequiredProperty } from '../../model/schema-edit.js';
 import { isPlainObject, onlyKeys, optionalStringSetting, type Configuration } from './settings.js';
 
 const NAME = 'longshore:prediction_id';
@@ -22,16 +23,7 @@ export class PredictionIdDecorator implements Decorator {
   outputSchema(inner: JsonSchema): JsonSchema {
     let outer = this.#outputSchemas.get(inner);
     if (!outer) {
-      const properties = (inner.properties ?? {}) as Record<string, unknown>;
-      const required = Array.isArray(inner.required) ? (inner.required as string[]) : [];
-      outer = {
-        ...inner,
-        properties: {
-          ...properties,
-          [this.#field]: { type: 'string', format: 'uuid', description: `A random UUID that identifies this prediction (${NAME}).` },
-        },
-        required: required.includes(this.#field) ? required : [...required, this.#field],
-      };
+      outer = withRequiredProperty(inner, this.#field, { type: 'string', format: 'uuid', description: `A random UUID that identifies this prediction (${NAME}).` });
       this.#outputSchemas.set(inner, outer);
     }
     return outer;
