@@ -118,9 +118,7 @@ export class Dataplane {
 
   async infer(name: string, version: string | undefined, request: InferRequest, options: CallOptions = {}): Promise<InferResponse> {
     const model = this.#versioned(name, version, true);
-    const outputs = await model.infer(request.inputs, request.outputs, options);
-    const response = { model_name: model.name, model_version: model.metadata.version, outputs };
-    return request.id === undefined ? response : { ...response, id: request.id };
+    return inferResponse(model, request, await model.infer(request.inputs, request.outputs, options));
   }
 
   /** The model, checking the version when one is named; `callable` also requires an endpoint. */
@@ -189,9 +187,7 @@ export class Dataplane {
   /** explain over Open Inference Protocol tensors: one JSON explanation per row, in a BYTES output `explanation`. */
   async explainTensors(name: string, version: string | undefined, request: InferRequest, options: CallOptions = {}): Promise<InferResponse> {
     const model = this.#versioned(name, version, true);
-    const outputs = await model.explainTensors(request.inputs, options);
-    const response = { model_name: model.name, model_version: model.metadata.version, outputs };
-    return request.id === undefined ? response : { ...response, id: request.id };
+    return inferResponse(model, request, await model.explainTensors(request.inputs, options));
   }
 
   /** Throws 501 before a V2 explain body is decoded when the model has no explain(). */
@@ -214,4 +210,10 @@ export class Dataplane {
     }
     return model;
   }
+}
+
+/** The protocol's response: the model's name and version, the request's id when it had one, the outputs. */
+function inferResponse(model: ServedModel, request: InferRequest, outputs: readonly Tensor[]): InferResponse {
+  const response = { model_name: model.name, model_version: model.metadata.version, outputs };
+  return request.id === undefined ? response : { ...response, id: request.id };
 }

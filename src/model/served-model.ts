@@ -120,6 +120,8 @@ export class ServedModel {
   readonly #configExamples: readonly ModelExample[];
   /** The record schemas as tensor columns (the tensor view of a record model). */
   #inputColumns: ColumnSpec[] = [];
+  /** The model's own input schema as columns (V2 explain, which is not decorated). */
+  #modelInputColumns: ColumnSpec[] = [];
   #outputColumns: ColumnSpec[] = [];
   /** The columns as a signature, rebuilt only when a schema changes (it is read on every V2 call). */
   #recordSignature: TensorSignature | undefined;
@@ -365,14 +367,19 @@ export class ServedModel {
    */
   async #callModel(input: unknown, options: CallOptions): Promise<unknown> {
     if (this.#chain) this.#checkDecorated('passed the model an input', this.#validateModelInput?.(input));
-    let output: unknown;
+    const output = await this.#predictOne(input, options);
+    if (this.#chain) this.#checkDecorated('got an output from the model', this.#validateModelOutput?.(output));
+    return output;
+  }
+
+  /** One record through the model's queue, with what the model throws turned into a catalogue error. */
+  async #predictOne(input: unknown, options: CallOptions): Promise<unknown> {
     try {
-      [output] = await this.#predictRecords([input], undefined, options);
+      const [output] = await this.#predictRecords([input], undefined, options);
+      return output;
     } catch (error) {
       throw this.#modelThrew(error);
     }
-    if (this.#chain) this.#checkDecorated('got an output from the model', this.#validateModelOutput?.(output));
-    return output;
   }
 
   #checkDecorated(what: string, problems: ErrorDetail[] | undefined): void {
@@ -415,7 +422,7 @@ export class ServedModel {
   async explainTensors(inputs: readonly Tensor[], options: CallOptions = {}): Promise<Tensor[]> {
     this.assertExplains();
     this.#readyValidators();
-    const columns = columnsOf(this.#modelInputSchema);
+    const columns = this.#modelInputColumns;
     const byName = checkInputs(this.name, { platform: RECORD_PLATFORM, inputs: columns, outputs: [] }, inputs);
     const records = columnsToRecords(columns, byName);
     const explanations = await Promise.all(records.map((record) => this.explain(record, options)));
@@ -443,14 +450,8 @@ export class ServedModel {
     const direct = async (input: unknown) => {
       const problems = this.#validateModelInput?.(input);
       if (problems) throw this.#inputError(problems);
-      let output: unknown;
-      try {
-        [output] = await this.#predictRecords([input], undefined, { selfTest: true });
-      } catch (error) {
-        throw this.#modelThrew(error);
-      }
-      const outputProblems = this.#validateModelOutput?.(output);
-      if (outputProblems) this.#checkOutput(outputProblems);
+      const output = await this.#predictOne(input, { selfTest: true });
+      this.#checkOutput(this.#validateModelOutput?.(output));
       return output;
     };
     return [
@@ -662,6 +663,7 @@ export class ServedModel {
     if (input !== undefined && input !== this.#modelInputSchema) {
       this.#validateModelInput = this.#compileOne('input_schema', input);
       this.#modelInputSchema = input;
+      this.#modelInputColumns = columnsOf(input);
     }
     if (output !== undefined && output !== this.#modelOutputSchema) {
       this.#validateModelOutput = this.#compileOne('output_schema', output);
