@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-// Entry point of the `longshore` command. tsx is registered first so longshore's own sources and users' `.ts` model
-// files load without a build step.
+// The `longshore` command run from longshore's own sources, for development in this repository (`npm start`, the
+// tests). tsx is registered first so src/*.ts load without a build. The published package's command is dist/bin.js,
+// compiled by `npm run build`, which needs no TypeScript loader.
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/cli.ts');
-const code = await main(process.argv.slice(2));
-if (code !== undefined) process.exitCode = code;
+await import('../src/bin.ts');

@@ -13,6 +13,7 @@ import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { LOG_FORMATS, type LogFormat } from './logging/logger.js';
 import { ModelRegistry } from './model/registry.js';
+import { runInit } from './scaffold/init.js';
 import { startServer } from './server.js';
 import { LONGSHORE_VERSION } from './version.js';
 
@@ -83,6 +84,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
         process.stdout.write(`ok: ${loaded.file} is valid and ${names.length} model(s) loaded: ${names.join(', ')}\n`);
       });
+    });
+
+  program
+    .command('init')
+    .description('scaffold a new project (package.json, longshore.yaml, a TypeScript model, a test) in dir; never overwrites a file')
+    .argument('[dir]', 'directory to write it in, created if missing', '.')
+    .option('--name <name>', 'npm package name (default: the directory name), made a valid npm name')
+    .action((dir: string, options: { name?: string }) => {
+      exitCode = runInit(dir, options);
     });
 
   try {

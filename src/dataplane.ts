@@ -3,7 +3,8 @@
  * Open Inference Protocol routes are thin adapters over this, so the protocols cannot disagree.
  */
 import { ModelNotFoundError, SchemaValidationError } from './errors.js';
-import type { JsonSchema, ModelExample } from './model/contract.js';
+import type { ModelExample } from './model/contract.js';
+import type { SchemaRecord } from './model/validation.js';
 import type { OperationDescription } from './model/operations.js';
 import type { ModelRegistry } from './model/registry.js';
 import { scoreModel, type ScoreResponse } from './model/score.js';
@@ -12,8 +13,8 @@ import type { Tensor, TensorSpec } from './tensors/tensor.js';
 
 /** `GET /api/models/{name}/metadata`: the listing plus both schemas (null until a model exposes them). */
 export interface ModelDescription extends ModelListing {
-  readonly input_schema: JsonSchema | null;
-  readonly output_schema: JsonSchema | null;
+  readonly input_schema: SchemaRecord | null;
+  readonly output_schema: SchemaRecord | null;
   /** How the model is served, when there is something to say (e.g. ONNX outputs left out). */
   readonly notes?: readonly string[];
   readonly explain: boolean;

@@ -1,8 +1,10 @@
 /**
- * longshore's public API: the model contract a user implements, the server starter, and the error catalogue.
+ * longshore's public API: the model contract a user implements, the server starter, and the error catalogue. Only the
+ * user-facing contract types are exported; what the server adds for itself (RuntimeModel, ServedMetadata) stays inside.
  */
 export type {
   CallContext,
+  CallSignal,
   Decorator,
   DecoratorClass,
   DecoratorSetup,

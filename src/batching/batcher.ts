@@ -42,8 +42,8 @@ export interface SubmitOptions {
 }
 
 /**
- * Tells a queued job its client went away. Not an AbortSignal: an EventTarget listener costs several microseconds per
- * request (measured: 7 µs of an 8 µs submit), and a job needs one listener, set and cleared once.
+ * Tells a queued job its client went away; the same shape as the public `CallSignal` (model/contract.ts). Not an
+ * AbortSignal: an EventTarget listener costs µs per request (7 of an 8 µs submit); a job needs one, set and cleared once.
  */
 export interface CancelSignal {
   readonly cancelled: boolean;

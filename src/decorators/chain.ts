@@ -3,7 +3,8 @@
  * each one reaches the next through `next`. Also folds the schemas callers see, from the model's outwards.
  */
 import { InferenceError, LongshoreError } from '../errors.js';
-import type { CallContext, Decorator, JsonSchema } from '../model/contract.js';
+import type { CallContext, Decorator } from '../model/contract.js';
+import type { SchemaRecord } from '../model/validation.js';
 
 /** A decorator with the name it was configured by (its class_path), for messages. */
 export interface NamedDecorator {
@@ -38,9 +39,9 @@ export function composeChain(model: string, decorators: readonly NamedDecorator[
 /** The schemas callers see: the model's, passed outwards through each decorator that changes them. */
 export function decoratedSchemas(
   decorators: readonly NamedDecorator[],
-  input: JsonSchema | undefined,
-  output: JsonSchema | undefined,
-): { input: JsonSchema | undefined; output: JsonSchema | undefined } {
+  input: SchemaRecord | undefined,
+  output: SchemaRecord | undefined,
+): { input: SchemaRecord | undefined; output: SchemaRecord | undefined } {
   let outerInput = input;
   let outerOutput = output;
   for (let index = decorators.length - 1; index >= 0; index--) {

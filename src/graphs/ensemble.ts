@@ -4,7 +4,8 @@
  */
 import type { ModelEntry } from '../config/schema.js';
 import { EntryProblem } from '../runtimes/module.js';
-import type { CallContext, JsonSchema } from '../model/contract.js';
+import type { CallContext } from '../model/contract.js';
+import type { SchemaRecord } from '../model/validation.js';
 import { GraphModel, isRecord, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
 import { withRequiredProperty } from '../model/schema-edit.js';
 import type { GraphMember } from './members.js';
@@ -55,7 +56,7 @@ export class EnsembleModel extends GraphModel {
     const output = schemaOf(first, 'output');
     if (this.#combine !== 'mean_probability') return { input, output };
     // The label is computed here: one of `labels`, or the index of the most probable class.
-    const label: JsonSchema = this.#labels
+    const label: SchemaRecord = this.#labels
       ? { enum: [...this.#labels], description: 'The class with the highest mean probability.' }
       : { type: 'integer', minimum: 0, description: 'The index of the class with the highest mean probability.' };
     return { input, output: withRequiredProperty(output, this.#labelField, label) };

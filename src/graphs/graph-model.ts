@@ -5,15 +5,16 @@
  */
 import type { ModelEntry } from '../config/schema.js';
 import { InferenceError, LongshoreError, type ErrorDetail } from '../errors.js';
-import type { CallContext, JsonSchema, Model } from '../model/contract.js';
+import type { CallContext, Model } from '../model/contract.js';
+import type { SchemaRecord } from '../model/validation.js';
 import type { GraphKind, GraphMember } from './members.js';
 
 /** The constructor every catalogue class shares (LongshoreError's). */
 type CatalogueClass = new (message: string, options?: { details?: ErrorDetail[]; retryAfterSeconds?: number; cause?: unknown }) => LongshoreError;
 
 export interface GraphSchemas {
-  readonly input: JsonSchema;
-  readonly output: JsonSchema;
+  readonly input: SchemaRecord;
+  readonly output: SchemaRecord;
 }
 
 export abstract class GraphModel implements Model {
@@ -36,12 +37,12 @@ export abstract class GraphModel implements Model {
   }
 
   /** Undefined until load(): the members' schemas are known only once they have loaded (ServedModel accepts that). */
-  get input_schema(): JsonSchema {
-    return this.#schemas?.input as JsonSchema;
+  get input_schema(): SchemaRecord {
+    return this.#schemas?.input as SchemaRecord;
   }
 
-  get output_schema(): JsonSchema {
-    return this.#schemas?.output as JsonSchema;
+  get output_schema(): SchemaRecord {
+    return this.#schemas?.output as SchemaRecord;
   }
 
   /** Waits for every member's load (shared with the registry's), then derives the graph's schemas from theirs. */
@@ -92,7 +93,7 @@ export abstract class GraphModel implements Model {
 }
 
 /** The member's schema after its load; a ready member always has both. */
-export function schemaOf(member: GraphMember, which: 'input' | 'output'): JsonSchema {
+export function schemaOf(member: GraphMember, which: 'input' | 'output'): SchemaRecord {
   const schema = which === 'input' ? member.served.inputSchema : member.served.outputSchema;
   if (schema === undefined) throw new Error(`member '${member.name}' has no ${which} schema`);
   return schema;

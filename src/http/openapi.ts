@@ -4,7 +4,7 @@
  * only when the registry's state changes (a model finishing its load may reveal its schemas), never per request.
  */
 import type { FastifyInstance } from 'fastify';
-import type { JsonSchema } from '../model/contract.js';
+import type { SchemaRecord } from '../model/validation.js';
 import type { ModelRegistry } from '../model/registry.js';
 import type { ServedModel } from '../model/served-model.js';
 
@@ -104,7 +104,7 @@ export function componentNames(name: string): { input: string; output: string } 
 }
 
 /** The score body: examples of an input record (the model's input component) and the expected output or its value. */
-function scoreRequestSchema(input: string): JsonSchema {
+function scoreRequestSchema(input: string): SchemaRecord {
   return {
     type: 'object',
     required: ['examples'],
@@ -135,7 +135,7 @@ function scoreRequestSchema(input: string): JsonSchema {
   };
 }
 
-const SCORE_RESPONSE: JsonSchema = {
+const SCORE_RESPONSE: SchemaRecord = {
   type: 'object',
   required: ['metrics', 'computed_by'],
   properties: {
@@ -150,7 +150,7 @@ const SCORE_RESPONSE: JsonSchema = {
   },
 };
 
-function operation(model: ServedModel, tag: string, kind: string, request: JsonSchema, response: JsonSchema, summary: string, ok = 'The model output.') {
+function operation(model: ServedModel, tag: string, kind: string, request: SchemaRecord, response: SchemaRecord, summary: string, ok = 'The model output.') {
   const responses: Record<string, unknown> = {
     200: { description: ok, content: { 'application/json': { schema: response } } },
   };
@@ -182,9 +182,9 @@ function ref(component: string): string {
 }
 
 /** A JSON copy of a model schema fit to be a component (no `$id`/`$schema`, which would re-base references). */
-function toComponent(schema: JsonSchema | undefined, description: string): JsonSchema {
+function toComponent(schema: SchemaRecord | undefined, description: string): SchemaRecord {
   if (schema === undefined) return { type: 'object', description: `${description} Documented once the model has loaded.` };
-  const copy = JSON.parse(JSON.stringify(schema)) as JsonSchema;
+  const copy = JSON.parse(JSON.stringify(schema)) as SchemaRecord;
   delete copy.$id;
   delete copy.$schema;
   return copy;

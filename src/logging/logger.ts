@@ -7,10 +7,11 @@
  * what is still buffered (the server calls it at close); on `process.exit()` pino writes what is left synchronously.
  */
 import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type { PrettyOptions } from 'pino-pretty';
 import type { LongshoreConfig } from '../config/schema.js';
 
 export type LoggingSettings = LongshoreConfig['logging'];
@@ -54,7 +55,7 @@ export const REDACTED = '[Redacted]';
 /** A `logging.*` setting the logger cannot be built with; the caller turns it into a config problem at that key. */
 export class LoggingSetupError extends Error {
   constructor(
-    readonly key: 'destination' | 'redact',
+    readonly key: 'destination' | 'redact' | 'format',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -87,8 +88,9 @@ const writers = new WeakMap<Logger, Writer>();
 export function createLogger(settings: LoggerSettings, configDir: string = process.cwd()): Logger {
   const format = settings.format ?? 'json';
   const target = settings.destination ?? 'stdout';
+  const pretty = format === 'pretty' ? loadPrettyFactory() : undefined;
   const writer = openWriter(target, configDir);
-  const stream: DestinationStream = format === 'pretty' ? prettyStream(writer, target) : writer;
+  const stream: DestinationStream = pretty ? prettyStream(pretty, writer, target) : writer;
   let logger: Logger;
   try {
     logger = pino(
@@ -139,8 +141,27 @@ function openWriter(target: string, configDir: string): Writer {
   }
 }
 
+type PrettyFactory = (options: PrettyOptions) => (line: string) => string;
+
+/**
+ * pino-pretty's formatter factory. pino-pretty is an optional peer dependency, needed only for pretty lines, so it is
+ * loaded (synchronously: it is CommonJS) only when they are asked for, and its absence is a setup error naming it.
+ */
+function loadPrettyFactory(): PrettyFactory {
+  try {
+    return (createRequire(import.meta.url)('pino-pretty') as { prettyFactory: PrettyFactory }).prettyFactory;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    throw new LoggingSetupError(
+      'format',
+      "pretty logs need the package 'pino-pretty', which is not installed: run `npm install pino-pretty` in your project, or log json lines (logging.format: json)",
+      { cause: error },
+    );
+  }
+}
+
 /** Pretty lines through pino-pretty's formatter, in-process and synchronous, into the same asynchronous writer. */
-function prettyStream(writer: Writer, target: string): DestinationStream {
+function prettyStream(prettyFactory: PrettyFactory, writer: Writer, target: string): DestinationStream {
   const fd = target === 'stdout' ? 1 : target === 'stderr' ? 2 : -1;
   const pretty = prettyFactory({ colorize: fd > 0 && isatty(fd), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' });
   return {

@@ -1,45 +1,52 @@
 /**
- * The model contract: what a user implements so longshore can serve a model. Runtimes (TypeScript classes, ONNX files)
- * all produce an object of this shape.
+ * The model contract: what a user implements so longshore can serve a model, and the types that come with it. This file
+ * is public API (exported from `src/index.ts`): it holds only what a user writes or receives. What the runtimes add for
+ * the server's own use (tensor views of ONNX graphs) is `RuntimeModel` in `src/runtimes/runtime-model.ts`.
  */
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { CancelSignal } from '../batching/batcher.js';
-import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 
-/** A JSON Schema object (TypeBox schemas are JSON Schemas too). */
-export type JsonSchema = Record<string, unknown>;
-
-/** Descriptive metadata shown by `GET /api/models` and in the docs. */
-export interface ModelMetadata {
-  /** Unique name used in URLs (`/api/models/{qualified_name}/prediction`). Letters, digits, `_`, `.`, `-`. */
-  readonly qualified_name: string;
-  readonly display_name: string;
-  readonly description: string;
-  readonly version: string;
+/**
+ * A JSON Schema object: a TypeBox schema, a plain object literal (`as const` too, readonly arrays and all), or a value of
+ * an interface type such as `JSONSchema7`. longshore checks at startup that it is an object and compiles it with ajv.
+ */
+export interface JsonSchema {
+  // `any`, not `unknown`: only an index signature of `any` accepts values of interface types, which have none of their own.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly [keyword: string]: any;
 }
 
 /**
- * A servable model.
+ * Descriptive metadata shown by `GET /api/models` and in the docs. Every field is optional here: a model entry in the
+ * YAML may set or override each one, and `qualified_name` must come from one of the two.
+ */
+export interface ModelMetadata {
+  /** Unique name used in URLs (`/api/models/{qualified_name}/prediction`). Letters, digits, `_`, `.`, `-`. */
+  readonly qualified_name?: string;
+  /** Default: the `qualified_name`. */
+  readonly display_name?: string;
+  /** Default: empty. */
+  readonly description?: string;
+  /** Default: `1`. */
+  readonly version?: string;
+}
+
+/**
+ * A servable model: a class with `input_schema`, `output_schema` and `predict()`; every other member is optional.
  *
  * @example
  * ```ts
- * import { Type, type Static } from '@sinclair/typebox';
+ * import { Type, type Static } from '@sinclair/typebox'; // npm install @sinclair/typebox
  * import type { Model } from 'longshore';
  *
  * const Input = Type.Object({ x: Type.Number() });
  * const Output = Type.Object({ y: Type.Number() });
  *
  * export class Doubler implements Model<Static<typeof Input>, Static<typeof Output>> {
- *   qualified_name = 'doubler';
- *   display_name = 'Doubler';
- *   description = 'Returns twice its input.';
- *   version = '1.0.0';
- *   input_schema = Input;
- *   output_schema = Output;
- *   constructor(private readonly configuration: Record<string, unknown>) {}
- *   async load() { }
+ *   readonly qualified_name = 'doubler';
+ *   readonly input_schema = Input;
+ *   readonly output_schema = Output;
  *   predict(input: Static<typeof Input>) { return { y: 2 * input.x }; }
  * }
  * ```
@@ -58,18 +65,6 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
   predict(input: Input, context?: CallContext): Promise<Output> | Output;
   /** Predicts many records at once, in order. Without it, batches call `predict` once per record. */
   predictBatch?(inputs: Input[]): Promise<Output[]> | Output[];
-  /**
-   * The tensor view for the Open Inference Protocol. ONNX models have one (their graph); a record model without one
-   * gets one derived from its schemas (one column per top-level field).
-   */
-  readonly signature?: TensorSignature;
-  /** Runs request tensors (already checked against `signature`) and returns the named outputs, in that order. */
-  infer?(inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]): Promise<Tensor[]>;
-  /**
-   * For tensor models whose rows lie along the first dimension (ONNX): how records become input tensors and output
-   * tensors records again. With it, REST requests join the same batches as Open Inference Protocol requests.
-   */
-  readonly recordCodec?: RecordTensorCodec;
   /**
    * Custom metrics for the prediction log: called only for calls sampled into the log, with what the model got (one
    * record, an array of records, or tensors) and what it answered. E.g. a confidence margin or a drift score.
@@ -111,13 +106,27 @@ export interface CallContext {
   /** The client's deadline in milliseconds (the shorter of it and the model's `timeout_ms` applies). */
   readonly timeoutMs?: number;
   /** Cancelled when the client goes away, so queued work for it is dropped. */
-  readonly signal?: CancelSignal;
+  readonly signal?: CallSignal;
   /** The HTTP request id. */
   readonly requestId?: string;
   /** The request's headers, names in lower case (a router graph picks a member by one). */
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
   /** The call is a self-test (docs/self-tests.md): decorators must not answer it from a cache. */
   readonly selfTest?: boolean;
+}
+
+/**
+ * Tells a call that its client went away (`CallContext.signal`). A model doing long work on one call can poll
+ * `cancelled` to stop early.
+ */
+export interface CallSignal {
+  /** True once the client has gone away. */
+  readonly cancelled: boolean;
+  /**
+   * Sets (or clears, with undefined) the one listener called when the signal is cancelled. longshore's queue sets it
+   * while the call waits; a model should not, or the queue no longer hears of the cancellation.
+   */
+  onCancel(listener: (() => void) | undefined): void;
 }
 
 /** One custom operation of a model: its schemas (validated like predict's) and the function that runs it. */
@@ -181,14 +190,6 @@ export interface ScoreExample<Input = unknown> {
   readonly input: Input;
   /** The expected output record, or just its label (classifier) or value (regressor). */
   readonly expected: unknown;
-}
-
-/** Records to tensors and back, for a model whose tensors carry one row per record along their first dimension. */
-export interface RecordTensorCodec {
-  /** Stacks records (already schema-valid) into the model's input tensors; `firstIndex` places errors (`/3/x`). */
-  toTensors(records: readonly unknown[], firstIndex?: number): Map<string, Tensor>;
-  /** Cuts output tensors (every output of the signature, in its order) into `count` records. */
-  toRecords(outputs: readonly Tensor[], count: number): unknown[];
 }
 
 /** A model class as named by `class_path`: constructed with the entry's `configuration` mapping. */

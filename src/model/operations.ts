@@ -3,8 +3,8 @@
  * compiled once, its input and output validated around its `run`.
  */
 import { InferenceError, LongshoreError, RouteNotFoundError, SchemaValidationError } from '../errors.js';
-import type { CallContext, JsonSchema, OperationSpec } from './contract.js';
-import { createSchemaCompiler, summarize, type RecordValidator } from './validation.js';
+import type { CallContext, OperationSpec } from './contract.js';
+import { createSchemaCompiler, summarize, type RecordValidator, type SchemaRecord } from './validation.js';
 
 /** Operation names, as they appear in URLs. */
 const OPERATION_NAME = /^[A-Za-z0-9_-]+$/;
@@ -18,8 +18,8 @@ interface CompiledOperation {
 export interface OperationDescription {
   readonly name: string;
   readonly description: string;
-  readonly input_schema: JsonSchema;
-  readonly output_schema: JsonSchema;
+  readonly input_schema: SchemaRecord;
+  readonly output_schema: SchemaRecord;
 }
 
 export class ModelOperations {
@@ -81,7 +81,7 @@ export class ModelOperations {
   }
 }
 
-function compile(model: string, operation: string, which: string, schema: JsonSchema): RecordValidator {
+function compile(model: string, operation: string, which: string, schema: SchemaRecord): RecordValidator {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
     throw new Error(`${which} of operation '${operation}' of model '${model}' must be a JSON Schema object`);
   }

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { configError, runtimeOf, type LoadedConfig } from '../config/load.js';
-import { MODEL_NAME_PATTERN, type LongshoreConfig, type ModelEntry } from '../config/schema.js';
+import type { LongshoreConfig, ModelEntry } from '../config/schema.js';
 import { resolveServing } from '../config/serving.js';
 import { MetricsCatalogue } from '../metrics/catalogue.js';
 import { ModelNotFoundError, type ErrorDetail } from '../errors.js';
@@ -13,10 +13,10 @@ import { createModelFromEntry, EntryProblem } from '../runtimes/index.js';
 import { createDecorators } from '../decorators/create.js';
 import type { NamedDecorator } from '../decorators/chain.js';
 import { createGraphModel } from '../graphs/index.js';
-import type { DecoratorSetup, Model, ModelMetadata } from './contract.js';
+import type { RuntimeModel } from '../runtimes/runtime-model.js';
+import type { DecoratorSetup } from './contract.js';
+import { resolveMetadata, type ServedMetadata } from './metadata.js';
 import { ServedModel } from './served-model.js';
-
-const NAME = new RegExp(MODEL_NAME_PATTERN);
 
 export interface RegistryOptions {
   readonly logger: Logger;
@@ -82,7 +82,7 @@ export class ModelRegistry {
       const key = error instanceof EntryProblem ? error.key : 'class_path';
       problems.push(loaded.problem(['models', index, ...(typeof key === 'string' ? [key] : key)], (error as Error).message));
     };
-    const serveEntry = async (entry: ModelEntry, index: number, model: Model | Promise<Model>) => {
+    const serveEntry = async (entry: ModelEntry, index: number, model: RuntimeModel | Promise<RuntimeModel>) => {
       try {
         const metadata = resolveMetadata(await model, entry);
         const decorators = await createDecorators(entry.decorators, registry.#decoratorSetup(metadata, logger), loaded.dir);
@@ -101,7 +101,7 @@ export class ModelRegistry {
       const usable = () =>
         created.filter((served, at): served is ServedModel => served !== undefined && (runtimeOf(entries[at] as ModelEntry) !== 'graph' || at < index));
       const members = (name: string) => usable().find((served) => served.name === name);
-      let graph: Model;
+      let graph: RuntimeModel;
       try {
         graph = createGraphModel(entry, members, () => usable().map((served) => served.name));
       } catch (error) {
@@ -210,7 +210,7 @@ export class ModelRegistry {
     await this.#predictionLogs?.closeAll();
   }
 
-  #decoratorSetup(metadata: ModelMetadata, logger: Logger): DecoratorSetup {
+  #decoratorSetup(metadata: ServedMetadata, logger: Logger): DecoratorSetup {
     return {
       model: metadata.qualified_name,
       version: metadata.version,
@@ -222,8 +222,8 @@ export class ModelRegistry {
   }
 
   #serve(
-    model: Model,
-    metadata: ModelMetadata,
+    model: RuntimeModel,
+    metadata: ServedMetadata,
     entry: ModelEntry,
     decorators: NamedDecorator[],
     defaults: LongshoreConfig['defaults'],
@@ -246,25 +246,4 @@ export class ModelRegistry {
       },
     });
   }
-}
-
-/** The model's own metadata with the entry's overrides applied; throws EntryProblem when a field is unusable. */
-function resolveMetadata(model: Model, entry: ModelEntry): ModelMetadata {
-  const qualifiedName = entry.qualified_name ?? model.qualified_name;
-  if (typeof qualifiedName !== 'string' || !NAME.test(qualifiedName)) {
-    throw new EntryProblem(
-      'class_path',
-      qualifiedName === undefined
-        ? `the model has no qualified_name; set it on the class or as qualified_name in this entry`
-        : `qualified_name ${JSON.stringify(qualifiedName)} is not usable in a URL; use letters, digits, '_', '.' or '-'`,
-    );
-  }
-  const version = entry.version ?? model.version ?? '1';
-  return {
-    qualified_name: qualifiedName,
-    // A display name that only mirrors the model's own default name follows a rename in the entry.
-    display_name: entry.display_name ?? (model.display_name === model.qualified_name ? qualifiedName : (model.display_name ?? qualifiedName)),
-    description: entry.description ?? model.description ?? '',
-    version: String(version),
-  };
 }

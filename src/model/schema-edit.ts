@@ -2,10 +2,10 @@
  * Small edits of a model's JSON Schema for layers that add to its output (a decorator's prediction id, a router's
  * `routed_to`). The original schema is never changed: it may be another model's.
  */
-import type { JsonSchema } from './contract.js';
+import type { SchemaRecord } from './validation.js';
 
 /** A copy of an object schema with one more property, required. */
-export function withRequiredProperty(schema: JsonSchema, name: string, property: JsonSchema): JsonSchema {
+export function withRequiredProperty(schema: SchemaRecord, name: string, property: SchemaRecord): SchemaRecord {
   const properties = typeof schema.properties === 'object' && schema.properties !== null ? (schema.properties as Record<string, unknown>) : {};
   const required = Array.isArray(schema.required) ? (schema.required as unknown[]) : [];
   return {

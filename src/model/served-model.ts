@@ -9,14 +9,16 @@ import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
 import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
 import { composeChain, decoratedSchemas, type DecoratedCall, type NamedDecorator } from '../decorators/chain.js';
 import { InferenceError, LongshoreError, ModelNotReadyError, NotImplementedError, SchemaValidationError, type ErrorDetail } from '../errors.js';
-import type { CallContext, JsonSchema, Model, ModelExample, ModelMetadata, ModelState } from './contract.js';
+import type { RuntimeModel } from '../runtimes/runtime-model.js';
+import type { CallContext, ModelExample, ModelState } from './contract.js';
+import type { ModelListing, ServedMetadata } from './metadata.js';
 import { ModelOperations, type OperationDescription } from './operations.js';
 import { exampleName, runExamples } from './self-test.js';
 import { columnsOf, columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
 import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { modelExecutor, type ModelJob } from './model-jobs.js';
-import { createSchemaCompiler, summarize, type RecordValidator } from './validation.js';
+import { createSchemaCompiler, summarize, type RecordValidator, type SchemaRecord } from './validation.js';
 
 /** The platform a record (code) model reports in its V2 metadata. */
 export const RECORD_PLATFORM = 'longshore_records';
@@ -28,7 +30,7 @@ export const MAX_DETAILS = 100;
 export const LOADING_RETRY_AFTER_SECONDS = 2;
 
 export interface ServedModelOptions {
-  readonly metadata: ModelMetadata;
+  readonly metadata: ServedMetadata;
   readonly createEndpoint: boolean;
   readonly required: boolean;
   readonly logger: Logger;
@@ -74,6 +76,8 @@ export interface PredictionRecorder {
   record(event: PredictionEvent): void;
 }
 
+export type { ModelListing } from './metadata.js';
+
 /** Per-call settings from the client: deadline, cancellation, request id, headers (see CallContext). */
 export type CallOptions = CallContext;
 
@@ -89,28 +93,22 @@ const UNLIMITED: ServingSettings = {
   timeoutMs: 0,
 };
 
-/** The listing of one model, as `GET /api/models` shows it. */
-export interface ModelListing extends ModelMetadata {
-  readonly status: ModelState;
-  readonly error?: string;
-}
-
 export class ServedModel {
-  readonly metadata: ModelMetadata;
+  readonly metadata: ServedMetadata;
   readonly createEndpoint: boolean;
   readonly required: boolean;
-  readonly model: Model;
+  readonly model: RuntimeModel;
   #state: ModelState = 'loading';
   #loading: Promise<void> | undefined;
   #error: string | undefined;
-  #inputSchema: JsonSchema | undefined;
-  #outputSchema: JsonSchema | undefined;
+  #inputSchema: SchemaRecord | undefined;
+  #outputSchema: SchemaRecord | undefined;
   /** What callers send and get: the model's schemas as its decorators present them (the model's own without any). */
   #validateInput: RecordValidator | undefined;
   #validateOutput: RecordValidator | undefined;
   /** The model's own schemas and validators; the same objects as the outer ones when there are no decorators. */
-  #modelInputSchema: JsonSchema | undefined;
-  #modelOutputSchema: JsonSchema | undefined;
+  #modelInputSchema: SchemaRecord | undefined;
+  #modelOutputSchema: SchemaRecord | undefined;
   #validateModelInput: RecordValidator | undefined;
   #validateModelOutput: RecordValidator | undefined;
   readonly #decorators: readonly NamedDecorator[];
@@ -140,7 +138,7 @@ export class ServedModel {
   #servingNotes: string[] = [];
 
   /** Compiles the schemas the model already exposes; throws if one is not a valid JSON Schema. */
-  constructor(model: Model, options: ServedModelOptions) {
+  constructor(model: RuntimeModel, options: ServedModelOptions) {
     this.model = model;
     this.metadata = options.metadata;
     this.createEndpoint = options.createEndpoint;
@@ -181,11 +179,11 @@ export class ServedModel {
     return this.#error;
   }
 
-  get inputSchema(): JsonSchema | undefined {
+  get inputSchema(): SchemaRecord | undefined {
     return this.#inputSchema;
   }
 
-  get outputSchema(): JsonSchema | undefined {
+  get outputSchema(): SchemaRecord | undefined {
     return this.#outputSchema;
   }
 
@@ -396,7 +394,7 @@ export class ServedModel {
    */
   async explain(input: unknown, options: CallOptions = {}): Promise<unknown> {
     this.assertExplains();
-    const explain = this.model.explain as NonNullable<Model['explain']>;
+    const explain = this.model.explain as NonNullable<RuntimeModel['explain']>;
     this.#readyValidators();
     const problems = this.#validateModelInput?.(input);
     if (problems) throw this.#inputError(problems);
@@ -570,7 +568,6 @@ export class ServedModel {
     return batcher.submit(job, { timeoutMs: effectiveTimeout(this.#serving.timeoutMs, options.timeoutMs), signal: options.signal });
   }
 
-
   /** Picks how calls are batched, now that the model is loaded and its signature known. */
   #buildBatcher(): void {
     const serving = this.#serving;
@@ -659,7 +656,8 @@ export class ServedModel {
 
   /** Compiles the model's current schemas if they changed (by identity) since the last compile. */
   #compileSchemas(): void {
-    const { input_schema: input, output_schema: output } = this.model;
+    // Where the model's schemas (public JsonSchema: TypeBox, literals, interface-typed objects) become records to read.
+    const { input_schema: input, output_schema: output }: { input_schema?: SchemaRecord; output_schema?: SchemaRecord } = this.model;
     if (input !== undefined && input !== this.#modelInputSchema) {
       this.#validateModelInput = this.#compileOne('input_schema', input);
       this.#modelInputSchema = input;
@@ -686,7 +684,7 @@ export class ServedModel {
         : undefined;
   }
 
-  #compileOne(which: string, schema: JsonSchema): RecordValidator {
+  #compileOne(which: string, schema: SchemaRecord): RecordValidator {
     if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
       throw new Error(`${which} of model '${this.name}' must be a JSON Schema object, got ${Array.isArray(schema) ? 'an array' : typeof schema}`);
     }

@@ -7,7 +7,6 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { ErrorDetail } from '../errors.js';
-import type { JsonSchema } from './contract.js';
 
 // ajv-formats is CommonJS with a `default` property; which of the two is the function depends on the loader.
 type AddFormats = (ajv: Ajv) => Ajv;
@@ -17,13 +16,19 @@ const addFormats: AddFormats =
 /** Most problems reported for one value (ajv's allErrors can produce one per array element). */
 const MAX_VALIDATION_DETAILS = 100;
 
+/**
+ * longshore's own view of a JSON Schema: an object whose keywords it reads. A model's schemas (the public `SchemaRecord`,
+ * which also accepts interface-typed and `as const` objects) are read into this type where the server takes them.
+ */
+export type SchemaRecord = Record<string, unknown>;
+
 /** Returns the list of problems, or undefined when the value is valid. */
 export type RecordValidator = (value: unknown) => ErrorDetail[] | undefined;
 
 const AJV_OPTIONS = { allErrors: true, strict: false, coerceTypes: false, useDefaults: false, verbose: true } as const;
 
 /** The ajv class for the schema's declared draft: 2020-12 and 2019-09 when `$schema` says so, draft-07 otherwise. */
-function ajvFor(schema: JsonSchema): new (options: typeof AJV_OPTIONS) => Ajv {
+function ajvFor(schema: SchemaRecord): new (options: typeof AJV_OPTIONS) => Ajv {
   const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
   if (declared.includes('2020-12')) return Ajv2020;
   if (declared.includes('2019-09')) return Ajv2019;
@@ -31,7 +36,7 @@ function ajvFor(schema: JsonSchema): new (options: typeof AJV_OPTIONS) => Ajv {
 }
 
 /** Builds a validator factory with its own ajv instances, so two models' schemas never clash on `$id`. */
-export function createSchemaCompiler(): (schema: JsonSchema) => RecordValidator {
+export function createSchemaCompiler(): (schema: SchemaRecord) => RecordValidator {
   const instances = new Map<unknown, Ajv>();
   return (schema) => {
     const AjvClass = ajvFor(schema);

@@ -9,6 +9,8 @@ import { pathToFileURL } from 'node:url';
 import { resolve as resolveEsm } from 'import-meta-resolve';
 import type { ModelEntry } from '../config/schema.js';
 import type { Model, ModelClass } from '../model/contract.js';
+import { exportNames, exportOf } from './module-exports.js';
+import { prepareImport } from './typescript-loader.js';
 
 /** A problem with one key of a model entry; the registry turns it into `file:line models[i].key: message`. */
 export class EntryProblem extends Error {
@@ -32,7 +34,7 @@ export async function createModuleModel(entry: ModelEntry, dir: string): Promise
   const model = constructModel(modelClass, entry.configuration);
   const workers = entry.workers ?? 0;
   if (workers === 0) return model;
-  if (typeof model.infer === 'function') {
+  if (typeof (model as { infer?: unknown }).infer === 'function') {
     throw new EntryProblem('workers', `${modelClass.name} has its own infer(), which does not run in worker threads; remove workers or infer()`);
   }
   // Imported only when used: a config without workers never loads piscina.
@@ -92,6 +94,7 @@ export async function importClass(classPath: string, dir: string): Promise<new (
 export async function importUserModule(specifier: string, dir: string): Promise<Record<string, unknown>> {
   const url = resolveSpecifier(specifier, dir);
   try {
+    await prepareImport(url);
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
     throw new EntryProblem('class_path', `cannot import '${specifier}': ${(error as Error).message}${importHint(specifier, error)}`);
@@ -101,13 +104,14 @@ export async function importUserModule(specifier: string, dir: string): Promise<
 async function importLocatedExport({ specifier, url, exportName }: LocatedClass): Promise<new (...args: never[]) => unknown> {
   let module: Record<string, unknown>;
   try {
+    await prepareImport(url);
     module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     throw new EntryProblem('class_path', `cannot import '${specifier}': ${(error as Error).message}${importHint(specifier, error)}`);
   }
-  const exported = module[exportName];
+  const exported = exportOf(module, exportName);
   if (exported === undefined) {
-    const names = Object.keys(module).join(', ') || 'none';
+    const names = exportNames(module).join(', ') || 'none';
     throw new EntryProblem('class_path', `'${specifier}' has no export '${exportName}'; its exports are: ${names}`);
   }
   if (typeof exported !== 'function' || !('prototype' in exported)) {
@@ -119,10 +123,7 @@ async function importLocatedExport({ specifier, url, exportName }: LocatedClass)
 /** A hint for the import failures users meet most. */
 function importHint(specifier: string, error: unknown): string {
   const message = String(error);
-  if (/\.[mc]?ts$/.test(specifier) && /Unknown file extension/.test(message)) {
-    return ' (a .ts model needs the longshore CLI, or node --import tsx)';
-  }
-  if (/require\(\) ES Module|ERR_REQUIRE_ESM|ERR_REQUIRE_ASYNC_MODULE|Cannot use import statement outside a module/.test(message)) {
+  if (/require\(\) ES Module|ERR_REQUIRE_ESM|ERR_REQUIRE_ASYNC_MODULE|Cannot use import statement outside a module|Unexpected token 'export'/.test(message)) {
     return ' (the file uses import/export but is loaded as CommonJS: add "type": "module" to the nearest package.json, or name it .mts/.mjs)';
   }
   return '';

@@ -4,11 +4,12 @@
  */
 import { basename, extname } from 'node:path';
 import ort from 'onnxruntime-node';
-import type { JsonSchema, Model, RecordTensorCodec } from '../model/contract.js';
+import type { JsonSchema } from '../model/contract.js';
 import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { createLocalSession, createWorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
 import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
+import type { RecordTensorCodec, RuntimeModel } from './runtime-model.js';
 
 // onnxruntime prints session and kernel errors to stderr itself; longshore reports each one in its own log and in the
 // model's status, so ORT's copies would only duplicate them.
@@ -35,7 +36,7 @@ export function nameFromPath(path: string): string {
   return basename(path, extname(path)).replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'model';
 }
 
-export class OnnxModel implements Model<OnnxRecord, OnnxRecord> {
+export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
   readonly qualified_name: string;
   readonly display_name: string;
   readonly description: string;

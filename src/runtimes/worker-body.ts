@@ -16,6 +16,8 @@ import {
   type WorkerReport,
   type WorkerTask,
 } from './worker-protocol.js';
+import { exportOf } from './module-exports.js';
+import { prepareImport } from './typescript-loader.js';
 
 export type TaskHandler = (task: WorkerTask) => Promise<WorkerReply>;
 
@@ -64,9 +66,10 @@ interface WorkerState {
 /** Constructs the model, awaits its load() and reports the outcome with the schemas the model then has. */
 async function loadModel(data: WorkerData, state: WorkerState): Promise<void> {
   try {
+    await prepareImport(data.url);
     const module = (await import(data.url)) as Record<string, unknown>;
     // The main thread has already checked that this export is a model class.
-    const model = new (module[data.exportName] as ModelClass)(data.configuration);
+    const model = new (exportOf(module, data.exportName) as ModelClass)(data.configuration);
     state.model = model;
     await model.load?.();
     report({

@@ -50,10 +50,10 @@ export function createWorkerPoolModel(options: WorkerPoolModelOptions): Model {
 }
 
 class WorkerPoolModel implements Model {
-  readonly qualified_name: string;
-  readonly display_name: string;
-  readonly description: string;
-  readonly version: string;
+  readonly qualified_name?: string;
+  readonly display_name?: string;
+  readonly description?: string;
+  readonly version?: string;
   readonly notes?: readonly string[];
   input_schema: JsonSchema;
   output_schema: JsonSchema;

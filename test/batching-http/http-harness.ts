@@ -11,7 +11,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import ort from 'onnxruntime-node';
 import type { Logger } from 'pino';
-import { LongshoreClient } from 'longshore/client';
+import { LongshoreClient } from '../../src/client/index.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ModelRegistry } from '../../src/model/registry.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';

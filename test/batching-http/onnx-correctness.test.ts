@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { InferOptions, InferResponse } from 'longshore/client';
+import type { InferOptions, InferResponse } from '../../src/client/index.ts';
 import { identityModel } from '../fixtures/onnx/build-model.ts';
 import { readFixture } from '../runtimes/onnx-harness.ts';
 import { assertClose, batchSizes, FIXTURES, prng, recordRuns, serve, type Served } from './http-harness.ts';

@@ -1,7 +1,7 @@
 /** The client's REST calls against a real server serving the example config. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { LongshoreClient, LongshoreClientError } from 'longshore/client';
+import { LongshoreClient, LongshoreClientError } from '../../src/client/index.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { startExampleServer } from './example-server.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { LongshoreClient, LongshoreClientError } from 'longshore/client';
+import { LongshoreClient, LongshoreClientError } from '../../src/client/index.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { configYaml, fixture } from '../helpers/service.ts';
 import { startServerFromYaml } from './example-server.ts';

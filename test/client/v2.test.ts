@@ -1,7 +1,7 @@
 /** The client's Open Inference Protocol (V2) calls against a real server: metadata, readiness, and infer in JSON and binary. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { InferResponse, LongshoreClient, LongshoreClientError, type InferOptions, type InferRequest } from 'longshore/client';
+import { InferResponse, LongshoreClient, LongshoreClientError, type InferOptions, type InferRequest } from '../../src/client/index.ts';
 import type { RunningServer } from '../../src/server.ts';
 import { IRIS_ROWS, startExampleServer } from './example-server.ts';
 

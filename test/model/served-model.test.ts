@@ -16,7 +16,7 @@ import { captureLogger, silentLogger } from '../helpers/service.ts';
 
 function serve(model: Model, options: { onStateChange?: () => void; logger?: ReturnType<typeof silentLogger> } = {}): ServedModel {
   return new ServedModel(model, {
-    metadata: { qualified_name: model.qualified_name, display_name: model.display_name, description: model.description, version: model.version },
+    metadata: { qualified_name: model.qualified_name ?? 'model', display_name: model.display_name ?? '', description: model.description ?? '', version: model.version ?? '1' },
     createEndpoint: true,
     required: true,
     logger: options.logger ?? silentLogger(),

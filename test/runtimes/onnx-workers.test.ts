@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LongshoreClient } from 'longshore/client';
+import { LongshoreClient } from '../../src/client/index.ts';
 import { startServerFromYaml } from '../client/example-server.ts';
 import { createWorkerSessions } from '../../src/runtimes/onnx-session.ts';
 import { FIXTURES, serveYaml } from './onnx-harness.ts';

@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InferenceError } from '../../errors.js';
-import type { Decorator, DecoratorSetup, JsonSchema } from '../../model/contract.js';
+import type { Decorator, DecoratorSetup } from '../../model/contract.js';
+import type { SchemaRecord } from '../../model/validation.js';
 import { withRequiredProperty } from '../../model/schema-edit.js';
 import { isPlainObject, onlyKeys, optionalStringSetting, type Configuration } from './settings.js';
 
@@ -13,14 +14,14 @@ const NAME = 'longshore:prediction_id';
 export class PredictionIdDecorator implements Decorator {
   readonly #field: string;
   /** Derived schema per inner schema: the same inner object gets the same outer object, so it is not recompiled. */
-  readonly #outputSchemas = new WeakMap<JsonSchema, JsonSchema>();
+  readonly #outputSchemas = new WeakMap<SchemaRecord, SchemaRecord>();
 
   constructor(configuration: Configuration, _setup?: DecoratorSetup) {
     onlyKeys(configuration, NAME, ['field']);
     this.#field = optionalStringSetting(configuration, 'field') ?? 'prediction_id';
   }
 
-  outputSchema(inner: JsonSchema): JsonSchema {
+  outputSchema(inner: SchemaRecord): SchemaRecord {
     let outer = this.#outputSchemas.get(inner);
     if (!outer) {
       outer = withRequiredProperty(inner, this.#field, { type: 'string', format: 'uuid', description: `A random UUID that identifies this prediction (${NAME}).` });

@@ -4,7 +4,7 @@
  * on the line of that key. The message names the key too (`max_entries must be …`), for anyone constructing the class
  * directly, without repeating the path.
  */
-import type { JsonSchema } from '../../model/contract.js';
+import type { SchemaRecord } from '../../model/validation.js';
 import { EntryProblem } from '../../runtimes/module.js';
 
 export type Configuration = Readonly<Record<string, unknown>>;
@@ -49,9 +49,9 @@ export function stringListSetting(configuration: Configuration, key: string): st
 }
 
 /** A schema setting: the name of an export of the module (a string), or an inline JSON Schema (a mapping). */
-export function schemaSetting(configuration: Configuration, key: string): string | JsonSchema | undefined {
+export function schemaSetting(configuration: Configuration, key: string): string | SchemaRecord | undefined {
   const value = configuration[key];
-  if (value === undefined || (typeof value === 'string' && value !== '') || isPlainObject(value)) return value as string | JsonSchema | undefined;
+  if (value === undefined || (typeof value === 'string' && value !== '') || isPlainObject(value)) return value as string | SchemaRecord | undefined;
   throw problem(key, `must be the name of an export of the module or an inline JSON Schema (a mapping), got ${shown(value)}`);
 }
 

@@ -2,7 +2,8 @@
  * `longshore:transform`: a preprocessor and/or postprocessor from a user's module of functions, with the schemas
  * callers see when the transform changes the shape of the input or the output (raw text in, features to the model).
  */
-import type { CallContext, Decorator, DecoratorSetup, JsonSchema } from '../../model/contract.js';
+import type { CallContext, Decorator, DecoratorSetup } from '../../model/contract.js';
+import type { SchemaRecord } from '../../model/validation.js';
 import { onlyKeys, optionalStringSetting, schemaSetting, stringSetting, type Configuration } from './settings.js';
 import { UserModule } from './user-module.js';
 
@@ -17,8 +18,8 @@ export class TransformDecorator implements Decorator {
   readonly #inputName: string | undefined;
   readonly #outputName: string | undefined;
   /** An inline schema from construction; an export name is replaced by its schema in load(). */
-  #inputSchema: string | JsonSchema | undefined;
-  #outputSchema: string | JsonSchema | undefined;
+  #inputSchema: string | SchemaRecord | undefined;
+  #outputSchema: string | SchemaRecord | undefined;
   #input: InputFn | undefined;
   #output: OutputFn | undefined;
 
@@ -45,11 +46,11 @@ export class TransformDecorator implements Decorator {
   }
 
   // Before load() a schema named by export is not known yet: the inner one stands in (the model is not ready then).
-  inputSchema(inner: JsonSchema): JsonSchema {
+  inputSchema(inner: SchemaRecord): SchemaRecord {
     return typeof this.#inputSchema === 'object' ? this.#inputSchema : inner;
   }
 
-  outputSchema(inner: JsonSchema): JsonSchema {
+  outputSchema(inner: SchemaRecord): SchemaRecord {
     return typeof this.#outputSchema === 'object' ? this.#outputSchema : inner;
   }
 

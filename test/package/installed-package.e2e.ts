@@ -1,0 +1,159 @@
+/**
+ * longshore as a user gets it: `npm pack` of this repository, installed into fresh projects outside the clone with the
+ * README's .npmrc, and used there with plain `node`, `npx longshore` and a strict `tsc`. Slow (two npm installs), so
+ * it runs as `npm run test:package`, after the unit and HTTP suites.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { documentedNpmrc, installedVersion, mustRun, pack, REPO_ROOT, run, ServeProcess, TempDirs, type Packed } from './packed-project.ts';
+import { CONSUMER_TSCONFIG, SCALER_MODEL, docsMinimalModel, IMPORT_CHECK, CLIENT_USE } from './consumer-files.ts';
+
+const MAX_TARBALL_BYTES = 3 * 1024 * 1024;
+const temp = new TempDirs();
+const servers: ServeProcess[] = [];
+let packed: Packed;
+let app: string;
+
+before(async () => {
+  packed = await pack(temp.make('pack'));
+  app = temp.make('app');
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'user-app', version: '1.0.0', private: true }, null, 2));
+  writeFileSync(join(app, '.npmrc'), documentedNpmrc());
+  await mustRun('npm', ['install', packed.tarball, `onnxruntime-node@${installedVersion('onnxruntime-node')}`, `@sinclair/typebox@${installedVersion('@sinclair/typebox')}`], app);
+  await mustRun('npm', ['install', '--save-dev', `typescript@${installedVersion('typescript')}`, '@types/node@^20.19.0'], app);
+});
+
+after(async () => {
+  await Promise.all(servers.map((server) => server.stop()));
+  temp.removeAll();
+});
+
+describe('the packed tarball', () => {
+  test('is under 3 MB and holds the built package, its docs and licence, and no tests, benchmarks or model files', () => {
+    assert.ok(packed.size < MAX_TARBALL_BYTES, `tarball is ${packed.size} bytes`);
+    const paths = packed.files.map((file) => file.path);
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/bin.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/runtimes/worker-entry.js', 'dist/runtimes/onnx-worker.js']) {
+      assert.ok(paths.includes(required), `${required} is missing from the tarball`);
+    }
+    const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|d\.ts)|docs\/[^/]+\.md|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(path));
+    assert.deepEqual(unexpected, []);
+    assert.deepEqual(paths.filter((path) => /(^|\/)(test|bench|examples|src)\/|\.(onnx|ts)$/.test(path) && !path.endsWith('.d.ts')), []);
+  });
+});
+
+describe('a project that installed the tarball', () => {
+  test('imports longshore and longshore/client from a plain .mjs with plain node', async () => {
+    writeFileSync(join(app, 'check-imports.mjs'), IMPORT_CHECK);
+    const { stdout } = await mustRun(process.execPath, ['check-imports.mjs'], app);
+    assert.deepEqual(JSON.parse(stdout), { startServer: 'function', LongshoreClient: 'function', SchemaValidationError: 400, client: 'LongshoreClient' });
+  });
+
+  test('compiles a TypeScript model and client code against the shipped types with strict options, skipLibCheck on and off', async () => {
+    mkdirSync(join(app, 'models'), { recursive: true });
+    writeFileSync(join(app, 'models/scaler.ts'), SCALER_MODEL);
+    writeFileSync(join(app, 'models/minimal.ts'), docsMinimalModel(join(app, 'node_modules/longshore/docs/writing-a-model.md')));
+    writeFileSync(join(app, 'client-use.ts'), CLIENT_USE);
+    for (const skipLibCheck of [true, false]) {
+      writeFileSync(join(app, 'tsconfig.json'), CONSUMER_TSCONFIG(skipLibCheck));
+      const result = await run('npx', ['tsc', '-p', 'tsconfig.json'], app);
+      assert.equal(result.code, 0, `tsc with skipLibCheck ${skipLibCheck}:\n${result.stdout}${result.stderr}`);
+    }
+  });
+
+  test('a strict tsc rejects a model that misses predict(), so the check above can fail', async () => {
+    const broken = join(app, 'broken');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, 'model.ts'), SCALER_MODEL.replace(/predict\(/, 'guess('));
+    writeFileSync(join(broken, 'tsconfig.json'), CONSUMER_TSCONFIG(true, ['model.ts']));
+    const result = await run('npx', ['tsc', '-p', 'tsconfig.json'], broken);
+    assert.equal(result.code, 2, result.stdout);
+    assert.match(result.stdout, /model\.ts\(\d+,\d+\): error TS2420[\s\S]*Property 'predict' is missing/);
+  });
+
+  test('npx longshore serve answers a .ts model and an .onnx file correctly with TMPDIR pointing at a folder that does not exist', async () => {
+    copyFileSync(join(REPO_ROOT, 'test/fixtures/onnx/iris_logreg.onnx'), join(app, 'models/iris.onnx'));
+    writeFileSync(
+      join(app, 'longshore.yaml'),
+      'models:\n  - class_path: ./models/scaler.ts#Scaler\n    configuration:\n      factor: 3\n  - model_path: ./models/iris.onnx\n    qualified_name: iris\n',
+    );
+    const missingTmp = join(app, 'no-such-tmp');
+    const server = new ServeProcess(app, ['--port', '0', '--host', '127.0.0.1'], { TMPDIR: missingTmp });
+    servers.push(server);
+    const url = await server.url;
+    await waitReady(url);
+
+    const scaled = await postJson(`${url}/api/models/scaler/prediction`, { x: 14 });
+    assert.deepEqual(scaled, { status: 200, body: { y: 42 } });
+
+    const reference = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/onnx/iris_logreg.json'), 'utf8')) as {
+      inputs: { input: { data: number[] } };
+      outputs: { label: { data: number[] }; probabilities: { data: number[] } };
+    };
+    const rows = chunk(reference.inputs.input.data, 4);
+    const answer = await postJson(`${url}/api/models/iris/predictions`, rows.map((input) => ({ input })));
+    assert.equal(answer.status, 200);
+    const records = answer.body as { label: number; probabilities: number[] }[];
+    assert.deepEqual(records.map((record) => record.label), reference.outputs.label.data);
+    const expected = chunk(reference.outputs.probabilities.data, 3);
+    records.forEach((record, i) => record.probabilities.forEach((p, j) => assert.ok(Math.abs(p - (expected[i]?.[j] ?? NaN)) < 1e-5)));
+
+    const v2 = await postJson(`${url}/v2/models/scaler/infer`, { inputs: [{ name: 'x', datatype: 'FP64', shape: [2], data: [1, 2.5] }] });
+    assert.equal(v2.status, 200, JSON.stringify(v2.body));
+    assert.deepEqual((v2.body as { outputs: { name: string; data: number[] }[] }).outputs.find((output) => output.name === 'y')?.data, [3, 7.5]);
+
+    await server.stop();
+    assert.match(server.output, /"msg":"longshore stopped"/, 'SIGTERM drained and stopped the server');
+    assert.equal(existsSync(missingTmp), false, 'nothing created the missing TMPDIR');
+  });
+
+  test('an .onnx entry in a project without onnxruntime-node exits 2 naming the package to install', async () => {
+    const bare = temp.make('bare');
+    writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare-app', version: '1.0.0', private: true }));
+    writeFileSync(join(bare, '.npmrc'), documentedNpmrc());
+    await mustRun('npm', ['install', packed.tarball], bare);
+    assert.equal(existsSync(join(bare, 'node_modules/onnxruntime-node')), false, 'onnxruntime-node is an optional peer, not installed by default');
+    copyFileSync(join(REPO_ROOT, 'test/fixtures/onnx/iris_logreg.onnx'), join(bare, 'iris.onnx'));
+    const onnx = await run('npx', ['longshore', 'validate', '--model', 'iris=iris.onnx'], bare);
+    assert.equal(onnx.code, 2, onnx.stderr);
+    assert.match(onnx.stderr, /needs the package 'onnxruntime-node', which is not installed: run `npm install onnxruntime-node`/);
+    const pretty = await run('npx', ['longshore', 'serve', '--model', 'iris=iris.onnx', '--log-format', 'pretty'], bare);
+    assert.equal(pretty.code, 2, pretty.stderr);
+    assert.match(pretty.stderr, /logging\.format: pretty logs need the package 'pino-pretty'/);
+  });
+
+  test('npx longshore init scaffolds a project whose own npm test and typecheck pass', async () => {
+    const parent = temp.make('init');
+    const project = join(parent, 'my-service');
+    await mustRun('npx', ['longshore', 'init', project], app);
+    await mustRun('npm', ['install', packed.tarball], project);
+    const tested = await mustRun('npm', ['test'], project);
+    assert.match(tested.stdout, /# fail 0/);
+    assert.match(tested.stdout, /# pass [1-9]/);
+    await mustRun('npm', ['run', 'typecheck'], project);
+    const again = await run('npx', ['longshore', 'init', project], app);
+    assert.equal(again.code, 2, 'init refuses to overwrite');
+  });
+});
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const response = await fetch(`${url}/api/health/ready`).catch(() => undefined);
+    if (response?.status === 200) return;
+    await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+  }
+  throw new Error(`${url} did not become ready within 30 s`);
+}
+
+async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+}
+
+function chunk(values: readonly number[], size: number): number[][] {
+  const rows: number[][] = [];
+  for (let i = 0; i < values.length; i += size) rows.push(values.slice(i, i + size));
+  return rows;
+}
