@@ -3,6 +3,7 @@
  * and client code written against the shipped types, and the minimal model of docs/writing-a-model.md.
  */
 import { readFileSync } from 'node:fs';
+import { tsconfigJson } from '../../src/scaffold/templates.ts';
 
 /** Prints what plain node sees of the package's two entry points. */
 export const IMPORT_CHECK = `import { startServer, SchemaValidationError } from 'longshore';
@@ -14,6 +15,12 @@ console.log(JSON.stringify({
   SchemaValidationError: new SchemaValidationError('x').status,
   client: client.constructor.name,
 }));
+`;
+
+/** The same from CommonJS: require() of the ES module package (Node >= 20.19). */
+export const REQUIRE_CHECK = `const { startServer } = require('longshore');
+const { LongshoreClient } = require('longshore/client');
+console.log(JSON.stringify({ startServer: typeof startServer, LongshoreClient: typeof LongshoreClient }));
 `;
 
 /** A model with TypeBox schemas, configuration read by index, optional members left out. */
@@ -64,27 +71,13 @@ export async function scale(x: number): Promise<number> {
 }
 `;
 
-/** The consumer's tsconfig: the strict options users turn on. */
+/** The consumer's tsconfig: the strict one `longshore init` writes, with the given skipLibCheck and files. */
 export function CONSUMER_TSCONFIG(skipLibCheck: boolean, include: readonly string[] = ['models', 'client-use.ts']): string {
-  return JSON.stringify(
-    {
-      compilerOptions: {
-        target: 'ES2022',
-        module: 'NodeNext',
-        moduleResolution: 'NodeNext',
-        strict: true,
-        exactOptionalPropertyTypes: true,
-        noPropertyAccessFromIndexSignature: true,
-        noUncheckedIndexedAccess: true,
-        noEmit: true,
-        skipLibCheck,
-        types: ['node'],
-      },
-      include,
-    },
-    null,
-    2,
-  );
+  const tsconfig = JSON.parse(tsconfigJson()) as { compilerOptions: Record<string, unknown>; include: readonly string[] };
+  for (const option of ['strict', 'exactOptionalPropertyTypes', 'noPropertyAccessFromIndexSignature', 'noUncheckedIndexedAccess']) {
+    if (tsconfig.compilerOptions[option] !== true) throw new Error(`the scaffold's tsconfig no longer sets ${option}`);
+  }
+  return JSON.stringify({ ...tsconfig, compilerOptions: { ...tsconfig.compilerOptions, skipLibCheck }, include }, null, 2);
 }
 
 /** The first TypeScript block after the heading "## A minimal model" of the given docs page. */

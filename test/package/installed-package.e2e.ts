@@ -8,7 +8,7 @@ import { existsSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { documentedNpmrc, installedVersion, mustRun, pack, REPO_ROOT, run, ServeProcess, TempDirs, type Packed } from './packed-project.ts';
-import { CONSUMER_TSCONFIG, SCALER_MODEL, docsMinimalModel, IMPORT_CHECK, CLIENT_USE } from './consumer-files.ts';
+import { CLIENT_USE, CONSUMER_TSCONFIG, docsMinimalModel, IMPORT_CHECK, REQUIRE_CHECK, SCALER_MODEL } from './consumer-files.ts';
 
 const MAX_TARBALL_BYTES = 3 * 1024 * 1024;
 const temp = new TempDirs();
@@ -50,6 +50,12 @@ describe('a project that installed the tarball', () => {
     assert.deepEqual(JSON.parse(stdout), { startServer: 'function', LongshoreClient: 'function', SchemaValidationError: 400, client: 'LongshoreClient' });
   });
 
+  test('requires longshore and longshore/client from a plain .cjs (require of ES modules, Node >= 20.19)', async () => {
+    writeFileSync(join(app, 'check-require.cjs'), REQUIRE_CHECK);
+    const { stdout } = await mustRun(process.execPath, ['check-require.cjs'], app);
+    assert.deepEqual(JSON.parse(stdout), { startServer: 'function', LongshoreClient: 'function' });
+  });
+
   test('compiles a TypeScript model and client code against the shipped types with strict options, skipLibCheck on and off', async () => {
     mkdirSync(join(app, 'models'), { recursive: true });
     writeFileSync(join(app, 'models/scaler.ts'), SCALER_MODEL);
@@ -76,7 +82,18 @@ describe('a project that installed the tarball', () => {
     copyFileSync(join(REPO_ROOT, 'test/fixtures/onnx/iris_logreg.onnx'), join(app, 'models/iris.onnx'));
     writeFileSync(
       join(app, 'longshore.yaml'),
-      'models:\n  - class_path: ./models/scaler.ts#Scaler\n    configuration:\n      factor: 3\n  - model_path: ./models/iris.onnx\n    qualified_name: iris\n',
+      [
+        'models:',
+        '  - class_path: ./models/scaler.ts#Scaler',
+        '    configuration: {factor: 3}',
+        '  - class_path: ./models/scaler.ts#Scaler', // the same class in a worker thread, which loads .ts on its own
+        '    qualified_name: scaler_in_worker',
+        '    workers: 1',
+        '    configuration: {factor: 5}',
+        '  - model_path: ./models/iris.onnx',
+        '    qualified_name: iris',
+        '',
+      ].join('\n'),
     );
     const missingTmp = join(app, 'no-such-tmp');
     const server = new ServeProcess(app, ['--port', '0', '--host', '127.0.0.1'], { TMPDIR: missingTmp });
@@ -86,6 +103,7 @@ describe('a project that installed the tarball', () => {
 
     const scaled = await postJson(`${url}/api/models/scaler/prediction`, { x: 14 });
     assert.deepEqual(scaled, { status: 200, body: { y: 42 } });
+    assert.deepEqual(await postJson(`${url}/api/models/scaler_in_worker/prediction`, { x: 14 }), { status: 200, body: { y: 70 } });
 
     const reference = JSON.parse(readFileSync(join(REPO_ROOT, 'test/fixtures/onnx/iris_logreg.json'), 'utf8')) as {
       inputs: { input: { data: number[] } };
