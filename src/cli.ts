@@ -3,16 +3,19 @@
  * (0 ok, 1 runtime failure, 2 bad configuration).
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { stringify as toYaml } from 'yaml';
 import { configError, findConfigFile, loadConfigFile, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
+import { modelDirFromFlags } from './config/model-dir.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { LOG_FORMATS, type LogFormat } from './logging/logger.js';
 import { ModelRegistry } from './model/registry.js';
+import { runDockerfile } from './scaffold/dockerfile.js';
 import { runInit } from './scaffold/init.js';
 import { startServer } from './server.js';
 import { LONGSHORE_VERSION } from './version.js';
@@ -35,21 +38,39 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const modelOption = () =>
     new Option('-m, --model <name=file.onnx>', 'serve an ONNX file with no config (repeatable; name defaults to the file name)')
       .argParser((value: string, previous: string[] = []) => [...previous, value]);
+  const modelDirOption = () =>
+    new Option('--model-dir <dir>', 'serve the .onnx file(s) in dir (or dir itself if it is a file), e.g. /mnt/models under KServe');
+  const modelNameOption = () => new Option('--model-name <name>', 'name of the one model --model-dir finds (default: its file name)');
 
   program
     .command('serve')
     .description('load the models and serve them over HTTP')
     .addOption(configOption())
     .addOption(modelOption())
+    .addOption(modelDirOption())
+    .addOption(modelNameOption())
     .addOption(new Option('--host <host>', 'address to bind (overrides server.host)').env('LONGSHORE_HOST'))
     .addOption(new Option('-p, --port <port>', 'port to listen on (overrides server.port)').env('LONGSHORE_PORT').argParser(parsePort))
+    .addOption(
+      new Option('--processes <n|auto>', 'server processes sharing the port, each with its own models; auto: one per core (overrides server.processes)')
+        .env('LONGSHORE_PROCESSES')
+        .argParser(parseProcesses),
+    )
     .addOption(new Option('--log-level <level>', 'log level (overrides logging.level)').choices(LOG_LEVELS).env('LONGSHORE_LOG_LEVEL'))
     .addOption(
       new Option('--log-format <format>', 'json lines, or pretty for a terminal (overrides logging.format)').choices(LOG_FORMATS).env('LONGSHORE_LOG_FORMAT'),
     )
-    .action(async (options: { config?: string; model?: string[]; host?: string; port?: number; logLevel?: LogLevel; logFormat?: LogFormat }) => {
-      const loaded = readConfig(options.config, options.model, env);
-      await startServer({ loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat, handleSignals: true });
+    .action(async (options: { config?: string; model?: string[]; host?: string; port?: number; processes?: Processes; logLevel?: LogLevel; logFormat?: LogFormat }) => {
+      const loaded = readConfig(options.config, options.model, env, options);
+      const processes = processCount(options.processes ?? loaded.config.server.processes);
+      const serving = { loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat };
+      if (processes > 1) {
+        // Only now is the cluster code loaded: one process (the default) runs exactly as without it.
+        const { serveCluster } = await import('./cluster/serve.js');
+        await serveCluster({ ...serving, processes });
+      } else {
+        await startServer({ ...serving, handleSignals: true });
+      }
       exitCode = undefined;
     });
 
@@ -58,9 +79,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .description('write the OpenAPI document the server would serve, without listening')
     .addOption(configOption())
     .addOption(modelOption())
+    .addOption(modelDirOption())
+    .addOption(modelNameOption())
     .option('-o, --output <file>', 'where to write it; .json or .yaml/.yml picks the format, - writes JSON to stdout', 'openapi.yaml')
     .action(async (options: { config?: string; model?: string[]; output: string }) => {
-      const loaded = readConfig(options.config, options.model, env);
+      const loaded = readConfig(options.config, options.model, env, options);
       exitCode = await withLoadedModels(loaded, async (registry, logger) => {
         const app = await buildApp({ config: loaded.config, registry, logger });
         await app.ready();
@@ -78,8 +101,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .description('check the config and load every model; exit 0 if all is well, 2 with the problems listed otherwise')
     .addOption(configOption())
     .addOption(modelOption())
+    .addOption(modelDirOption())
+    .addOption(modelNameOption())
     .action(async (options: { config?: string; model?: string[] }) => {
-      const loaded = readConfig(options.config, options.model, env);
+      const loaded = readConfig(options.config, options.model, env, options);
       exitCode = await withLoadedModels(loaded, async (registry) => {
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
         process.stdout.write(`ok: ${loaded.file} is valid and ${names.length} model(s) loaded: ${names.join(', ')}\n`);
@@ -95,6 +120,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       exitCode = runInit(dir, options);
     });
 
+  program
+    .command('dockerfile')
+    .description('print a Dockerfile for a project made by init (--write: write it and a .dockerignore; never overwrites a file)')
+    .option('--write', 'write Dockerfile and .dockerignore into --dir instead of printing')
+    .option('--dir <dir>', 'the project directory', '.')
+    .action((options: { write?: boolean; dir: string }) => {
+      exitCode = runDockerfile(options);
+    });
+
   try {
     await program.parseAsync(['node', 'longshore', ...argv]);
   } catch (error) {
@@ -107,18 +141,20 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
  * The config file (when one is named or found), plus models given with --model. With --model alone no file is
  * needed: the service runs on defaults.
  */
-function readConfig(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv): LoadedConfig {
+function readConfig(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv, flags: object = {}): LoadedConfig {
   const cwd = process.cwd();
-  if (!models || models.length === 0) return loadConfigFile(findConfigFile(explicit, env, cwd));
+  const fromDir = modelDirFromFlags(flags, cwd);
+  for (const warning of fromDir?.warnings ?? []) process.stderr.write(`longshore: ${warning}\n`);
+  if ((!models || models.length === 0) && !fromDir) return loadConfigFile(findConfigFile(explicit, env, cwd));
   const base = explicit !== undefined || env.LONGSHORE_CONFIG || env.REST_CONFIG
     ? loadConfigFile(findConfigFile(explicit, env, cwd))
     : parseConfig('', '<command line>', cwd);
-  const extra = models.map((spec) => {
+  const extra = (models ?? []).map((spec) => {
     const at = spec.indexOf('=');
     const entry: Record<string, unknown> = at > 0 ? { qualified_name: spec.slice(0, at), model_path: spec.slice(at + 1) } : { model_path: spec };
     return { label: `--model ${spec}`, entry };
   });
-  return withExtraModels(base, extra, cwd);
+  return withExtraModels(base, [...extra, ...(fromDir?.models ?? [])], cwd);
 }
 
 /** Creates and loads every model, runs `action`, unloads. A model that fails to load is a config problem (exit 2). */
@@ -152,8 +188,40 @@ function exitCodeFor(error: unknown): number {
     if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version') return EXIT_OK;
     return EXIT_BAD_CONFIG;
   }
+  const listenProblem = describeListenError(error);
+  if (listenProblem) {
+    process.stderr.write(`longshore: ${listenProblem}\n`);
+    return EXIT_RUNTIME_FAILURE;
+  }
   process.stderr.write(`longshore: ${(error as Error).stack ?? String(error)}\n`);
   return EXIT_RUNTIME_FAILURE;
+}
+
+/** One line with the fix for the errors of binding the port (in use, not allowed), instead of a stack trace. */
+function describeListenError(error: unknown): string | undefined {
+  const { code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (syscall !== 'listen') return undefined;
+  const where = `${address ?? 'the host'}:${port ?? '?'}`;
+  const fix = 'choose another port with --port or LONGSHORE_PORT (server.port in the config)';
+  if (code === 'EADDRINUSE') return `cannot listen on ${where}: the port is already in use; stop what uses it, or ${fix}`;
+  if (code === 'EACCES') return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); ${fix}`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no network interface has that address; fix --host or LONGSHORE_HOST (server.host)`;
+  return undefined;
+}
+
+type Processes = number | 'auto';
+
+/** --processes: an integer of at least 1, or auto. */
+function parseProcesses(value: string): Processes {
+  if (value === 'auto') return value;
+  const processes = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(processes >= 1)) throw new InvalidArgumentError(`must be an integer of at least 1, or auto, got '${value}'`);
+  return processes;
+}
+
+/** How many server processes: auto is one per core the process may use. */
+function processCount(processes: Processes): number {
+  return processes === 'auto' ? availableParallelism() : processes;
 }
 
 function parsePort(value: string): number {

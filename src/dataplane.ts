@@ -8,7 +8,8 @@ import type { SchemaRecord } from './model/validation.js';
 import type { OperationDescription } from './model/operations.js';
 import type { ModelRegistry } from './model/registry.js';
 import { scoreModel, type ScoreResponse } from './model/score.js';
-import { RECORD_PLATFORM, type CallOptions, type ModelListing, type ServedModel } from './model/served-model.js';
+import type { ModelListing } from './model/metadata.js';
+import { RECORD_PLATFORM, type CallOptions, type ServedModel } from './model/served-model.js';
 import type { Tensor, TensorSpec } from './tensors/tensor.js';
 
 /** `GET /api/models/{name}/metadata`: the listing plus both schemas (null until a model exposes them). */

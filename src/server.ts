@@ -25,6 +25,11 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Install SIGTERM/SIGINT handlers that drain and close (the CLI does; tests and embedders need not). */
   readonly handleSignals?: boolean;
+  /**
+   * Called once the registry exists, before the app is built and listens: a cluster worker (src/cluster/worker.ts)
+   * wires its metrics and readiness to the primary here.
+   */
+  readonly beforeListen?: (registry: ModelRegistry, logger: Logger) => void;
 }
 
 export interface RunningServer {
@@ -59,7 +64,12 @@ export function loggerFromConfig(loaded: LoadedConfig, overrides: { logLevel?: L
     );
   } catch (error) {
     if (!(error instanceof LoggingSetupError)) throw error;
-    throw configError(loaded.file, [loaded.problem(['logging', error.key], error.message)]);
+    // A format given on the command line is not the file's fault: name the flag, not a line of the file.
+    const fromFlag = error.key === 'format' && overrides.logFormat !== undefined;
+    const problem = fromFlag
+      ? { path: 'logging.format', message: `--log-format ${overrides.logFormat} (or LONGSHORE_LOG_FORMAT): ${error.message}` }
+      : loaded.problem(['logging', error.key], error.message);
+    throw configError(loaded.file, [problem]);
   }
 }
 
@@ -67,6 +77,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { config } = options.loaded;
   const logger = options.logger ?? loggerFromConfig(options.loaded, { logLevel: options.logLevel, logFormat: options.logFormat });
   const registry = await ModelRegistry.fromConfig(options.loaded, logger);
+  options.beforeListen?.(registry, logger);
   const app = await buildApp({ config, registry, logger });
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
   const address = app.server.address();

@@ -3,7 +3,7 @@ import type { Datatype, TensorData } from '../tensors/datatypes.js';
 
 export type { Datatype, TensorData } from '../tensors/datatypes.js';
 export type { ModelDescription, TensorMetadata, TensorSpecView } from '../dataplane.js';
-export type { ModelListing } from '../model/served-model.js';
+export type { ModelListing } from '../model/metadata.js';
 
 export interface LongshoreClientOptions {
   /**

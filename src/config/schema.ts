@@ -267,6 +267,12 @@ export const ServerSchema = Type.Object(
       default: 10 * 1024 * 1024,
       description: 'Largest request body accepted; larger ones get 413 PayloadTooLargeError.',
     }),
+    processes: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
+      default: 1,
+      description:
+        'Server processes sharing the port (node:cluster), each loading its own models; `auto` is one per core ' +
+        '(os.availableParallelism()). 1 serves from this one process with no cluster. See docs/deployment.md.',
+    }),
   },
   { additionalProperties: false, default: {} },
 );

@@ -14,6 +14,16 @@ import { HttpMetrics } from '../metrics/http-metrics.js';
 const httpMetricsOf = new WeakMap<Registry, HttpMetrics>();
 /** collectDefaultMetrics() registers its metrics into a registry, and may do that only once per registry. */
 const withProcessMetrics = new WeakSet<Registry>();
+/** Where GET /metrics reads its text instead of the registry itself (a cluster worker: the whole cluster's sum). */
+const metricsSources = new WeakMap<Registry, () => Promise<string>>();
+
+/**
+ * Makes GET /metrics over `registry` answer with `source()` (in the registry's content type) instead of the registry's
+ * own metrics. A cluster worker sets it to ask the primary for every worker's metrics, summed (src/cluster/).
+ */
+export function setMetricsSource(registry: Registry, source: () => Promise<string>): void {
+  metricsSources.set(registry, source);
+}
 
 /** metrics.enabled, and (should_respect_env_var) the variable env_var_name set to `true` or `1`, as the instrumentator reads it. */
 export function metricsEnabled(config: LongshoreConfig['metrics'], env: NodeJS.ProcessEnv = process.env): boolean {
@@ -62,7 +72,8 @@ export function buildMetricsRoute(app: FastifyInstance, catalogue: MetricsCatalo
       },
     },
     async (_request, reply) => {
-      const text = await registry.metrics();
+      const source = metricsSources.get(registry);
+      const text = source ? await source() : await registry.metrics();
       return reply.type(registry.contentType).send(text);
     },
   );

@@ -151,7 +151,8 @@ function loadPrettyFactory(): PrettyFactory {
   try {
     return (createRequire(import.meta.url)('pino-pretty') as { prettyFactory: PrettyFactory }).prettyFactory;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== 'MODULE_NOT_FOUND' || !message.includes("'pino-pretty'")) throw error;
     throw new LoggingSetupError(
       'format',
       "pretty logs need the package 'pino-pretty', which is not installed: run `npm install pino-pretty` in your project, or log json lines (logging.format: json)",

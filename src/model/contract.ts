@@ -138,10 +138,11 @@ export interface OperationSpec {
 }
 
 /** A self-test: an input the model must answer, and optionally what it must answer (docs/self-tests.md). */
-export interface ModelExample {
+export interface ModelExample<Input = unknown> {
   /** Shown in failures and as the OpenAPI example's name. Default `example <index>`. */
   readonly name?: string;
-  readonly input: unknown;
+  /** An input record. Declare `examples: ModelExample<MyInput>[]` and `tsc` checks it against the model's input type. */
+  readonly input: Input;
   /**
    * The expected output record; only the fields given are compared (arrays element by element), numbers within
    * `tolerance`. Without it the example only has to succeed and pass the output schema.

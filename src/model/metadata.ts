@@ -3,7 +3,7 @@
  * the defaults applied, so every field is known. The registry resolves it once per model; everything after reads it.
  */
 import { MODEL_NAME_PATTERN, type ModelEntry } from '../config/schema.js';
-import { EntryProblem } from '../runtimes/index.js';
+import { EntryProblem } from '../runtimes/module.js';
 import type { Model, ModelMetadata, ModelState } from './contract.js';
 
 const NAME = new RegExp(MODEL_NAME_PATTERN);

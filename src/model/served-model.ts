@@ -76,7 +76,6 @@ export interface PredictionRecorder {
   record(event: PredictionEvent): void;
 }
 
-export type { ModelListing } from './metadata.js';
 
 /** Per-call settings from the client: deadline, cancellation, request id, headers (see CallContext). */
 export type CallOptions = CallContext;

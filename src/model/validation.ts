@@ -17,7 +17,7 @@ const addFormats: AddFormats =
 const MAX_VALIDATION_DETAILS = 100;
 
 /**
- * longshore's own view of a JSON Schema: an object whose keywords it reads. A model's schemas (the public `SchemaRecord`,
+ * longshore's own view of a JSON Schema: an object whose keywords it reads. A model's schemas (the public `JsonSchema`,
  * which also accepts interface-typed and `as const` objects) are read into this type where the server takes them.
  */
 export type SchemaRecord = Record<string, unknown>;

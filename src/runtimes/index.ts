@@ -43,7 +43,7 @@ async function importOnnxRuntime(): Promise<typeof import('./onnx.js')> {
     throw new EntryProblem(
       'model_path',
       "serving an .onnx file needs the package 'onnxruntime-node', which is not installed: run `npm install onnxruntime-node` " +
-        'in your project (offline or in CI, skip its CUDA download first: see "ONNX models" in longshore\'s README)',
+        'in your project (offline or in CI, skip its CUDA download first: see "ONNX models offline, in CI and with CUDA" in longshore\'s README)',
     );
   }
 }

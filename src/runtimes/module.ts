@@ -123,6 +123,9 @@ async function importLocatedExport({ specifier, url, exportName }: LocatedClass)
 /** A hint for the import failures users meet most. */
 function importHint(specifier: string, error: unknown): string {
   const message = String(error);
+  if (!/\.[cm]?ts$/.test(specifier) && /Unknown file extension "\.[cm]?ts"/.test(message)) {
+    return ' (a JavaScript module that imports TypeScript: longshore compiles .ts files named by class_path itself, so point class_path at the .ts file, or compile it to JavaScript)';
+  }
   if (/require\(\) ES Module|ERR_REQUIRE_ESM|ERR_REQUIRE_ASYNC_MODULE|Cannot use import statement outside a module|Unexpected token 'export'/.test(message)) {
     return ' (the file uses import/export but is loaded as CommonJS: add "type": "module" to the nearest package.json, or name it .mts/.mjs)';
   }
@@ -138,11 +141,19 @@ export function constructModel(modelClass: ModelClass, configuration: Readonly<R
   }
 }
 
+const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+
+/** ` (did you mean './model.ts'?)` when the path lacks an extension that would find a file. */
+function extensionHint(specifier: string, file: string): string {
+  const found = MODULE_EXTENSIONS.find((extension) => existsSync(file + extension));
+  return found ? ` (did you mean '${specifier}${found}'? class_path names the file with its extension)` : '';
+}
+
 function resolveSpecifier(specifier: string, dir: string): string {
   if (specifier.startsWith('file:')) return specifier;
   if (specifier.startsWith('.') || isAbsolute(specifier)) {
     const file = resolve(dir, specifier);
-    if (!existsSync(file)) throw new EntryProblem('class_path', `file not found: ${file}`);
+    if (!existsSync(file)) throw new EntryProblem('class_path', `file not found: ${file}${extensionHint(specifier, file)}`);
     return pathToFileURL(file).href;
   }
   // A package: resolve it with ESM rules from the config's directory, as the user's own code would import it; fall back

@@ -17,7 +17,7 @@ let registration: Promise<void> | undefined;
 /** Whether the module at `url` (a file: URL or path) is TypeScript, so it needs the loader. */
 export function isTypeScriptModule(url: string): boolean {
   const path = url.split(/[?#]/, 1)[0] ?? url;
-  return TYPESCRIPT_FILE.test(path) && !path.endsWith('.d.ts');
+  return TYPESCRIPT_FILE.test(path) && !/\.d\.[cm]?ts$/i.test(path);
 }
 
 /** Registers the TypeScript loader once, if `url` needs it. Safe to call for every import. */
@@ -28,10 +28,24 @@ export async function prepareImport(url: string): Promise<void> {
 }
 
 async function registerTypeScriptLoader(): Promise<void> {
-  // Running from longshore's own sources (development, its tests): they are TypeScript themselves, so a loader is
-  // already active in this thread.
-  if (import.meta.url.endsWith('.ts')) return;
-  if (!tsxCacheWritable()) process.env['TSX_DISABLE_CACHE'] = '1';
+  // Running from longshore's own sources (development, its tests): they are TypeScript themselves, so tsx's ESM hooks
+  // are already active in this thread; add its CommonJS hooks, as below.
+  if (import.meta.url.endsWith('.ts')) {
+    (await import('tsx/cjs/api')).register();
+    return;
+  }
+  if (!tsxCacheWritable() && process.env['TSX_DISABLE_CACHE'] === undefined) {
+    process.env['TSX_DISABLE_CACHE'] = '1';
+    // Module hooks run in one thread that copied the environment when the first hooks were registered: hooks loaded
+    // with --import before longshore started (an APM agent, say) mean tsx will not see the variable set here.
+    if (process.execArgv.some((arg) => /^--(import|loader|experimental-loader)\b/.test(arg))) {
+      process.emitWarning(
+        'the temp dir is not writable, and module hooks registered with --import may keep tsx from seeing TSX_DISABLE_CACHE set now: ' +
+          'set TSX_DISABLE_CACHE=1 in the environment to load TypeScript models without a cache',
+        { code: 'LONGSHORE_TSX_CACHE' },
+      );
+    }
+  }
   const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
   // ESM hooks for import/export files; CommonJS hooks so a `.ts` file in a package without `"type": "module"` (which
   // Node loads as CommonJS) is compiled too.

@@ -6,11 +6,12 @@ import { lstatSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { builtinModules } from 'node:module';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LONGSHORE_VERSION } from '../version.js';
+import { dockerfile, dockerignore } from './dockerfile.js';
 import { gitignore, longshoreYaml, modelSource, modelTest, npmrc, packageJson, readme, tsconfigJson, type ScaffoldContext } from './templates.js';
 
 /**
- * Every file init writes, relative to the project directory, in the order they are written and listed. The only list:
- * the Dockerfile and .dockerignore join it with the deploy issue (container image, `longshore dockerfile`).
+ * Every file init writes, relative to the project directory, in the order they are written and listed. The only list
+ * (the Dockerfile and .dockerignore are also what `longshore dockerfile --write` writes, from dockerfile.ts).
  */
 export const SCAFFOLD_FILES: readonly { readonly path: string; readonly content: (context: ScaffoldContext) => string }[] = [
   { path: 'package.json', content: packageJson },
@@ -21,6 +22,8 @@ export const SCAFFOLD_FILES: readonly { readonly path: string; readonly content:
   { path: 'longshore.yaml', content: longshoreYaml },
   { path: 'models/price-model.ts', content: modelSource },
   { path: 'test/model.test.js', content: modelTest },
+  { path: 'Dockerfile', content: dockerfile },
+  { path: '.dockerignore', content: dockerignore },
 ];
 
 /** The name used when the directory's name leaves nothing valid (e.g. `/`, or `!!!`). */
@@ -82,7 +85,10 @@ export function initProject(dirArgument: string, options: InitOptions = {}, cwd:
 
   const clashes = [...new Set(SCAFFOLD_FILES.map((file) => clashAt(dir, file.path)).filter((path) => path !== undefined))];
   if (clashes.length > 0) {
-    throw new InitRefusedError(`refusing to overwrite existing files in ${dir}: ${clashes.join(', ')} (nothing was written)`);
+    throw new InitRefusedError(
+      `refusing to overwrite existing files in ${dir}: ${clashes.join(', ')} (nothing was written; ` +
+        'init a new folder with `longshore init <dir>`, or add longshore to this project as its README\'s "Use it in your project" says)',
+    );
   }
 
   const context: ScaffoldContext = { name, longshoreVersion: LONGSHORE_VERSION, typeboxRange: typeboxRange() };

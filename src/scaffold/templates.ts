@@ -44,8 +44,9 @@ export function packageJson(context: ScaffoldContext): string {
       '@types/node': '^20.19.0',
       typescript: '~5.9.3',
     },
-    // npm 11's install-script approvals: an explicit false skips onnxruntime-node's script (see .npmrc).
-    allowScripts: { 'onnxruntime-node': false },
+    // npm 11's install-script approvals: an explicit false skips onnxruntime-node's script (see .npmrc); esbuild's
+    // (through tsx, which compiles the .ts model) only checks its own binary.
+    allowScripts: { esbuild: true, 'onnxruntime-node': false },
   };
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
@@ -57,8 +58,8 @@ export function npmrc(): string {
 #   - the line below, read by npm 10 and npm 11;
 #   - "allowScripts": {"onnxruntime-node": false} in package.json, npm 11's install-script approval list.
 # To use CUDA, write onnxruntime-node-install=cuda12 here instead and remove the allowScripts entry.
-# npm warns that it does not know this key (npm 11: "Unknown project config"): that is expected, the install script
-# reads it.
+# npm 11 warns on every npm command that it does not know this key ("Unknown project config"): that is expected, the
+# install script reads it. On npm 11 alone, allowScripts does the job: delete this file to silence the warning.
 onnxruntime-node-install=skip
 `;
 }
@@ -123,7 +124,7 @@ export class ${MODEL.className} implements Model<PriceInput, PriceOutput> {
    * Self-tests (longshore's docs/self-tests.md): they run after load (a failing one marks the model failed), on
    * GET /api/health/ready?deep=true, and are the request examples in the API docs at /docs.
    */
-  readonly examples: ModelExample[] = [
+  readonly examples: ModelExample<PriceInput>[] = [
     { name: 'three rooms', input: { area_m2: 70, rooms: 3 }, expected_output: { price_eur: 252_000 } },
     { name: 'studio', input: { area_m2: 40, rooms: 1 }, expected_output: { price_eur: 149_000 } },
   ];
@@ -179,7 +180,9 @@ after(async () => {
 });
 
 test('the model loaded and passed its self-tests', async () => {
-  assert.equal(await client.ready(), true);
+  const model = (await client.listModels()).find((listing) => listing.qualified_name === MODEL);
+  // A failed load or self-test is reported with its reason, e.g. "self-test 'studio' failed: ...".
+  assert.equal(model?.status, 'ready', model?.error);
 });
 
 test('REST: one prediction', async () => {

@@ -16,8 +16,10 @@ import { REPO_ROOT } from '../helpers/service.ts';
 
 /** What init writes, spelled out here so a change to the list is a deliberate change to this test too. */
 const EXPECTED_FILES = [
+  '.dockerignore',
   '.gitignore',
   '.npmrc',
+  'Dockerfile',
   'README.md',
   'longshore.yaml',
   'models/price-model.ts',
@@ -73,7 +75,7 @@ describe('longshore init', { concurrency: true }, () => {
     assert.deepEqual(manifest.scripts, { start: 'longshore serve', test: 'node --test', typecheck: 'tsc --noEmit' });
     assert.deepEqual(manifest.dependencies, { '@sinclair/typebox': own.dependencies['@sinclair/typebox'], longshore: `^${LONGSHORE_VERSION}` });
     assert.deepEqual(manifest.devDependencies, { '@types/node': '^20.19.0', typescript: '~5.9.3' });
-    assert.deepEqual(manifest.allowScripts, { 'onnxruntime-node': false });
+    assert.deepEqual(manifest.allowScripts, { esbuild: true, 'onnxruntime-node': false });
 
     const config = parseYaml(readFileSync(join(dir, 'longshore.yaml'), 'utf8')) as {
       server: { host: string; port: number };
@@ -107,7 +109,7 @@ describe('longshore init', { concurrency: true }, () => {
     assert.equal(result.code, 2);
     assert.equal(result.stdout, '');
     assert.equal(result.stderr.split('\n').filter(Boolean).length, 1, result.stderr);
-    assert.match(result.stderr, /^longshore init: refusing to overwrite existing files in .*: longshore\.yaml \(nothing was written\)\n$/);
+    assert.match(result.stderr, /^longshore init: refusing to overwrite existing files in .*: longshore\.yaml \(nothing was written; init a new folder with `longshore init <dir>`, or add longshore to this project .*\)\n$/);
     assert.deepEqual(filesUnder(dir), ['longshore.yaml']);
     assert.equal(readFileSync(join(dir, 'longshore.yaml'), 'utf8'), 'mine\n');
   });
@@ -184,7 +186,7 @@ describe('init without the CLI', () => {
     writeFileSync(join(project, 'models'), '');
     assert.throws(
       () => initProject(project),
-      (error: unknown) => error instanceof InitRefusedError && /existing files in .*: models \(nothing was written\)$/.test(error.message),
+      (error: unknown) => error instanceof InitRefusedError && /existing files in .*: models \(nothing was written;/.test(error.message),
     );
     assert.deepEqual(filesUnder(project), ['models']);
   });

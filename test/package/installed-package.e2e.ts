@@ -136,9 +136,9 @@ describe('a project that installed the tarball', () => {
     const onnx = await run('npx', ['longshore', 'validate', '--model', 'iris=iris.onnx'], bare);
     assert.equal(onnx.code, 2, onnx.stderr);
     assert.match(onnx.stderr, /needs the package 'onnxruntime-node', which is not installed: run `npm install onnxruntime-node`/);
-    const pretty = await run('npx', ['longshore', 'serve', '--model', 'iris=iris.onnx', '--log-format', 'pretty'], bare);
+    const pretty = await run('npx', ['longshore', 'serve', '--model', 'iris=iris.onnx', '--log-format', 'pretty', '--port', '0', '--host', '127.0.0.1'], bare, {}, 30_000);
     assert.equal(pretty.code, 2, pretty.stderr);
-    assert.match(pretty.stderr, /logging\.format: pretty logs need the package 'pino-pretty'/);
+    assert.match(pretty.stderr, /--log-format pretty \(or LONGSHORE_LOG_FORMAT\): pretty logs need the package 'pino-pretty'/);
   });
 
   test('npx longshore init scaffolds a project whose own npm test and typecheck pass', async () => {
@@ -158,7 +158,7 @@ describe('a project that installed the tarball', () => {
 async function waitReady(url: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const response = await fetch(`${url}/api/health/ready`).catch(() => undefined);
+    const response = await fetch(`${url}/api/health/ready`, { signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
     if (response?.status === 200) return;
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
@@ -166,7 +166,7 @@ async function waitReady(url: string): Promise<void> {
 }
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   return { status: response.status, body: await response.json() };
 }
 

@@ -31,12 +31,13 @@ export function userEnvironment(extra: Record<string, string> = {}): NodeJS.Proc
 /** Runs a command to completion (bounded by a timeout) and collects its output. */
 export function run(command: string, args: readonly string[], cwd: string, extraEnv: Record<string, string> = {}, timeoutMs = NPM_TIMEOUT_MS): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, env: userEnvironment(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout also ends what npx or npm started below it.
+    const child = spawn(command, args, { cwd, env: userEnvironment(extraEnv), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -52,6 +53,15 @@ export async function mustRun(command: string, args: readonly string[], cwd: str
     throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
   }
   return result;
+}
+
+/** Signals a detached child's whole process group; a group that is gone already is fine. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // the group has ended
+  }
 }
 
 /** A temp folder, removed by `removeAll()`. */
@@ -139,20 +149,14 @@ export class ServeProcess {
     return this.#output;
   }
 
-  /** SIGTERM to npx and the server (a graceful drain); SIGKILL to both if they have not stopped after 15 s. */
+  /**
+   * SIGTERM to npx and the server (a graceful drain), SIGKILL to the group if it has not stopped after 15 s. The group
+   * is signalled even when npx has exited, in case the server it started has not.
+   */
   async stop(): Promise<void> {
-    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    this.#signalGroup('SIGTERM');
-    const timer = setTimeout(() => this.#signalGroup('SIGKILL'), 15_000);
+    signalGroup(this.#child, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(this.#child, 'SIGKILL'), 15_000);
     await this.exited;
     clearTimeout(timer);
-  }
-
-  #signalGroup(signal: NodeJS.Signals): void {
-    try {
-      if (this.#child.pid !== undefined) process.kill(-this.#child.pid, signal);
-    } catch {
-      // the group is gone already
-    }
   }
 }

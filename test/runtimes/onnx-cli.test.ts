@@ -3,17 +3,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../helpers/service.ts';
 import { FIXTURES } from './onnx-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/longshore.js', import.meta.url));
-// A directory with no longshore.yaml, so only --model entries are served.
-const EMPTY_DIR = mkdtempSync(join(tmpdir(), 'longshore-cli-'));
+// A directory with no longshore.yaml, so only --model entries are served (removed when the test process exits).
+const EMPTY_DIR = tempDir();
 
 describe('longshore --model serves ONNX files without a config file', () => {
   it('serves each --model under its given name and stops cleanly on SIGTERM', async () => {

@@ -2,8 +2,7 @@
  * Test harness for the ONNX runtime: builds an app from YAML written to a temp dir, and turns the reference fixtures'
  * flat tensors into REST records and back.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ModelRegistry } from '../../src/model/registry.ts';
+import { tempDir } from '../helpers/service.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
 
@@ -22,9 +22,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Writes `yaml` to a temp dir (with `files` beside it), builds the app and loads every model. */
+/** Writes `yaml` to a temp dir (with `files` beside it; removed when the test process exits), builds the app and loads every model. */
 export async function serveYaml(yaml: string, files: Record<string, Uint8Array | string> = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), 'longshore-onnx-'));
+  const dir = tempDir();
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
   const file = join(dir, 'longshore.yaml');
   writeFileSync(file, yaml);

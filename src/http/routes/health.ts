@@ -4,6 +4,23 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Dataplane } from '../../dataplane.js';
+import type { ModelRegistry } from '../../model/registry.js';
+
+/** Problems beyond this process's own models that hold readiness back (a cluster worker: the other workers). */
+const readinessGates = new WeakMap<ModelRegistry, () => string[]>();
+
+/**
+ * Makes the readiness probes over `registry` also require `gate()` to be empty. A cluster worker sets it so that it
+ * answers ready only when every worker of the cluster is (src/cluster/readiness.ts). Liveness stays per process.
+ */
+export function setReadinessGate(registry: ModelRegistry, gate: () => string[]): void {
+  readinessGates.set(registry, gate);
+}
+
+/** What the readiness gate of the dataplane's registry says (none without a gate). For every readiness route. */
+export function gateProblems(dataplane: Dataplane): string[] {
+  return readinessGates.get(dataplane.registry)?.() ?? [];
+}
 
 function statusSchema(key: string, values: string[], description: string) {
   return {
@@ -42,10 +59,10 @@ export function buildHealthRoutes(app: FastifyInstance, dataplane: Dataplane): v
     },
     async (request, reply) => {
       if (request.query.deep !== true) {
-        if (dataplane.ready()) return { readiness_status: 'ACCEPTING_TRAFFIC' };
+        if (dataplane.ready() && gateProblems(dataplane).length === 0) return { readiness_status: 'ACCEPTING_TRAFFIC' };
         return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC' });
       }
-      const problems = await dataplane.deepReadinessProblems();
+      const problems = [...(await dataplane.deepReadinessProblems()), ...gateProblems(dataplane)];
       if (problems.length === 0) return { readiness_status: 'ACCEPTING_TRAFFIC' };
       return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC', problems });
     },

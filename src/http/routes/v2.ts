@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dataplane, InferResponse } from '../../dataplane.js';
 import { ModelNotReadyError } from '../../errors.js';
 import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
+import { gateProblems } from './health.js';
 import { decodeInferRequest, encodeInferResponse } from '../../tensors/v2-message.js';
 import { V2_SCHEMAS } from './v2-schemas.js';
 
@@ -28,7 +29,7 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
 
     v2.get('/v2/health/live', { schema: { tags, summary: 'Server liveness', response: { 200: V2_SCHEMAS.live } } }, async () => ({ live: true }));
     v2.get('/v2/health/ready', { schema: { tags, summary: 'Server readiness: every required model ready', response: { 200: V2_SCHEMAS.ready, 503: V2_SCHEMAS.error } } }, async () => {
-      const problems = dataplane.readinessProblems();
+      const problems = [...dataplane.readinessProblems(), ...gateProblems(dataplane)];
       if (problems.length > 0) throw new ModelNotReadyError(`server is not ready: ${problems.join('; ')}`);
       return { ready: true };
     });

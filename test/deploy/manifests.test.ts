@@ -1,0 +1,526 @@
+/**
+ * The manifests under deploy/, checked offline: every YAML document against the schema of its apiVersion/kind
+ * (test/fixtures/k8s-schemas), unknown fields and kinds refused, and the manifests agreeing with longshore itself
+ * (routes, ports, config, drain timing, metric names, the KServe runtime's arguments).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
+import { parseConfig } from '../../src/config/load.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { ModelRegistry } from '../../src/model/registry.ts';
+import { silentLogger, tempDir } from '../helpers/service.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DEPLOY = join(ROOT, 'deploy');
+const SCHEMAS = join(ROOT, 'test/fixtures/k8s-schemas');
+const BIN = join(ROOT, 'bin/longshore.js');
+const IRIS = join(ROOT, 'test/fixtures/onnx/iris_logreg.onnx');
+/** What the image (Dockerfile at the repository root) sets; the manifests must work on top of it. */
+const IMAGE_ENV = { LONGSHORE_HOST: '0.0.0.0', LONGSHORE_PORT: '8000', LONGSHORE_CONFIG: '/config/longshore.yaml', TSX_DISABLE_CACHE: '1' };
+
+type Json = Record<string, unknown>;
+// Loose views of the manifests, for the cross-checks (the schemas have already checked the shapes).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Any = any;
+
+interface Doc {
+  readonly file: string;
+  readonly index: number;
+  readonly body: Json;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(entry.name) ? [path] : [];
+  });
+}
+
+const FILES = yamlFiles(DEPLOY).sort();
+
+function docsOf(file: string): Doc[] {
+  const text = readFileSync(file, 'utf8');
+  const parsed = parseAllDocuments(text);
+  if (!Array.isArray(parsed)) throw new Error(`${file}: not a YAML stream`);
+  return parsed.flatMap((doc, index) => {
+    if (doc.errors.length > 0) throw new Error(`${relative(ROOT, file)}: ${doc.errors[0]?.message}`);
+    const body: unknown = doc.toJS();
+    return body === null || body === undefined ? [] : [{ file: relative(ROOT, file), index, body: body as Json }];
+  });
+}
+
+const DOCS = FILES.flatMap(docsOf);
+
+function only(kind: string, dir?: string): Any {
+  const found = DOCS.filter((doc) => doc.body.kind === kind && (dir === undefined || doc.file.startsWith(dir)));
+  assert.equal(found.length, 1, `expected one ${kind}${dir ? ` under ${dir}` : ''}, found ${found.length}`);
+  return found[0]?.body;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Schemas
+
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats: AddFormats = (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
+const ajv = new Ajv({ strict: false, allErrors: true });
+addFormats(ajv);
+
+const K8S = 'kubernetes/v1.36-standalone-strict';
+/** (apiVersion, kind) → schema file under test/fixtures/k8s-schemas. Anything else is an unknown kind. */
+const SCHEMA_FILES: Record<string, string> = {
+  'apps/v1 Deployment': `${K8S}/deployment-apps-v1.json`,
+  'v1 Service': `${K8S}/service-v1.json`,
+  'v1 ConfigMap': `${K8S}/configmap-v1.json`,
+  'autoscaling/v2 HorizontalPodAutoscaler': `${K8S}/horizontalpodautoscaler-autoscaling-v2.json`,
+  'policy/v1 PodDisruptionBudget': `${K8S}/poddisruptionbudget-policy-v1.json`,
+  'serving.kserve.io/v1alpha1 ServingRuntime': 'kserve/servingruntime-v1alpha1.json',
+  'serving.kserve.io/v1alpha1 ClusterServingRuntime': 'kserve/clusterservingruntime-v1alpha1.json',
+  'serving.kserve.io/v1beta1 InferenceService': 'kserve/inferenceservice-v1beta1.json',
+};
+
+/** kustomize's own file has no published schema here: the keys it may use in this repository, closed. */
+const KUSTOMIZATION_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['apiVersion', 'kind', 'resources'],
+  properties: {
+    apiVersion: { const: 'kustomize.config.k8s.io/v1beta1' },
+    kind: { const: 'Kustomization' },
+    namespace: { type: 'string' },
+    resources: { type: 'array', items: { type: 'string' }, uniqueItems: true },
+    images: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: { name: { type: 'string' }, newName: { type: 'string' }, newTag: { type: 'string' }, digest: { type: 'string' } },
+      },
+    },
+  },
+};
+
+/**
+ * A CRD's structural schema with unknown fields refused: `additionalProperties: false` on every object schema that
+ * lists properties, has no additionalProperties of its own and does not preserve unknown fields. `metadata` (only
+ * `type: object` in CRDs) is left open.
+ */
+function closeSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(closeSchema);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const copy: Json = {};
+  for (const [key, value] of Object.entries(schema)) {
+    // Under `properties` the keys are field names, not keywords: recurse into each value.
+    copy[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Json).map(([name, sub]) => [name, closeSchema(sub)])) : closeSchema(value);
+  }
+  if (copy.properties !== undefined && copy.additionalProperties === undefined && copy['x-kubernetes-preserve-unknown-fields'] !== true) {
+    copy.additionalProperties = false;
+  }
+  return copy;
+}
+
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(body: Json): ValidateFunction {
+  const key = `${String(body.apiVersion)} ${String(body.kind)}`;
+  let validate = validators.get(key);
+  if (validate) return validate;
+  if (key === 'kustomize.config.k8s.io/v1beta1 Kustomization') {
+    validate = ajv.compile(KUSTOMIZATION_SCHEMA);
+  } else {
+    const file = SCHEMA_FILES[key];
+    if (file === undefined) throw new Error(`unknown kind '${key}': add its schema to test/fixtures/k8s-schemas and SCHEMA_FILES`);
+    const { $schema: _ignored, ...schema } = JSON.parse(readFileSync(join(SCHEMAS, file), 'utf8')) as Json;
+    validate = ajv.compile((file.startsWith('kserve/') ? closeSchema(schema) : schema) as object);
+  }
+  validators.set(key, validate);
+  return validate;
+}
+
+/** The schema problems of one document, one line each (empty when valid). */
+function problemsOf(body: Json): string[] {
+  const validate = validatorFor(body);
+  if (validate(body)) return [];
+  return (validate.errors ?? []).map((error) => {
+    const extra = error.keyword === 'additionalProperties' ? ` '${String(error.params.additionalProperty)}'` : '';
+    return `${error.instancePath || '/'} ${error.message ?? error.keyword}${extra}`;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Small helpers for the cross-checks
+
+const DEPLOYMENT = only('Deployment', 'deploy/kubernetes');
+const SERVICE = only('Service', 'deploy/kubernetes');
+const CONFIG_MAP = only('ConfigMap', 'deploy/kubernetes');
+const HPA = only('HorizontalPodAutoscaler', 'deploy/kubernetes');
+const PDB = only('PodDisruptionBudget', 'deploy/kubernetes');
+const POD = DEPLOYMENT.spec.template.spec;
+const CONTAINER = POD.containers[0];
+
+/** A probe's or targetPort's port: a number, or the name of a container port. */
+function portNumber(container: Any, port: number | string): number {
+  if (typeof port === 'number') return port;
+  const named = (container.ports ?? []).find((candidate: Any) => candidate.name === port);
+  assert.ok(named, `port '${port}' is not a port of container ${container.name}`);
+  return named.containerPort as number;
+}
+
+/** The value of `--flag value` or `--flag=value` in args. */
+function flag(args: readonly string[], name: string): string | undefined {
+  for (const [index, arg] of args.entries()) {
+    if (arg === name) return args[index + 1];
+    if (arg.startsWith(`${name}=`)) return arg.slice(name.length + 1);
+  }
+  return undefined;
+}
+
+/** A container's `env` as a plain mapping. */
+function envOf(container: Any): Record<string, string> {
+  return Object.fromEntries(((container.env ?? []) as Any[]).map((variable) => [variable.name, variable.value]));
+}
+
+function probes(container: Any): [string, Any][] {
+  return (['startupProbe', 'readinessProbe', 'livenessProbe'] as const).filter((name) => container[name]).map((name) => [name, container[name]]);
+}
+
+/** The longshore.yaml of the ConfigMap, through longshore's own loader, as the Deployment mounts it. */
+function mountedConfig() {
+  const configArg = flag(CONTAINER.args as string[], '--config') ?? envOf(CONTAINER).LONGSHORE_CONFIG;
+  assert.ok(configArg, 'the container names its config file with --config or LONGSHORE_CONFIG');
+  const mount = (CONTAINER.volumeMounts as Any[]).find((m) => configArg.startsWith(`${m.mountPath}/`));
+  assert.ok(mount, `${configArg} is not under a volume mount of the container`);
+  const volume = (POD.volumes as Any[]).find((v) => v.name === mount.name);
+  assert.equal(volume?.configMap?.name, CONFIG_MAP.metadata.name, `${configArg} comes from the ConfigMap`);
+  const key = configArg.slice(mount.mountPath.length + 1);
+  const text = CONFIG_MAP.data[key] as string | undefined;
+  assert.ok(text !== undefined, `the ConfigMap has no key '${key}'`);
+  return { text, file: configArg, dir: mount.mountPath as string, loaded: parseConfig(text, configArg, mount.mountPath) };
+}
+
+/** An app built over `configText` with no models (routes that do not depend on a model are all there). */
+async function appFor(configText: string) {
+  const raw = (parseYaml(configText) ?? {}) as Json;
+  const loaded = parseConfig(toYaml({ ...raw, models: [] }), '<test>', '/');
+  const registry = await ModelRegistry.fromConfig(loaded, silentLogger());
+  const app = await buildApp({ config: loaded.config, registry, logger: silentLogger() });
+  await app.ready();
+  return app;
+}
+
+/** Runs `longshore <args>` until it logs its URL, calls `check(url)`, then kills it. */
+async function withServer(args: string[], env: NodeJS.ProcessEnv, check: (url: string) => Promise<void>): Promise<void> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: tempDir(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  try {
+    const url = await new Promise<string>((resolvePromise, reject) => {
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        const entry = JSON.parse(line) as { url?: string };
+        if (entry.url) resolvePromise(entry.url);
+      });
+      child.once('exit', (code) => reject(new Error(`longshore ${args.join(' ')} exited with ${code}: ${stderr}`)));
+    });
+    await check(url);
+  } finally {
+    clearTimeout(killer);
+    child.kill('SIGKILL');
+  }
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if ((await fetch(url)).status === 200) return;
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
+  }
+  assert.fail(`${url} never answered 200`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('deploy/: every YAML document is valid for its apiVersion and kind', () => {
+  it('finds the expected documents', () => {
+    const kinds = DOCS.map((doc) => `${doc.file}: ${String(doc.body.kind)}`).sort();
+    assert.deepEqual(kinds, [
+      'deploy/kserve/clusterservingruntime.yaml: ClusterServingRuntime',
+      'deploy/kserve/inferenceservice.yaml: InferenceService',
+      'deploy/kserve/servingruntime.yaml: ServingRuntime',
+      'deploy/kubernetes/configmap.yaml: ConfigMap',
+      'deploy/kubernetes/deployment.yaml: Deployment',
+      'deploy/kubernetes/hpa.yaml: HorizontalPodAutoscaler',
+      'deploy/kubernetes/kustomization.yaml: Kustomization',
+      'deploy/kubernetes/pdb.yaml: PodDisruptionBudget',
+      'deploy/kubernetes/service.yaml: Service',
+    ]);
+  });
+
+  for (const doc of DOCS) {
+    it(`${doc.file}#${doc.index} (${String(doc.body.kind)}) matches its schema`, () => {
+      assert.deepEqual(problemsOf(doc.body), []);
+    });
+  }
+
+  it('every file reads the same as YAML 1.1 and 1.2 (yes/no/on/off and the like are quoted)', () => {
+    for (const file of FILES) {
+      const text = readFileSync(file, 'utf8');
+      const as12 = parseAllDocuments(text) as Any[];
+      const as11 = parseAllDocuments(text, { version: '1.1' }) as Any[];
+      assert.deepEqual(as11.map((doc) => doc.toJS()), as12.map((doc) => doc.toJS()), relative(ROOT, file));
+    }
+  });
+
+  it('the ConfigMap\'s embedded longshore.yaml also reads the same as YAML 1.1 and 1.2', () => {
+    const { text } = mountedConfig();
+    assert.deepEqual(parseYaml(text, { version: '1.1' }), parseYaml(text));
+  });
+});
+
+describe('the schema check catches mistakes (broken copies, in memory)', () => {
+  const broken = (body: Json, edit: (copy: Any) => void): Json => {
+    const copy = structuredClone(body) as Any;
+    edit(copy);
+    return copy;
+  };
+
+  it('a misspelled Deployment field deep in the pod spec', () => {
+    const body = broken(DEPLOYMENT, (copy) => {
+      const container = copy.spec.template.spec.containers[0];
+      container.readinesProbe = container.readinessProbe;
+      delete container.readinessProbe;
+    });
+    assert.ok(problemsOf(body).some((problem) => problem.includes("'readinesProbe'")), problemsOf(body).join('\n'));
+  });
+
+  it('a wrong type (a replica count or a Service port given as text)', () => {
+    assert.notDeepEqual(problemsOf(broken(HPA, (copy) => (copy.spec.minReplicas = 'two'))), []);
+    assert.notDeepEqual(problemsOf(broken(SERVICE, (copy) => (copy.spec.ports[0].port = '80'))), []);
+  });
+
+  it('a misspelled KServe field (the CRD schemas are closed by the test)', () => {
+    const isvc = only('InferenceService');
+    const body = broken(isvc, (copy) => {
+      copy.spec.predictor.model.storageUrl = copy.spec.predictor.model.storageUri;
+      delete copy.spec.predictor.model.storageUri;
+    });
+    assert.ok(problemsOf(body).some((problem) => problem.includes("'storageUrl'")), problemsOf(body).join('\n'));
+    const runtime = broken(only('ClusterServingRuntime'), (copy) => (copy.spec.supportedModelFormat = copy.spec.supportedModelFormats));
+    assert.ok(problemsOf(runtime).some((problem) => problem.includes("'supportedModelFormat'")));
+  });
+
+  it('an unknown kind or apiVersion', () => {
+    assert.throws(() => problemsOf({ apiVersion: 'apps/v1', kind: 'StatefulSet' }), /unknown kind 'apps\/v1 StatefulSet'/);
+    assert.throws(() => problemsOf({ ...DEPLOYMENT, apiVersion: 'apps/v1beta1' }), /unknown kind/);
+  });
+});
+
+describe('deploy/kubernetes agrees with longshore', () => {
+  it('the probes use paths longshore serves, on the container port', async () => {
+    const { text } = mountedConfig();
+    const app = await appFor(text);
+    try {
+      for (const [name, probe] of probes(CONTAINER)) {
+        assert.ok(app.hasRoute({ method: 'GET', url: probe.httpGet.path }), `${name} ${probe.httpGet.path} is not a route of longshore`);
+        assert.equal(portNumber(CONTAINER, probe.httpGet.port), CONTAINER.ports[0].containerPort, `${name} port`);
+      }
+      assert.deepEqual(probes(CONTAINER).map(([name, probe]) => [name, probe.httpGet.path]), [
+        ['startupProbe', '/api/health/startup'],
+        ['readinessProbe', '/api/health/ready'],
+        ['livenessProbe', '/api/health'],
+      ]);
+      const annotations = DEPLOYMENT.spec.template.metadata.annotations;
+      assert.equal(annotations['prometheus.io/scrape'], 'true');
+      assert.ok(app.hasRoute({ method: 'GET', url: annotations['prometheus.io/path'] }), 'prometheus.io/path is a route of longshore');
+      assert.equal(Number(annotations['prometheus.io/port']), CONTAINER.ports[0].containerPort);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('container port = Service targetPort = the port longshore listens on, and longshore binds every interface', () => {
+    const { loaded } = mountedConfig();
+    const port = CONTAINER.ports[0];
+    assert.equal(port.name, 'http');
+    assert.equal(portNumber(CONTAINER, SERVICE.spec.ports[0].targetPort), port.containerPort);
+    assert.equal(SERVICE.spec.ports[0].port, 80);
+    // What longshore listens on: --port, else LONGSHORE_PORT (the container's, else the image's), else server.port.
+    const env = { ...IMAGE_ENV, ...envOf(CONTAINER) };
+    const listens = Number(flag(CONTAINER.args, '--port') ?? env.LONGSHORE_PORT ?? loaded.config.server.port);
+    assert.equal(listens, port.containerPort);
+    assert.equal(loaded.config.server.port, port.containerPort, 'server.port agrees too, so the config alone is not misleading');
+    assert.equal(flag(CONTAINER.args, '--host') ?? env.LONGSHORE_HOST ?? loaded.config.server.host, '0.0.0.0');
+    assert.equal(loaded.config.server.host, '0.0.0.0');
+    // A Service named like the app would inject LONGSHORE_PORT=tcp://... into the pod; longshore reads that variable.
+    assert.equal(POD.enableServiceLinks, false);
+  });
+
+  it('the Service, PDB and HPA select or target the Deployment\'s pods', () => {
+    const labels = DEPLOYMENT.spec.template.metadata.labels;
+    assert.deepEqual(DEPLOYMENT.spec.selector.matchLabels, labels);
+    assert.deepEqual(SERVICE.spec.selector, labels);
+    assert.deepEqual(PDB.spec.selector.matchLabels, labels);
+    assert.deepEqual(HPA.spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: DEPLOYMENT.metadata.name });
+    assert.equal(DEPLOYMENT.spec.replicas, undefined, 'the HPA owns the replica count');
+    assert.ok(HPA.spec.minReplicas >= 2, 'two pods at least, so the PDB lets a node drain proceed');
+  });
+
+  it('the ConfigMap\'s longshore.yaml is valid for longshore and its models are in the models volume', () => {
+    const { loaded, dir } = mountedConfig();
+    const models = loaded.config.models;
+    assert.ok(models.length > 0);
+    const mount = (CONTAINER.volumeMounts as Any[]).find((m) => m.name === 'models');
+    assert.equal(mount.mountPath, '/models');
+    assert.equal(mount.readOnly, true);
+    for (const model of models) {
+      assert.ok(model.model_path, 'an ONNX model');
+      const path = resolve(dir, model.model_path);
+      assert.ok(path.startsWith(`${mount.mountPath}/`), `${path} is under ${mount.mountPath}`);
+    }
+    assert.ok((POD.volumes as Any[]).some((v) => v.name === 'models' && (v.persistentVolumeClaim || v.image)));
+  });
+
+  it('terminationGracePeriodSeconds covers the preStop sleep, the drain delay and the longest request', () => {
+    const { loaded } = mountedConfig();
+    const preStop = CONTAINER.lifecycle?.preStop;
+    const preStopSeconds: number = preStop?.sleep?.seconds ?? Number(/sleep (\d+)/.exec((preStop?.exec?.command ?? []).join(' '))?.[1] ?? 0);
+    const drain = loaded.config.server.drain_delay_ms / 1000;
+    assert.ok(drain >= 5, 'a drain delay at least as long as a readiness period, so endpoints are gone before the listener closes');
+    const grace = POD.terminationGracePeriodSeconds as number;
+    assert.ok(grace > drain + preStopSeconds, `${grace} s > ${drain} s drain + ${preStopSeconds} s preStop`);
+    const timeouts = loaded.config.models.map((model) => (model.timeout_ms ?? loaded.config.defaults.timeout_ms ?? 60_000) / 1000);
+    const longest = Math.max(...timeouts);
+    assert.ok(longest > 0 && grace > drain + preStopSeconds + longest, `${grace} s > drain + preStop + the longest request (${longest} s)`);
+  });
+
+  it('the container runs locked down, as the image allows', () => {
+    const security = CONTAINER.securityContext;
+    assert.equal(security.runAsNonRoot, true);
+    assert.equal(security.runAsUser, 1000);
+    assert.equal(security.readOnlyRootFilesystem, true);
+    assert.equal(security.allowPrivilegeEscalation, false);
+    assert.deepEqual(security.capabilities.drop, ['ALL']);
+    assert.equal(security.seccompProfile.type, 'RuntimeDefault');
+    assert.ok(CONTAINER.resources.requests.cpu && CONTAINER.resources.limits.memory);
+  });
+
+  it('the HPA scales on CPU and on a queue-depth metric longshore exports', () => {
+    const catalogue = readFileSync(join(ROOT, 'src/metrics/catalogue.ts'), 'utf8');
+    const exported = new Set([...catalogue.matchAll(/name: '([a-z_]+)'|'(longshore_[a-z_]+)'/g)].map((match) => match[1] ?? match[2]));
+    const pods = (HPA.spec.metrics as Any[]).filter((metric) => metric.type === 'Pods');
+    assert.equal(pods.length, 1);
+    const name = pods[0].pods.metric.name as string;
+    assert.equal(name, 'longshore_queue_depth');
+    assert.ok(exported.has(name), `${name} is a metric of src/metrics/catalogue.ts`);
+    assert.ok(readFileSync(join(ROOT, 'docs/observability.md'), 'utf8').includes(`\`${name}\``), `${name} is documented`);
+    assert.ok((HPA.spec.metrics as Any[]).some((metric) => metric.type === 'Resource' && metric.resource.name === 'cpu'));
+    // The Prometheus adapter rule in hpa.yaml's comment exposes the metric under the same name.
+    const hpaText = readFileSync(join(DEPLOY, 'kubernetes/hpa.yaml'), 'utf8');
+    assert.match(hpaText, new RegExp(`seriesQuery: '${name}\\{`));
+    assert.match(hpaText, new RegExp(`as: "${name}"`));
+  });
+
+  it('kustomization.yaml lists every other file of deploy/kubernetes, each once', () => {
+    const kustomization = only('Kustomization');
+    const files = readdirSync(join(DEPLOY, 'kubernetes')).filter((name) => /\.ya?ml$/.test(name) && name !== 'kustomization.yaml');
+    assert.deepEqual([...(kustomization.resources as string[])].sort(), files.sort());
+  });
+
+  it('longshore serves the model with the ConfigMap\'s config and the Deployment\'s arguments', async () => {
+    const { text, file } = mountedConfig();
+    // The /config and /models mounts, in a temp directory.
+    const root = tempDir();
+    const models = join(root, 'models');
+    mkdirSync(models);
+    mkdirSync(join(root, 'config'));
+    copyFileSync(IRIS, join(models, 'model.onnx'));
+    const configFile = join(root, file);
+    writeFileSync(configFile, text.replaceAll('/models/', `${models}/`));
+    const args = (CONTAINER.args as string[]).map((arg) => (arg === file ? configFile : arg));
+    const env = { ...IMAGE_ENV, ...envOf(CONTAINER), LONGSHORE_CONFIG: configFile };
+    await withServer([...args, '--port', '0', '--host', '127.0.0.1'], env, async (url) => {
+      await waitReady(`${url}/api/health/ready`);
+      const listing = (await (await fetch(`${url}/api/models`)).json()) as { models: { qualified_name: string }[] };
+      assert.deepEqual(listing.models.map((model) => model.qualified_name), ['model']);
+    });
+  });
+});
+
+describe('deploy/kserve agrees with KServe and with longshore', () => {
+  const runtimes = [only('ClusterServingRuntime'), only('ServingRuntime')];
+
+  it('ServingRuntime and ClusterServingRuntime have the same spec and name', () => {
+    assert.deepEqual(runtimes[0].spec, runtimes[1].spec);
+    assert.equal(runtimes[0].metadata.name, runtimes[1].metadata.name);
+  });
+
+  it('the runtime serves ONNX over V2 on 8080 from /mnt/models, named by {{.Name}}', async () => {
+    const spec = runtimes[0].spec;
+    assert.deepEqual(spec.supportedModelFormats, [{ name: 'onnx', version: '1', autoSelect: true }]);
+    assert.deepEqual(spec.protocolVersions, ['v2']);
+    const container = spec.containers[0];
+    assert.equal(container.name, 'kserve-container');
+    const args = container.args as string[];
+    assert.equal(args[0], 'serve');
+    assert.equal(flag(args, '--model-dir'), '/mnt/models');
+    assert.equal(flag(args, '--model-name'), '{{.Name}}');
+    assert.equal(flag(args, '--host'), '0.0.0.0');
+    assert.equal(container.ports[0].containerPort, 8080);
+    assert.ok(['http1', 'h2c', undefined].includes(container.ports[0].name), 'Knative accepts only http1 or h2c as port name');
+    assert.equal(Number(flag(args, '--port')), 8080);
+    assert.equal(Number(spec.annotations['prometheus.kserve.io/port']), 8080);
+    const app = await appFor('');
+    try {
+      for (const [name, probe] of probes(container)) {
+        assert.ok(app.hasRoute({ method: 'GET', url: probe.httpGet.path }), `${name} ${probe.httpGet.path} is a route of longshore`);
+        assert.equal(portNumber(container, probe.httpGet.port), 8080);
+      }
+      assert.ok(app.hasRoute({ method: 'GET', url: spec.annotations['prometheus.kserve.io/path'] }));
+      assert.ok(app.hasRoute({ method: 'POST', url: '/v2/models/:model_name/infer' }) || app.hasRoute({ method: 'POST', url: '/v2/models/:name/infer' }));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('the InferenceService uses the runtime for an onnx model with a storageUri', () => {
+    const model = only('InferenceService').spec.predictor.model;
+    assert.equal(model.runtime, runtimes[0].metadata.name);
+    assert.equal(model.modelFormat.name, 'onnx');
+    assert.match(model.storageUri, /^[a-z0-9]+:\/\//);
+  });
+
+  for (const layout of ['model.onnx', 'iris/1/model.onnx']) {
+    it(`longshore serves /mnt/models laid out as ${layout} with the runtime's arguments and environment`, async () => {
+      const container = runtimes[0].spec.containers[0];
+      const mnt = tempDir();
+      mkdirSync(join(mnt, layout, '..'), { recursive: true });
+      copyFileSync(IRIS, join(mnt, layout));
+      const args = (container.args as string[]).map((arg) => (arg === '/mnt/models' ? mnt : arg === '{{.Name}}' ? 'iris' : arg === '0.0.0.0' ? '127.0.0.1' : arg));
+      const portAt = args.indexOf('--port');
+      args[portAt + 1] = '0';
+      // No /config/longshore.yaml in a KServe pod: the runtime's env must undo the image's LONGSHORE_CONFIG.
+      await withServer(args, { ...IMAGE_ENV, ...envOf(container) }, async (url) => {
+        await waitReady(`${url}/v2/health/ready`);
+        const response = await fetch(`${url}/v2/models/iris/infer`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [7.0, 3.2, 4.7, 1.4] }] }),
+        });
+        assert.equal(response.status, 200);
+        const body = (await response.json()) as { model_name: string; outputs: { name: string; data: number[] }[] };
+        assert.equal(body.model_name, 'iris');
+        assert.deepEqual(body.outputs.find((output) => output.name === 'label')?.data, [1]);
+      });
+    });
+  }
+});
