@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { modelDirEntries, modelDirFromFlags } from '../../src/config/model-dir.ts';
-import { ConfigError } from '../../src/errors.ts';
-import { tempDir } from '../helpers/service.ts';
+import { tempDir, thrownConfigError } from '../helpers/service.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/longshore.js', import.meta.url));
 const IRIS = fileURLToPath(new URL('../fixtures/onnx/iris_logreg.onnx', import.meta.url));
@@ -27,16 +26,6 @@ function tree(...files: string[]): string {
 
 function entries(dir: string, name?: string) {
   return modelDirEntries(dir, name, '/').models.map((model) => model.entry);
-}
-
-function configErrorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigError');
 }
 
 describe('modelDirEntries', () => {
@@ -80,16 +69,16 @@ describe('modelDirEntries', () => {
   });
 
   it('is a ConfigError naming the path when it does not exist or holds no .onnx file', () => {
-    const missing = configErrorOf(() => modelDirEntries('/no/such/models', 'x', '/'));
+    const missing = thrownConfigError(() => modelDirEntries('/no/such/models', 'x', '/'));
     assert.match(missing.message, /^--model-dir \/no\/such\/models does not exist$/);
     const root = tree('README.md', 'sub/notes.txt');
-    const empty = configErrorOf(() => modelDirEntries(root, 'x', '/'));
+    const empty = thrownConfigError(() => modelDirEntries(root, 'x', '/'));
     assert.equal(empty.message, `--model-dir ${root} holds no .onnx file (searched it and its subdirectories)`);
   });
 
   it('is a ConfigError when two files below the directory would get the same name', () => {
     const root = tree('a/1/model.onnx', 'b/1/model.onnx');
-    const error = configErrorOf(() => modelDirEntries(root, undefined, '/'));
+    const error = thrownConfigError(() => modelDirEntries(root, undefined, '/'));
     assert.match(error.message, /several \.onnx files with the same name: 'model' \(a\/1\/model\.onnx, b\/1\/model\.onnx\)/);
   });
 });
@@ -97,7 +86,7 @@ describe('modelDirEntries', () => {
 describe('modelDirFromFlags', () => {
   it('is undefined without --model-dir, and refuses --model-name alone', () => {
     assert.equal(modelDirFromFlags({ config: 'x.yaml' }, '/'), undefined);
-    assert.match(configErrorOf(() => modelDirFromFlags({ modelName: 'iris' }, '/')).message, /--model-name iris needs --model-dir/);
+    assert.match(thrownConfigError(() => modelDirFromFlags({ modelName: 'iris' }, '/')).message, /--model-name iris needs --model-dir/);
   });
 
   it('reads both flags', () => {

@@ -14,18 +14,7 @@ import { loadConfigFile } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { ModelRegistry } from '../../src/model/registry.ts';
 import { runCli } from '../helpers/cli.ts';
-import { buildService, configYaml, fixture, silentLogger, tempDir, writeConfig } from '../helpers/service.ts';
-
-/** The ConfigError `run` throws. */
-function thrownConfigError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a ConfigError');
-}
+import { buildService, configYaml, fixture, silentLogger, tempDir, thrownConfigError, writeConfig } from '../helpers/service.ts';
 
 /** The ConfigError `promise` rejects with. */
 async function rejectedConfigError(promise: Promise<unknown>): Promise<ConfigError> {

@@ -2,6 +2,7 @@
  * Shared test helpers: temp config files, silent or captured loggers, and a one-call way to build the app over a
  * YAML config (registry created, models optionally loaded).
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { pino, type Logger } from 'pino';
 import { loadConfigFile, type LoadedConfig } from '../../src/config/load.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ModelRegistry } from '../../src/model/registry.ts';
+import { ConfigError } from '../../src/errors.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const FIXTURES_DIR = resolve(import.meta.dirname, '../fixtures/code-models');
@@ -89,4 +91,15 @@ export async function buildServiceFromFile(file: string, options: { load?: boole
 /** YAML for a config serving the given models (each `{class_path, ...}` rendered as a models entry via JSON). */
 export function configYaml(models: Record<string, unknown>[], extra: Record<string, unknown> = {}): string {
   return JSON.stringify({ ...extra, models }, null, 2);
+}
+
+/** The ConfigError `run` throws (fails the test if it throws anything else, or nothing). */
+export function thrownConfigError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected a ConfigError');
 }
