@@ -16,8 +16,14 @@ export const ERROR_STATUS = {
   MalformedRequestError: 400,
   RouteNotFoundError: 404,
   ModelNotFoundError: 404,
+  RequestTimeoutError: 408,
+  PreconditionFailedError: 412,
   PayloadTooLargeError: 413,
+  UriTooLongError: 414,
   UnsupportedMediaTypeError: 415,
+  RangeNotSatisfiableError: 416,
+  ExpectationFailedError: 417,
+  HeadersTooLargeError: 431,
   InferenceError: 500,
   InternalError: 500,
   ConfigError: 500,
@@ -77,6 +83,36 @@ export class PayloadTooLargeError extends LongshoreError {
   readonly type = 'PayloadTooLargeError';
 }
 
+/** The request's headers (`server.headers_timeout_ms`) or its whole body (`server.request_timeout_ms`) did not arrive in time. */
+export class RequestTimeoutError extends LongshoreError {
+  readonly type = 'RequestTimeoutError';
+}
+
+/** A conditional request (`If-Match`, `If-Unmodified-Since`) for a static docs file whose condition does not hold. */
+export class PreconditionFailedError extends LongshoreError {
+  readonly type = 'PreconditionFailedError';
+}
+
+/** A path segment of the URL (e.g. a model name) is longer than the router accepts (100 characters). */
+export class UriTooLongError extends LongshoreError {
+  readonly type = 'UriTooLongError';
+}
+
+/** A `Range` header that no part of a static docs file satisfies. */
+export class RangeNotSatisfiableError extends LongshoreError {
+  readonly type = 'RangeNotSatisfiableError';
+}
+
+/** The request has an `Expect` header other than `100-continue`, the only expectation the server meets. */
+export class ExpectationFailedError extends LongshoreError {
+  readonly type = 'ExpectationFailedError';
+}
+
+/** The request line and headers together are larger than Node's limit (`--max-http-header-size`, 16 KiB by default). */
+export class HeadersTooLargeError extends LongshoreError {
+  readonly type = 'HeadersTooLargeError';
+}
+
 /** The request's Content-Type is not one the route accepts. */
 export class UnsupportedMediaTypeError extends LongshoreError {
   readonly type = 'UnsupportedMediaTypeError';
@@ -120,4 +156,33 @@ export class RequestCancelledError extends LongshoreError {
 /** The model does not implement the operation asked for (e.g. explain). */
 export class NotImplementedError extends LongshoreError {
   readonly type = 'NotImplementedError';
+}
+
+/**
+ * A client's value as it may appear in a message: JSON-like text cut at `depth` levels of nesting (`[…]`, `{…}`) and at
+ * `length` characters (then `…`). Never recurses deeper than `depth`, and never reads more of a value than it writes,
+ * so a value nested 10,000 deep or megabytes long cannot turn a 400 into a 500 (issue 14).
+ */
+export function quote(value: unknown, depth = 3, length = 100): string {
+  const text = render(value, depth, length + 1);
+  return text.length > length ? `${text.slice(0, length)}…` : text;
+}
+
+function render(value: unknown, depth: number, budget: number): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > budget ? value.slice(0, budget) : value);
+  if (typeof value !== 'object' || value === null) return typeof value === 'bigint' ? String(value) : (JSON.stringify(value) ?? String(value));
+  const array = Array.isArray(value);
+  const keys = array ? undefined : Object.keys(value);
+  const size = array ? (value as unknown[]).length : (keys as string[]).length;
+  const [open, close] = array ? ['[', ']'] : ['{', '}'];
+  if (size === 0) return `${open}${close}`;
+  if (depth <= 0) return `${open}…${close}`;
+  let out = open;
+  for (let i = 0; i < size && out.length <= budget; i++) {
+    if (i > 0) out += ',';
+    const key = keys?.[i] as string;
+    if (!array) out += `${JSON.stringify(key.length > budget ? key.slice(0, budget) : key)}:`;
+    out += render(array ? (value as unknown[])[i] : (value as Record<string, unknown>)[key], depth - 1, Math.max(budget - out.length, 0));
+  }
+  return out + close;
 }

@@ -269,6 +269,30 @@ export const ServerSchema = Type.Object(
       default: 10 * 1024 * 1024,
       description: 'Largest request body accepted; larger ones get 413 PayloadTooLargeError.',
     }),
+    headers_timeout_ms: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description:
+        'Longest a client may take to send the request line and headers (counted from its first byte; a new connection ' +
+        "counts from when it opened). Past it: 408 RequestTimeoutError and the connection is closed (Node's headersTimeout; " +
+        "Node's default 60000). 0: no limit. Bounds slowloris-style clients that hold a connection with an unfinished header.",
+    }),
+    request_timeout_ms: Type.Integer({
+      minimum: 0,
+      default: 60_000,
+      description:
+        "Longest a client may take to send its whole request, headers and body. Past it: 408 RequestTimeoutError and the " +
+        "connection is closed (Node's requestTimeout; Node's default 300000, fastify's 0: none). It ends when the body is " +
+        "in: time in the model is not counted (that is timeout_ms). 0: no limit.",
+    }),
+    keep_alive_timeout_ms: Type.Integer({
+      minimum: 0,
+      default: 72_000,
+      description:
+        "How long an idle keep-alive connection is kept open after a response (Node's keepAliveTimeout, default 5000; " +
+        "fastify's 72000). Keep it above the idle timeout of the load balancer in front (AWS ALB and nginx: 60 s), so the " +
+        'balancer, not the server, closes idle connections and never sends a request on one the server is closing. 0: no limit.',
+    }),
     processes: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
       default: 1,
       description:

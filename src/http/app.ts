@@ -3,7 +3,7 @@
  * server.ts does, and tests use inject() or listen on 127.0.0.1:0.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -13,7 +13,9 @@ import { Dataplane } from '../dataplane.js';
 import { LONGSHORE_VERSION } from '../version.js';
 import type { ModelRegistry } from '../model/registry.js';
 import { CLIENT_CLOSED_STATUS, writeAccessLine } from './access-log.js';
-import { installErrorHandling } from './error-handler.js';
+import { answerExpectationFailed, createClientErrorHandler } from './client-errors.js';
+import { MalformedRequestError } from '../errors.js';
+import { answeredOnSocket, installErrorHandling, sendError, setRequestIdOf, toCatalogueError } from './error-handler.js';
 import { buildMetricsRoute, httpMetricsFor, metricsEnabled, observeHttp, responseBytes } from './metrics.js';
 import { createOpenApiDocumentSource, ERROR_SCHEMA_ID, type OpenApiDocument } from './openapi.js';
 import { buildHealthRoutes } from './routes/health.js';
@@ -41,13 +43,37 @@ function requestId(request: IncomingMessage): string {
   return typeof sent === 'string' && SAFE_REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
+/**
+ * How often Node checks connections against the headers and request timeouts (its default, 30 s, would let a 10 s
+ * headers timeout run to 40 s): a quarter of the shorter timeout, between 25 ms and 1 s.
+ */
+export function connectionsCheckingInterval(headersTimeoutMs: number, requestTimeoutMs: number): number {
+  const timeouts = [headersTimeoutMs, requestTimeoutMs].filter((ms) => ms > 0);
+  return timeouts.length === 0 ? 30_000 : Math.max(25, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
+}
+
 export async function buildApp({ config, registry, logger }: BuildAppOptions): Promise<FastifyInstance> {
+  const { headers_timeout_ms: headersTimeoutMs, request_timeout_ms: requestTimeoutMs, keep_alive_timeout_ms: keepAliveTimeoutMs } = config.server;
+  const bodyLimit = config.server.body_limit_bytes;
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // fastify's two default log lines per request cost throughput; errors are logged by the error handler instead.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
-    bodyLimit: config.server.body_limit_bytes,
+    bodyLimit,
     genReqId: requestId,
+    // Slow clients (docs/configuration.md, server:): the request must be in within request_timeout_ms; an idle
+    // keep-alive connection closes after keep_alive_timeout_ms. No socket inactivity timeout (connectionTimeout): while
+    // a model computes nothing moves on the socket, and a slow model call is bounded by its own timeout_ms instead.
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs,
+    connectionTimeout: 0,
+    http: { connectionsCheckingInterval: connectionsCheckingInterval(headersTimeoutMs, requestTimeoutMs), requireHostHeader: false },
+    // Errors before routing (Node's parser, the timeouts) and fastify's own URL errors, in longshore's format.
+    clientErrorHandler: createClientErrorHandler({ headersTimeoutMs, requestTimeoutMs }, logger as FastifyBaseLogger),
+    frameworkErrors: (error, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendError(request, reply, toCatalogueError(error, bodyLimit));
+    },
     // fastify would build a pino child logger per request just to bind its id; the few request-scoped log lines
     // (5xx in the error handler) carry `request_id` explicitly instead, so no per-request logger is made.
     childLoggerFactory: (parent) => parent,
@@ -55,6 +81,13 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
     // Requests that reach a closing server are still served (the models stay loaded until close completes).
     return503OnClosing: false,
   });
+  // Set on the server, not through fastify: fastify reads 0 as "its default", and Node's constructor refuses a
+  // headersTimeout above requestTimeout (the request timeout, which includes the headers, then simply comes first).
+  app.server.headersTimeout = headersTimeoutMs;
+  app.server.requestTimeout = requestTimeoutMs;
+  app.server.keepAliveTimeout = keepAliveTimeoutMs;
+  // `Expect:` other than 100-continue: Node would answer an empty 417 on its own.
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => answerExpectationFailed(request, response));
   const accessLog = config.logging.access_log;
   const http = httpMetricsFor(registry.metrics, config.metrics);
   // Callback style, not async: these run on every request and a promise per request is measurable. The route template
@@ -71,6 +104,11 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
   };
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    setRequestIdOf(reply.raw, request.id);
+    // HTTP/1.1 requires Host (RFC 9112 3.2); Node's own check would answer an empty 400, so it is off and made here.
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      return sendError(request, reply, new MalformedRequestError('the request has no Host header; HTTP/1.1 requires one'));
+    }
     if (observing) {
       const gauge = inProgress?.inProgressFor(request.routeOptions.url, request.url, request.method);
       if (gauge) gauge.value++;
@@ -80,7 +118,12 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
       const response = reply.raw;
       response.once('close', () => {
         if (gauge) gauge.value--;
-        if (!response.writableFinished) observe(request, reply, CLIENT_CLOSED_STATUS, true);
+        if (response.writableFinished) return;
+        // Answered on the socket by the client error handler (a 408: the body did not arrive in time), else the client left.
+        const clientError = answeredOnSocket(response);
+        if (clientError === undefined) return observe(request, reply, CLIENT_CLOSED_STATUS, true);
+        request.longshoreError = clientError;
+        observe(request, reply, clientError.status, false);
       });
     }
     done();
@@ -92,7 +135,7 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
       done();
     });
   }
-  installErrorHandling(app, config.server.body_limit_bytes, { accessLog });
+  installErrorHandling(app, bodyLimit, { accessLog });
   // Every body longshore takes is JSON; fastify's default text/plain parser would hand a model a bare string.
   app.removeContentTypeParser('text/plain');
 

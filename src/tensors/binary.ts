@@ -42,7 +42,7 @@ export function decodeBinary(
   role: 'input' | 'output' = 'input',
 ): TensorData {
   const label = `${role} '${name}'`;
-  if (info.datatype === 'BYTES') return decodeBytesElements(bytes, count, label);
+  if (info.datatype === 'BYTES') return decodeBytesElements(bytes, count, label, role === 'input');
   const expected = count * info.byteSize;
   if (bytes.length !== expected) {
     throw bad(`${label}: ${info.datatype} ${formatShape(shape)} needs ${expected} bytes of binary data, got ${bytes.length}`);
@@ -53,7 +53,14 @@ export function decodeBinary(
   return target;
 }
 
-function decodeBytesElements(bytes: Buffer, count: number, label: string): string[] {
+/** Refuses bytes that are not UTF-8 (instead of replacing them with U+FFFD); keeps a leading byte-order mark. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * BYTES elements as strings. A request's elements go to a model that takes strings (an ONNX string tensor, a record
+ * model's string or JSON field), so they must be UTF-8 (`strict`); a response's are decoded as they come.
+ */
+function decodeBytesElements(bytes: Buffer, count: number, label: string, strict: boolean): string[] {
   // Each element takes at least its 4-byte length, so a shape claiming more cannot be backed by these bytes.
   if (count > bytes.length / 4) throw bad(`${label}: ${count} BYTES elements need at least ${count * 4} bytes, got ${bytes.length}`);
   const out = new Array<string>(count);
@@ -63,7 +70,14 @@ function decodeBytesElements(bytes: Buffer, count: number, label: string): strin
     const length = bytes.readUInt32LE(at);
     at += 4;
     if (at + length > bytes.length) throw bad(`${label}: BYTES element ${i} says ${length} bytes, only ${bytes.length - at} remain`);
-    out[i] = bytes.toString('utf8', at, at + length);
+    if (!strict) out[i] = bytes.toString('utf8', at, at + length);
+    else {
+      try {
+        out[i] = STRICT_UTF8.decode(bytes.subarray(at, at + length));
+      } catch {
+        throw bad(`${label}: BYTES element ${i} is not valid UTF-8; this model takes strings, so send them UTF-8 encoded`);
+      }
+    }
     at += length;
   }
   if (at !== bytes.length) throw bad(`${label}: ${bytes.length - at} bytes of binary data left over after ${count} BYTES elements`);

@@ -4,7 +4,7 @@
  * BYTES holding JSON). This is MLServer's "pandas" codec made explicit by the schema, so a TypeScript model is callable
  * through the Open Inference Protocol with no extra code.
  */
-import { InferenceError, SchemaValidationError } from '../errors.js';
+import { InferenceError, quote, SchemaValidationError } from '../errors.js';
 import type { JsonSchema } from '../model/contract.js';
 import { elementCount, readInstance, writeInstance } from './codec.js';
 import { datatypeInfo, type Datatype, type DatatypeInfo } from './datatypes.js';
@@ -84,7 +84,7 @@ function parseJsonCell(value: unknown, name: string, row: number): unknown {
   try {
     return JSON.parse(value as string);
   } catch {
-    throw new SchemaValidationError(`input '${name}', row ${row}: a BYTES column of this model holds JSON text, got ${JSON.stringify(value)}`);
+    throw new SchemaValidationError(`input '${name}', row ${row}: a BYTES column of this model holds JSON text, got ${quote(value)}`);
   }
 }
 

@@ -3,8 +3,8 @@
  * arrays, checking every element; output typed arrays are written straight into JSON text, with no array of boxed
  * numbers in between.
  */
-import { SchemaValidationError } from '../errors.js';
-import { ALL_DATATYPES, datatypeInfo, type DatatypeInfo } from './datatypes.js';
+import { quote, SchemaValidationError } from '../errors.js';
+import { ALL_DATATYPES, datatypeInfo, type DatatypeInfo, type TensorData } from './datatypes.js';
 import { elementCount } from './codec.js';
 import { formatShape, type Tensor } from './tensor.js';
 
@@ -22,53 +22,166 @@ export function tensorHeader(value: unknown, where: string): { name: string; inf
   if (typeof datatype !== 'string') throw bad(`input '${name}': "datatype" must be one of ${DATATYPES}`);
   const info = datatypeInfo(datatype);
   if (!info) {
-    const why = datatype === 'BF16' ? 'BF16 is not supported by longshore' : `unknown datatype ${JSON.stringify(datatype)}`;
+    const why = datatype === 'BF16' ? 'BF16 is not supported by longshore' : `unknown datatype ${quote(datatype)}`;
     throw bad(`input '${name}': ${why}; use one of ${DATATYPES}`);
   }
   if (!Array.isArray(shape) || !shape.every((dim) => Number.isInteger(dim) && dim >= 0)) {
-    throw bad(`input '${name}': "shape" must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw bad(`input '${name}': "shape" must be an array of non-negative integers, got ${quote(shape)}`);
   }
   const count = elementCount(shape as number[]);
   return { name, info, shape, count };
 }
 
-/** Decodes one request input whose elements are in JSON `data`. */
+/** Decodes one request input whose elements are in JSON `data`: flat (row-major), or nested exactly as the shape. */
 export function decodeJsonTensor(value: unknown, where: string): Tensor {
   const { name, info, shape, count } = tensorHeader(value, where);
   const data = (value as { data?: unknown }).data;
   if (!Array.isArray(data)) throw bad(`input '${name}': "data" must be an array (nested or flat, row-major)`);
-  // Count before allocating, so a large shape with little data is a 400, not a huge allocation. Flat data that
-  // already has the right length (the common case) needs no walk. Nesting deeper than the rank is refused.
-  const isFlat = data.length === count && !Array.isArray(data[0]);
-  if (!isFlat) {
-    const leaves = countLeaves(data, Math.max(shape.length, 1), name);
-    if (leaves !== count) throw bad(`input '${name}': shape ${formatShape(shape)} needs ${count} elements, data has ${leaves}`);
-  }
-  const target = info.allocate(count);
   const check = CHECKERS.get(info.datatype) as Checker;
-  fill(data, target as unknown[], 0, check, name);
-  return { name, datatype: info.datatype, shape, data: target };
-}
-
-/** Writes the leaves of nested `data` (already counted) into `target` from `offset`; returns the offset after them. */
-function fill(data: readonly unknown[], target: unknown[], offset: number, check: Checker, name: string): number {
-  let at = offset;
-  for (const item of data) {
-    if (Array.isArray(item)) at = fill(item, target, at, check, name);
-    else {
+  if (!Array.isArray(data[0])) {
+    // Flat (the common case): one pass, one check per element; an array among the elements is refused, never walked.
+    if (data.length !== count) {
+      const nested = data.findIndex((item) => Array.isArray(item));
+      if (nested !== -1) throw notFlat(name, shape, data, nested);
+      throw bad(`input '${name}': shape ${formatShape(shape)} needs ${count} elements, data has ${data.length}`);
+    }
+    const target = info.allocate(count) as unknown[];
+    for (let i = 0; i < count; i++) {
+      const item: unknown = data[i];
+      if (Array.isArray(item)) throw notFlat(name, shape, data, i);
+      target[i] = check(item, name, i);
+    }
+    return { name, datatype: info.datatype, shape, data: target as TensorData };
+  }
+  // Nested: the structure is checked against the shape (without recursion) before anything is allocated, so a large
+  // shape with little data is a 400, not a huge allocation, and any depth of nesting is safe.
+  const dims = shape.length === 0 ? [1] : shape;
+  checkNesting(data, dims, name, shape);
+  const target = info.allocate(count) as unknown[];
+  let at = 0;
+  forEachRow(data, dims.length, (row) => {
+    for (const item of row) {
       target[at] = check(item, name, at);
       at++;
     }
-  }
-  return at;
+  });
+  return { name, datatype: info.datatype, shape, data: target as TensorData };
 }
 
-/** Leaves of nested `data`, refusing nesting deeper than `maxDepth` levels (the tensor's rank). */
-function countLeaves(data: readonly unknown[], maxDepth: number, name: string, depth = 1): number {
-  if (depth > maxDepth) throw bad(`input '${name}': "data" is nested deeper than the tensor's ${maxDepth} dimension(s)`);
-  let count = 0;
-  for (const item of data) count += Array.isArray(item) ? countLeaves(item, maxDepth, name, depth + 1) : 1;
-  return count;
+const RULE = 'data must be flat (row-major) or nested exactly as the shape';
+
+function describeElement(item: unknown): string {
+  if (Array.isArray(item)) return 'an array';
+  if (item === null) return 'null';
+  if (typeof item === 'object') return 'an object';
+  return `a ${typeof item}`;
+}
+
+function dimensions(shape: readonly number[]): string {
+  return `${shape.length} dimension${shape.length === 1 ? '' : 's'}`;
+}
+
+function pathOf(indices: readonly number[]): string {
+  return `data${indices.map((i) => `[${i}]`).join('')}`;
+}
+
+/** The element at `indices` of nested `data` (only called on arrays already walked, so no deeper than the shape). */
+function elementAt(data: readonly unknown[], indices: readonly number[]): unknown {
+  let node: unknown = data;
+  for (const i of indices) node = (node as unknown[])[i];
+  return node;
+}
+
+function notFlat(name: string, shape: readonly number[], data: readonly unknown[], index: number): SchemaValidationError {
+  return bad(`input '${name}': data[${index}] is an array but data[0] is ${describeElement(data[0])}: ${RULE} ${formatShape(shape)}`);
+}
+
+/**
+ * Checks that `data` is nested exactly as `dims` (arrays of dims[d] items at depth d, non-arrays below the last),
+ * iteratively: first along data[0][0]…, which bounds the depth looked at by the rank, then every array.
+ */
+function checkNesting(data: readonly unknown[], dims: readonly number[], name: string, shape: readonly number[]): void {
+  const rank = dims.length;
+  const fail = (what: string) => bad(`input '${name}': ${what}: ${RULE} ${formatShape(shape)}`);
+  const first: number[] = [];
+  let node: unknown = data;
+  while (Array.isArray(node) && node.length > 0 && first.length <= rank) {
+    node = node[0];
+    first.push(0);
+    const isArray = Array.isArray(node);
+    if (first.length < rank && !isArray) throw fail(`${pathOf(first)} is ${describeElement(node)} but the shape ${formatShape(shape)} has ${dimensions(shape)}`);
+    if (first.length === rank && isArray) throw fail(`${pathOf(first)} is an array but the shape ${formatShape(shape)} has ${dimensions(shape)}`);
+  }
+  // Depth-first over the arrays; `indices[d]` is the index of the current item at depth d.
+  const stack: (readonly unknown[])[] = [data];
+  const indices: number[] = [];
+  const length = (array: readonly unknown[], depth: number) => {
+    if (array.length !== dims[depth]) {
+      const where = depth === 0 ? 'data' : pathOf(indices);
+      throw fail(`${where} has ${array.length} elements but the shape ${formatShape(shape)} needs ${dims[depth]} in dimension ${depth}`);
+    }
+  };
+  length(data, 0);
+  indices.push(-1);
+  while (stack.length > 0) {
+    const depth = stack.length - 1;
+    const array = stack[depth] as readonly unknown[];
+    if (depth === rank - 1) {
+      // The innermost arrays hold the elements.
+      for (let i = 0; i < array.length; i++) {
+        if (Array.isArray(array[i])) {
+          indices[depth] = i;
+          const reference = i > 0 ? [...indices.slice(0, depth), 0] : first;
+          throw fail(`${pathOf(indices)} is an array but ${pathOf(reference)} is ${describeElement(elementAt(data, reference))}`);
+        }
+      }
+      stack.pop();
+      indices.pop();
+      continue;
+    }
+    const i = (indices[depth] as number) + 1;
+    if (i === array.length) {
+      stack.pop();
+      indices.pop();
+      continue;
+    }
+    indices[depth] = i;
+    const child = array[i];
+    if (!Array.isArray(child)) {
+      const reference = i > 0 ? [...indices.slice(0, depth), 0] : first.slice(0, depth + 1);
+      throw fail(`${pathOf(indices)} is ${describeElement(child)} but ${pathOf(reference)} is an array`);
+    }
+    length(child, depth + 1);
+    stack.push(child);
+    indices.push(-1);
+  }
+}
+
+/** Calls `visit` with each innermost array of `data` (checked by checkNesting), in row-major order, iteratively. */
+function forEachRow(data: readonly unknown[], rank: number, visit: (row: readonly unknown[]) => void): void {
+  if (rank === 1) {
+    visit(data);
+    return;
+  }
+  const stack: (readonly unknown[])[] = [data];
+  const indices: number[] = [0];
+  while (stack.length > 0) {
+    const depth = stack.length - 1;
+    const array = stack[depth] as readonly unknown[];
+    const i = indices[depth] as number;
+    if (i === array.length) {
+      stack.pop();
+      indices.pop();
+      continue;
+    }
+    indices[depth] = i + 1;
+    const child = array[i] as readonly unknown[];
+    if (depth + 1 === rank - 1) visit(child);
+    else {
+      stack.push(child);
+      indices.push(0);
+    }
+  }
 }
 
 /** Turns one JSON element into the stored element, or throws a 400 naming it. */
@@ -79,7 +192,7 @@ const CHECKERS = new Map<string, Checker>(ALL_DATATYPES.map((info) => [info.data
 
 function checkerFor(info: DatatypeInfo): Checker {
   const fail = (item: unknown, name: string, index: number, expected: string): never => {
-    throw bad(`input '${name}': element ${index} is ${JSON.stringify(item)}, expected ${expected} for ${info.datatype}`);
+    throw bad(`input '${name}': element ${index} is ${quote(item)}, expected ${expected} for ${info.datatype}`);
   };
   const schema = info.elementSchema as { type: string; minimum?: number; maximum?: number; exclusiveMaximum?: number };
   if (info.datatype === 'BOOL') return (item, name, index) => (typeof item === 'boolean' ? (item ? 1 : 0) : fail(item, name, index, 'a boolean'));

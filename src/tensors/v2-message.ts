@@ -2,7 +2,7 @@
  * Open Inference Protocol inference messages: decodes a request body (JSON, the binary tensor extension, or the raw
  * header-length-0 form) into tensors, and encodes a response as JSON or binary as the request asked.
  */
-import { MalformedRequestError, SchemaValidationError } from '../errors.js';
+import { MalformedRequestError, quote, SchemaValidationError } from '../errors.js';
 import { decodeBinary, encodeBinary, splitFramedBody } from './binary.js';
 import { elementCount } from './codec.js';
 import { datatypeInfo } from './datatypes.js';
@@ -38,7 +38,7 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
       throw new MalformedRequestError(`request body is not valid JSON: ${(error as Error).message}`);
     }
   } else {
-    if (!/^\d+$/.test(headerLength)) throw bad(`Inference-Header-Content-Length must be a byte count, got ${JSON.stringify(headerLength)}`);
+    if (!/^\d+$/.test(headerLength)) throw bad(`Inference-Header-Content-Length must be a byte count, got ${quote(headerLength)}`);
     ({ header, tail } = splitFramedBody(body, Number(headerLength)));
   }
   return decodeHeader(header, tail);
@@ -47,7 +47,7 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
 function decodeHeader(header: unknown, tail: Buffer): DecodedInferRequest {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('the inference request must be a JSON object with "inputs"');
   const { id, inputs, outputs, parameters } = header as { id?: unknown; inputs?: unknown; outputs?: unknown; parameters?: unknown };
-  if (id !== undefined && typeof id !== 'string') throw bad(`"id" must be a string, got ${JSON.stringify(id)}`);
+  if (id !== undefined && typeof id !== 'string') throw bad(`"id" must be a string, got ${quote(id)}`);
   if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty array of tensors');
   let offset = 0;
   const tensors = inputs.map((input: unknown, index) => {
@@ -80,7 +80,7 @@ function decodeHeader(header: unknown, tail: Buffer): DecodedInferRequest {
 function decodeTimeout(timeout: unknown): number | undefined {
   if (timeout === undefined || timeout === 0) return undefined;
   if (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0) {
-    throw bad(`parameters.timeout must be a whole number of microseconds (0 for none), got ${JSON.stringify(timeout)}`);
+    throw bad(`parameters.timeout must be a whole number of microseconds (0 for none), got ${quote(timeout)}`);
   }
   return timeout / 1000;
 }

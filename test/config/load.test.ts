@@ -37,7 +37,16 @@ describe('parseConfig: valid files', () => {
       service_title: 'longshore',
       description: '',
       version: '0.1.0',
-      server: { host: '127.0.0.1', port: 8000, drain_delay_ms: 0, body_limit_bytes: 10 * 1024 * 1024, processes: 1 },
+      server: {
+        host: '127.0.0.1',
+        port: 8000,
+        drain_delay_ms: 0,
+        body_limit_bytes: 10 * 1024 * 1024,
+        headers_timeout_ms: 10_000,
+        request_timeout_ms: 60_000,
+        keep_alive_timeout_ms: 72_000,
+        processes: 1,
+      },
       logging: { level: 'info', format: 'json', destination: 'stdout', redact: [], access_log: false },
       health: { ready_without_models: false, deep_check_interval_ms: 10000 },
       metrics: {
@@ -82,7 +91,16 @@ describe('parseConfig: valid files', () => {
       '/srv/app',
     );
     assert.equal(config.service_title, 'Demo');
-    assert.deepEqual(config.server, { host: '127.0.0.1', port: 9001, drain_delay_ms: 0, body_limit_bytes: 10 * 1024 * 1024, processes: 1 });
+    assert.deepEqual(config.server, {
+      host: '127.0.0.1',
+      port: 9001,
+      drain_delay_ms: 0,
+      body_limit_bytes: 10 * 1024 * 1024,
+      headers_timeout_ms: 10_000,
+      request_timeout_ms: 60_000,
+      keep_alive_timeout_ms: 72_000,
+      processes: 1,
+    });
     assert.deepEqual(config.models, [
       { class_path: './a.ts#A', create_endpoint: true, required: true, configuration: {} },
       {

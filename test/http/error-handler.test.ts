@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyError } from 'fastify';
-import { ERROR_STATUS, InferenceError, ModelNotFoundError } from '../../src/errors.ts';
-import { toCatalogueError } from '../../src/http/error-handler.ts';
+import { ERROR_STATUS, InferenceError, InternalError, ModelNotFoundError, NotImplementedError } from '../../src/errors.ts';
+import { isLoggedFailure, toCatalogueError } from '../../src/http/error-handler.ts';
 
 function fastifyError(code: string, message: string, extra: Partial<FastifyError> = {}): FastifyError {
   return Object.assign(new Error(message), { code, ...extra }) as FastifyError;
@@ -53,6 +53,28 @@ describe('toCatalogueError', () => {
     assert.equal(toCatalogueError(fastifyError('FST_SOMETHING', 'bad header', { statusCode: 400 }), 10).type, 'MalformedRequestError');
   });
 
+  it("maps fastify's URL errors and any plugin's 4xx into the catalogue, never a 500", () => {
+    const cases: [Error, string, number][] = [
+      [fastifyError('FST_ERR_BAD_URL', "'/%zz' is not a valid url component", { statusCode: 400 }), 'MalformedRequestError', 400],
+      [fastifyError('FST_ERR_MAX_PARAM_LENGTH', 'too long', { statusCode: 414 }), 'UriTooLongError', 414],
+      [fastifyError('FST_STATIC_FORBIDDEN_PATH', 'Forbidden', { statusCode: 403 }), 'RouteNotFoundError', 404],
+      [Object.assign(new Error('Range Not Satisfiable'), { status: 416, statusCode: 416 }), 'RangeNotSatisfiableError', 416],
+      [Object.assign(new Error('Precondition Failed'), { status: 412, statusCode: 412 }), 'PreconditionFailedError', 412],
+      [Object.assign(new Error("I'm a teapot"), { statusCode: 418 }), 'MalformedRequestError', 400],
+    ];
+    for (const [error, type, status] of cases) {
+      const mapped = toCatalogueError(error, 10);
+      assert.equal(mapped.type, type, error.message);
+      assert.equal(mapped.status, status, error.message);
+    }
+  });
+
+  it('logs 501 NotImplementedError as an answer, not a failure; other 5xx but 503/504 are failures', () => {
+    assert.equal(isLoggedFailure(new NotImplementedError('no explain')), false);
+    assert.equal(isLoggedFailure(new InternalError('bug')), true);
+    assert.equal(isLoggedFailure(new InferenceError('model threw')), true);
+  });
+
   it('turns an unexpected error into InternalError without leaking its message, keeping it as the cause', () => {
     const secret = new TypeError("Cannot read properties of undefined (reading 'password')");
     const mapped = toCatalogueError(secret, 10);
@@ -70,8 +92,14 @@ describe('the error catalogue', () => {
       MalformedRequestError: 400,
       RouteNotFoundError: 404,
       ModelNotFoundError: 404,
+      RequestTimeoutError: 408,
+      PreconditionFailedError: 412,
       PayloadTooLargeError: 413,
+      UriTooLongError: 414,
       UnsupportedMediaTypeError: 415,
+      RangeNotSatisfiableError: 416,
+      ExpectationFailedError: 417,
+      HeadersTooLargeError: 431,
       InferenceError: 500,
       InternalError: 500,
       ConfigError: 500,

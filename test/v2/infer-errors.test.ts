@@ -68,8 +68,8 @@ describe('V2 infer errors', () => {
 
     it('the element count must match the shape, nested or flat', async () => {
       assertError(await inferJson(app, 'iris_logreg', iris({ shape: [2, 4], data: [1, 2, 3, 4, 5, 6] })), 400, "input 'input': shape [2,4] needs 8 elements, data has 6");
-      assertError(await inferJson(app, 'iris_logreg', iris({ shape: [1, 4], data: [[1, 2, 3, 4, 5]] })), 400, "input 'input': shape [1,4] needs 4 elements, data has 5");
-      assertError(await inferJson(app, 'iris_logreg', iris({ shape: [2, 4], data: [[1, 2, 3, 4], [5, 6, 7, 8], [9]] })), 400, "input 'input': shape [2,4] needs 8 elements, data has 9");
+      assertError(await inferJson(app, 'iris_logreg', iris({ shape: [1, 4], data: [[1, 2, 3, 4, 5]] })), 400, "input 'input': data[0] has 5 elements but the shape [1,4] needs 4 in dimension 1: data must be flat (row-major) or nested exactly as the shape [1,4]");
+      assertError(await inferJson(app, 'iris_logreg', iris({ shape: [2, 4], data: [[1, 2, 3, 4], [5, 6, 7, 8], [9]] })), 400, "input 'input': data has 3 elements but the shape [2,4] needs 2 in dimension 0: data must be flat (row-major) or nested exactly as the shape [2,4]");
       assertError(await inferJson(app, 'iris_logreg', iris({ shape: [0, 4], data: [1] })), 400, "input 'input': shape [0,4] needs 0 elements, data has 1");
     });
 
@@ -84,7 +84,7 @@ describe('V2 infer errors', () => {
 
     it('every element must be of the datatype', async () => {
       assertError(await inferJson(app, 'iris_logreg', iris({ data: [1, 2, 'x', 4] })), 400, `input 'input': element 2 is "x", expected a number for FP32`);
-      assertError(await inferJson(app, 'iris_logreg', iris({ data: [[1, 2], [3, null]] })), 400, "input 'input': element 3 is null, expected a number for FP32");
+      assertError(await inferJson(app, 'iris_logreg', iris({ data: [[1, 2, 3, null]] })), 400, "input 'input': element 3 is null, expected a number for FP32");
       assertError(await inferJson(app, 'iris_logreg', iris({ data: [true, 2, 3, 4] })), 400, "input 'input': element 0 is true, expected a number for FP32");
       assertError(await inferJson(app, 'iris_logreg', iris({ data: [1, 2, {}, 4] })), 400, "input 'input': element 2 is {}, expected a number for FP32");
       const text = { inputs: [{ name: 'input', datatype: 'BYTES', shape: [2, 1], data: ['fine', 7] }] };
@@ -361,6 +361,6 @@ describe('V2 JSON data nested deeper than the shape', () => {
     const depth = 100_000; // written as text: JSON.stringify itself cannot nest this deep
     const body = `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":${'['.repeat(depth)}5.1${']'.repeat(depth)}}]}`;
     const response = await harness.app.inject({ method: 'POST', url: '/v2/models/iris_logreg/infer', payload: body, headers: { 'content-type': 'application/json' } });
-    assertError(response, 400, `input 'input': "data" is nested deeper than the tensor's 2 dimension(s)`);
+    assertError(response, 400, "input 'input': data[0][0] is an array but the shape [1,4] has 2 dimensions: data must be flat (row-major) or nested exactly as the shape [1,4]");
   });
 });
