@@ -9,7 +9,9 @@ import type { OperationDescription } from './model/operations.js';
 import type { ModelRegistry } from './model/registry.js';
 import { scoreModel, type ScoreResponse } from './model/score.js';
 import type { ModelListing } from './model/metadata.js';
-import { RECORD_PLATFORM, type CallOptions, type ServedModel } from './model/served-model.js';
+import { RECORD_PLATFORM } from './model/model-schemas.js';
+import type { ServedModel } from './model/served-model.js';
+import type { CallOptions } from './model/served-model-options.js';
 import type { Tensor, TensorSpec } from './tensors/tensor.js';
 
 /** `GET /api/models/{name}/metadata`: the listing plus both schemas (null until a model exposes them). */

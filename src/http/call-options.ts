@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cancellation } from '../batching/batcher.js';
 import { SchemaValidationError } from '../errors.js';
-import type { CallOptions } from '../model/served-model.js';
+import type { CallOptions } from '../model/served-model-options.js';
 
 export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 

@@ -5,7 +5,9 @@
  */
 import { InferenceError, LongshoreError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { ScoreExample } from './contract.js';
-import { MAX_DETAILS, type CallOptions, type ServedModel } from './served-model.js';
+import { MAX_DETAILS } from './call-errors.js';
+import type { ServedModel } from './served-model.js';
+import type { CallOptions } from './served-model-options.js';
 import { summarize } from './validation.js';
 
 export type ScoreTask = 'classification' | 'regression';

@@ -16,6 +16,28 @@ export function exampleName(example: ModelExample, index: number): string {
 }
 
 /**
+ * A served model's self-tests: the class's examples are in the model's own schema, so they go to `direct`, the model
+ * itself past its decorators; the config entry's are what callers send, so they take `served`, the whole decorated path.
+ */
+export async function runSelfTests(
+  own: readonly ModelExample[],
+  config: readonly ModelExample[],
+  direct: (input: unknown) => Promise<unknown>,
+  served: (input: unknown) => Promise<unknown>,
+): Promise<string[]> {
+  return [...(await runExamples(own, direct)), ...(await runExamples(config, served, own.length))];
+}
+
+/**
+ * The examples whose input is what callers send (OpenAPI request examples), named: the config entry's, and the
+ * class's own when they are in the schema callers see (no decorator changed it).
+ */
+export function callerExamples(own: readonly ModelExample[], config: readonly ModelExample[], ownAreCallerShaped: boolean): { readonly name: string; readonly input: unknown }[] {
+  const named = [...own, ...config].map((example, index) => ({ name: exampleName(example, index), input: example.input }));
+  return ownAreCallerShaped ? named : named.slice(own.length);
+}
+
+/**
  * Runs every example (one after another, so a probe never floods the model) and returns one line per failing example,
  * empty when all pass.
  */

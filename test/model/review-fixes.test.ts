@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { MAX_DETAILS } from '../../src/model/served-model.ts';
+import { MAX_DETAILS } from '../../src/model/call-errors.ts';
 import { buildService, configYaml, fixture, irisConfigYaml } from '../helpers/service.ts';
 
 describe('a batch of records predicted one by one', () => {

@@ -13,7 +13,7 @@ import { PredictionLog } from '../../src/monitoring/prediction-log.ts';
 import { createSampler } from '../../src/monitoring/sampler.ts';
 import { serializeEvent } from '../../src/monitoring/serialize.ts';
 import { resolvePredictionLog, type PredictionLogSettings } from '../../src/monitoring/settings.ts';
-import type { PredictionEvent } from '../../src/model/served-model.ts';
+import type { PredictionEvent } from '../../src/model/call-observation.ts';
 import { sleep, waitFor } from '../batching-http/http-harness.ts';
 import { silentLogger } from '../helpers/service.ts';
 

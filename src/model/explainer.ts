@@ -1,0 +1,53 @@
+/**
+ * explain for a served model (docs/operations.md): the model's own explain(), or 501 without one. The input is checked
+ * against the model's own input schema, since explain is not decorated; over the Open Inference Protocol the tensors
+ * become records of that schema and the explanations come back as JSON text, one per row.
+ */
+import { NotImplementedError, type LongshoreError } from '../errors.js';
+import type { RuntimeModel } from '../runtimes/runtime-model.js';
+import { columnsToRecords } from '../tensors/record-columns.js';
+import { checkInputs } from '../tensors/signature-check.js';
+import type { Tensor } from '../tensors/tensor.js';
+import { inputError } from './call-errors.js';
+import type { CallContext } from './contract.js';
+import { RECORD_PLATFORM, type ModelSchemas } from './model-schemas.js';
+
+export class Explainer {
+  constructor(
+    private readonly model: RuntimeModel,
+    private readonly name: string,
+    private readonly schemas: ModelSchemas,
+    /** What the model throws, as a catalogue error. */
+    private readonly modelThrew: (error: unknown) => LongshoreError,
+  ) {}
+
+  /** Throws 501 NotImplementedError when the model has no explain(). */
+  assertAvailable(): void {
+    if (typeof this.model.explain !== 'function') {
+      throw new NotImplementedError(`model '${this.name}' does not implement explain; add an explain(input) method to its class (docs/operations.md)`);
+    }
+  }
+
+  /** Why the model answered what it did, for one record. The caller has checked the model is ready. */
+  async explain(input: unknown, context: CallContext): Promise<unknown> {
+    this.assertAvailable();
+    const explain = this.model.explain as NonNullable<RuntimeModel['explain']>;
+    const problems = this.schemas.validateModelInput?.(input);
+    if (problems) throw inputError(this.name, problems);
+    try {
+      return await explain.call(this.model, input, context);
+    } catch (error) {
+      throw this.modelThrew(error);
+    }
+  }
+
+  /** explain for tensors: one record per row, the explanations as JSON text in a BYTES output `explanation`. */
+  async explainTensors(inputs: readonly Tensor[], context: CallContext): Promise<Tensor[]> {
+    this.assertAvailable();
+    const columns = [...this.schemas.modelInputColumns];
+    const byName = checkInputs(this.name, { platform: RECORD_PLATFORM, inputs: columns, outputs: [] }, inputs);
+    const records = columnsToRecords(columns, byName);
+    const explanations = await Promise.all(records.map((record) => this.explain(record, context)));
+    return [{ name: 'explanation', datatype: 'BYTES', shape: [records.length], data: explanations.map((explanation) => JSON.stringify(explanation ?? null)) }];
+  }
+}

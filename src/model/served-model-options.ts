@@ -1,0 +1,45 @@
+/**
+ * What a ServedModel is built with (the registry's assembly of one config entry), and what each call carries.
+ */
+import type { Logger } from 'pino';
+import type { BatchObserver } from '../batching/batcher.js';
+import type { ServingSettings } from '../config/serving.js';
+import type { NamedDecorator } from '../decorators/chain.js';
+import type { ModelObserver } from '../metrics/catalogue.js';
+import type { PredictionRecorder } from './call-observation.js';
+import type { CallContext, ModelExample } from './contract.js';
+import type { ServedMetadata } from './metadata.js';
+
+export interface ServedModelOptions {
+  readonly metadata: ServedMetadata;
+  readonly createEndpoint: boolean;
+  readonly required: boolean;
+  readonly logger: Logger;
+  /** Called after every state change (the registry bumps its version so cached documents refresh). */
+  readonly onStateChange: () => void;
+  /** Batching, limits and timeout; without it, calls run one by one with no limit or deadline. */
+  readonly serving?: ServingSettings;
+  /** Receives the queue's measurements (the metrics catalogue). */
+  readonly observer?: BatchObserver;
+  /** Receives each call's outcome and the load time (the metrics catalogue). */
+  readonly modelObserver?: ModelObserver;
+  /** The prediction log (model monitoring), when it is on for this model. */
+  readonly recorder?: PredictionRecorder;
+  /** Wrappers around predict, outermost first (docs/decorators.md). */
+  readonly decorators?: readonly NamedDecorator[];
+  /** Self-tests from the config entry, run after the model's own (docs/self-tests.md). */
+  readonly examples?: readonly ModelExample[];
+}
+
+/** Per-call settings from the client: deadline, cancellation, request id, headers (see CallContext). */
+export type CallOptions = CallContext;
+
+/** Without serving settings: calls run one by one with no limit or deadline. */
+export const UNLIMITED: ServingSettings = {
+  policy: 'off',
+  maxBatchSize: 1,
+  maxLatencyMs: 0,
+  maxQueueSize: Number.POSITIVE_INFINITY,
+  maxConcurrency: Number.POSITIVE_INFINITY,
+  timeoutMs: 0,
+};
