@@ -9,10 +9,11 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { stringify as toYaml } from 'yaml';
 import { configError, findConfigFile, loadConfigFile, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
-import { modelDirFromFlags } from './config/model-dir.js';
+import { modelDirFromFlags, type ModelDirFlags } from './config/model-dir.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
+import { describeListenError } from './listen-errors.js';
 import { LOG_FORMATS, type LogFormat } from './logging/logger.js';
 import { ModelRegistry } from './model/registry.js';
 import { runDockerfile } from './scaffold/dockerfile.js';
@@ -60,7 +61,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(
       new Option('--log-format <format>', 'json lines, or pretty for a terminal (overrides logging.format)').choices(LOG_FORMATS).env('LONGSHORE_LOG_FORMAT'),
     )
-    .action(async (options: { config?: string; model?: string[]; host?: string; port?: number; processes?: Processes; logLevel?: LogLevel; logFormat?: LogFormat }) => {
+    .action(async (options: ModelDirFlags & { config?: string; model?: string[]; host?: string; port?: number; processes?: Processes; logLevel?: LogLevel; logFormat?: LogFormat }) => {
       const loaded = readConfig(options.config, options.model, env, options);
       const processes = processCount(options.processes ?? loaded.config.server.processes);
       const serving = { loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat };
@@ -82,7 +83,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelDirOption())
     .addOption(modelNameOption())
     .option('-o, --output <file>', 'where to write it; .json or .yaml/.yml picks the format, - writes JSON to stdout', 'openapi.yaml')
-    .action(async (options: { config?: string; model?: string[]; output: string }) => {
+    .action(async (options: ModelDirFlags & { config?: string; model?: string[]; output: string }) => {
       const loaded = readConfig(options.config, options.model, env, options);
       exitCode = await withLoadedModels(loaded, async (registry, logger) => {
         const app = await buildApp({ config: loaded.config, registry, logger });
@@ -103,7 +104,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelOption())
     .addOption(modelDirOption())
     .addOption(modelNameOption())
-    .action(async (options: { config?: string; model?: string[] }) => {
+    .action(async (options: ModelDirFlags & { config?: string; model?: string[] }) => {
       const loaded = readConfig(options.config, options.model, env, options);
       exitCode = await withLoadedModels(loaded, async (registry) => {
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
@@ -141,7 +142,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
  * The config file (when one is named or found), plus models given with --model. With --model alone no file is
  * needed: the service runs on defaults.
  */
-function readConfig(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv, flags: object = {}): LoadedConfig {
+function readConfig(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv, flags: ModelDirFlags): LoadedConfig {
   const cwd = process.cwd();
   const fromDir = modelDirFromFlags(flags, cwd);
   for (const warning of fromDir?.warnings ?? []) process.stderr.write(`longshore: ${warning}\n`);
@@ -195,18 +196,6 @@ function exitCodeFor(error: unknown): number {
   }
   process.stderr.write(`longshore: ${(error as Error).stack ?? String(error)}\n`);
   return EXIT_RUNTIME_FAILURE;
-}
-
-/** One line with the fix for the errors of binding the port (in use, not allowed), instead of a stack trace. */
-function describeListenError(error: unknown): string | undefined {
-  const { code, syscall, address, port } = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (syscall !== 'listen') return undefined;
-  const where = `${address ?? 'the host'}:${port ?? '?'}`;
-  const fix = 'choose another port with --port or LONGSHORE_PORT (server.port in the config)';
-  if (code === 'EADDRINUSE') return `cannot listen on ${where}: the port is already in use; stop what uses it, or ${fix}`;
-  if (code === 'EACCES') return `cannot listen on ${where}: permission denied (ports below 1024 need privileges); ${fix}`;
-  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no network interface has that address; fix --host or LONGSHORE_HOST (server.host)`;
-  return undefined;
 }
 
 type Processes = number | 'auto';

@@ -65,10 +65,14 @@ export function modelDirEntries(dir: string, name: string | undefined, cwd: stri
  * The models of the `--model-dir` / `--model-name` flags of a command's options, or undefined when --model-dir is not
  * given. --model-name alone is a mistake (exit 2): it names only a model found by --model-dir.
  */
-export function modelDirFromFlags(flags: object, cwd: string): ModelDirResult | undefined {
-  const { modelDir, modelName } = flags as { modelDir?: unknown; modelName?: unknown };
-  const name = typeof modelName === 'string' ? modelName : undefined;
-  if (typeof modelDir !== 'string') {
+/** The `--model-dir` and `--model-name` flags, as commander parses them. */
+export interface ModelDirFlags {
+  readonly modelDir?: string;
+  readonly modelName?: string;
+}
+
+export function modelDirFromFlags({ modelDir, modelName: name }: ModelDirFlags, cwd: string): ModelDirResult | undefined {
+  if (modelDir === undefined) {
     if (name === undefined) return undefined;
     throw new ConfigError(`--model-name ${name} needs --model-dir: it names the model found there (with --model, write --model ${name}=file.onnx)`);
   }

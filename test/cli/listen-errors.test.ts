@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { describeListenError } from '../../src/listen-errors.ts';
 import { runCli } from '../helpers/cli.ts';
 import { irisConfigYaml, writeConfig } from '../helpers/service.ts';
 
@@ -26,5 +27,26 @@ describe('longshore serve on a port that is taken', () => {
       result.stderr,
       `longshore: cannot listen on 127.0.0.1:${port}: the port is already in use; stop what uses it, or choose another port with --port or LONGSHORE_PORT (server.port in the config)\n`,
     );
+  });
+});
+
+describe('describeListenError', () => {
+  const listenError = (code: string, address = '0.0.0.0', port = 80) => Object.assign(new Error(code), { code, syscall: 'listen', address, port });
+
+  it('says what to change for a port that needs privileges and for an address no interface has', () => {
+    assert.equal(
+      describeListenError(listenError('EACCES')),
+      'cannot listen on 0.0.0.0:80: permission denied (ports below 1024 need privileges); choose another port with --port or LONGSHORE_PORT (server.port in the config)',
+    );
+    assert.equal(
+      describeListenError(listenError('EADDRNOTAVAIL', '192.0.2.1', 8000)),
+      'cannot listen on 192.0.2.1:8000: no network interface has that address; fix --host or LONGSHORE_HOST (server.host)',
+    );
+  });
+
+  it('leaves other errors to the generic report (undefined)', () => {
+    assert.equal(describeListenError(listenError('EMFILE')), undefined);
+    assert.equal(describeListenError(Object.assign(new Error('x'), { code: 'EADDRINUSE', syscall: 'connect' })), undefined);
+    assert.equal(describeListenError(new Error('plain')), undefined);
   });
 });

@@ -85,7 +85,7 @@ describe('modelDirEntries', () => {
 
 describe('modelDirFromFlags', () => {
   it('is undefined without --model-dir, and refuses --model-name alone', () => {
-    assert.equal(modelDirFromFlags({ config: 'x.yaml' }, '/'), undefined);
+    assert.equal(modelDirFromFlags({}, '/'), undefined);
     assert.match(thrownConfigError(() => modelDirFromFlags({ modelName: 'iris' }, '/')).message, /--model-name iris needs --model-dir/);
   });
 
