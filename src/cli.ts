@@ -8,8 +8,9 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { stringify as toYaml } from 'yaml';
-import { configError, findConfigFile, loadConfigFile, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
+import { configError, findConfigFile, loadConfigFile, noModelsError, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
 import { modelDirFromFlags, type ModelDirFlags } from './config/model-dir.js';
+import { modelFlagEntries } from './config/model-flags.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
@@ -108,7 +109,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const loaded = readConfig(options.config, options.model, env, options);
       exitCode = await withLoadedModels(loaded, async (registry) => {
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
-        process.stdout.write(`ok: ${loaded.file} is valid and ${names.length} model(s) loaded: ${names.join(', ')}\n`);
+        // No models passes only with health.ready_without_models (readConfig refuses it otherwise).
+        const what = names.length === 0 ? 'serves no model (health.ready_without_models: true)' : `${names.length} model(s) loaded: ${names.join(', ')}`;
+        process.stdout.write(`ok: ${loaded.file} is valid and ${what}\n`);
       });
     });
 
@@ -140,27 +143,30 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 /**
  * The config file (when one is named or found), plus models given with --model. With --model alone no file is
- * needed: the service runs on defaults.
+ * needed: the service runs on defaults. A config that serves no model is refused unless health.ready_without_models.
  */
 function readConfig(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv, flags: ModelDirFlags): LoadedConfig {
+  const loaded = readConfigAndFlags(explicit, models, env, flags);
+  const empty = noModelsError(loaded);
+  if (empty) throw empty;
+  return loaded;
+}
+
+function readConfigAndFlags(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv, flags: ModelDirFlags): LoadedConfig {
   const cwd = process.cwd();
+  const extra = modelFlagEntries(models ?? []);
   const fromDir = modelDirFromFlags(flags, cwd);
   for (const warning of fromDir?.warnings ?? []) process.stderr.write(`longshore: ${warning}\n`);
-  if ((!models || models.length === 0) && !fromDir) return loadConfigFile(findConfigFile(explicit, env, cwd));
+  if (extra.length === 0 && !fromDir) return loadConfigFile(findConfigFile(explicit, env, cwd));
   const base = explicit !== undefined || env.LONGSHORE_CONFIG || env.REST_CONFIG
     ? loadConfigFile(findConfigFile(explicit, env, cwd))
     : parseConfig('', '<command line>', cwd);
-  const extra = (models ?? []).map((spec) => {
-    const at = spec.indexOf('=');
-    const entry: Record<string, unknown> = at > 0 ? { qualified_name: spec.slice(0, at), model_path: spec.slice(at + 1) } : { model_path: spec };
-    return { label: `--model ${spec}`, entry };
-  });
   return withExtraModels(base, [...extra, ...(fromDir?.models ?? [])], cwd);
 }
 
 /** Creates and loads every model, runs `action`, unloads. A model that fails to load is a config problem (exit 2). */
 async function withLoadedModels(loaded: LoadedConfig, action: (registry: ModelRegistry, logger: Logger) => Promise<void>): Promise<number> {
-  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const logger = commandLogger();
   const registry = await ModelRegistry.fromConfig(loaded, logger);
   await registry.loadAll();
   try {
@@ -177,6 +183,31 @@ async function withLoadedModels(loaded: LoadedConfig, action: (registry: ModelRe
   } finally {
     await registry.unloadAll();
   }
+}
+
+/** The log message of a model's failed load, which withLoadedModels reports itself at the line of the model's entry. */
+const LOAD_FAILED = 'model failed to load';
+
+/**
+ * The logger of `openapi` and `validate`: each warning or error as one readable line on stderr
+ * (`longshore: warning: model 'iris': ...`), never a JSON line or a stack, and nothing for a model's failed load,
+ * which the command reports itself as a config problem. `serve` keeps its JSON logs.
+ */
+function commandLogger(): Logger {
+  const write = (text: string) => {
+    let line: { level?: number; msg?: string; model?: unknown; note?: unknown; err?: { message?: unknown } };
+    try {
+      line = JSON.parse(text) as typeof line;
+    } catch {
+      return;
+    }
+    if (line.msg === LOAD_FAILED) return;
+    const level = (line.level ?? 0) >= 50 ? 'error' : 'warning';
+    const model = typeof line.model === 'string' ? `model '${line.model}': ` : '';
+    const reason = [line.note, line.err?.message].filter((part) => typeof part === 'string' && part !== '').join(': ');
+    process.stderr.write(`longshore: ${level}: ${model}${line.msg ?? ''}${reason === '' ? '' : `: ${reason}`}\n`);
+  };
+  return pino({ level: 'warn' }, { write });
 }
 
 function exitCodeFor(error: unknown): number {

@@ -65,13 +65,12 @@ export class Dataplane {
     readonly serverVersion: string,
   ) {}
 
-  /** Why the server is not ready (empty when it is): draining, no models, or required models not ready. */
+  /**
+   * Why the server is not ready (empty when it is): draining, no models, required models not ready or with every call
+   * slot stuck past its deadline, the heap past server.max_heap_ratio (see ModelRegistry.readinessProblems).
+   */
   readinessProblems(): string[] {
-    if (this.registry.isReady()) return [];
-    if (this.registry.draining) return ['the server is shutting down'];
-    const models = this.registry.list();
-    if (models.length === 0) return ['no models are configured'];
-    return models.filter((model) => model.required && model.state !== 'ready').map((model) => `model '${model.name}' is ${model.state}`);
+    return this.registry.readinessProblems();
   }
 
   /**
@@ -103,14 +102,19 @@ export class Dataplane {
     return { name: SERVER_NAME, version: this.serverVersion, extensions: [...V2_EXTENSIONS] };
   }
 
-  /** Whether a model (at a version, when given) is ready; unknown names or versions are 404. */
+  /**
+   * Whether a model (at a version, when given) is ready; unknown names or versions are 404, and so is a model without
+   * an endpoint (create_endpoint: false): the protocol's routes hide it as its infer does.
+   */
   modelReady(name: string, version?: string): boolean {
-    return this.#versioned(name, version).state === 'ready';
+    const model = this.#versioned(name, version, true);
+    this.registry.assertNotStuck(model); // 503 saying why: every call slot is stuck past its deadline
+    return model.state === 'ready';
   }
 
-  /** The tensor view of a model; 503 while it loads (an ONNX model learns its signature by loading). */
+  /** The tensor view of a model; 503 while it loads (an ONNX model learns its signature by loading); 404 as modelReady. */
   tensorMetadata(name: string, version?: string): TensorMetadata {
-    const model = this.#versioned(name, version);
+    const model = this.#versioned(name, version, true);
     const signature = model.signature;
     if (!signature) {
       if (model.state !== 'ready') model.assertReady();

@@ -1,7 +1,10 @@
 /**
  * Starting and stopping a server: logger, registry, app, listen, background model loading, and a graceful drain on
- * SIGTERM/SIGINT (readiness flips to 503 first, in-flight requests finish, models unload).
+ * SIGTERM/SIGINT (readiness flips to 503 first, in-flight requests finish, models unload); a second signal exits at once.
+ * With the CLI's handlers, an error thrown outside any call on the main thread (a model's timer, a stray promise) is
+ * logged with the model it came from and counted, and the server keeps serving.
  */
+import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { configError, type LoadedConfig } from './config/load.js';
@@ -12,6 +15,9 @@ import { ModelRegistry } from './model/registry.js';
 
 /** How long close() waits for loads still running before unloading anyway. */
 const LOAD_WAIT_ON_CLOSE_MS = 5000;
+
+/** Exit codes of a second signal, by the shell's convention (128 + the signal's number). */
+const SIGNAL_EXIT_CODES: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export interface StartOptions {
   readonly loaded: LoadedConfig;
@@ -104,8 +110,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     })());
 
   if (options.handleSignals) {
+    let signalled = false;
     const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        // A cluster worker is stopped by its primary, which sends SIGTERM after the terminal's SIGINT reached them
+        // both: the drain already under way goes on.
+        if (cluster.isWorker) return;
+        // A second Ctrl+C (or SIGTERM): the user will not wait for the drain, nor for a load that does not end.
+        logger.warn({ signal }, 'second signal: exiting at once, without waiting for the drain or for models to finish loading');
+        flushLoggerSync(logger);
+        process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
+      }
+      signalled = true;
       logger.info({ signal }, 'shutting down: readiness off, draining in-flight requests');
+      const loading = registry.list().filter((model) => model.state === 'loading').map((model) => model.name);
+      if (loading.length > 0) {
+        logger.warn(
+          { signal, loading, wait_ms: LOAD_WAIT_ON_CLOSE_MS },
+          `waiting up to ${LOAD_WAIT_ON_CLOSE_MS / 1000} s for models still loading (${loading.join(', ')})` +
+            (cluster.isWorker ? '' : `; press Ctrl+C again (or send ${signal} again) to exit at once`),
+        );
+      }
       close().then(
         () => process.exit(0),
         (error: unknown) => {
@@ -115,12 +140,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         },
       );
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-    // A model's stray promise must not take every other model down with it: log it with its stack and keep serving.
-    process.on('unhandledRejection', (reason) => {
-      logger.error({ err: reason }, 'unhandled promise rejection (a bug in a model or in longshore); the server keeps running');
-    });
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    // A model's stray promise, or an error thrown from its timer, must not take every other model down with it: log it
+    // with its stack and the model whose file it came from, count it, and keep serving.
+    const outsideCalls = (kind: 'uncaught_exception' | 'unhandled_rejection', what: string) => (error: unknown) => {
+      const model = registry.modelOfError(error);
+      registry.metrics.uncaughtError(model, kind);
+      const culprit = model === undefined ? 'a model or longshore' : `model '${model}'`;
+      logger.error({ err: error, model: model ?? 'unknown', kind }, `${what} outside any call (a bug in ${culprit}); the server keeps running`);
+    };
+    process.on('unhandledRejection', outsideCalls('unhandled_rejection', 'unhandled promise rejection'));
+    process.on('uncaughtException', outsideCalls('uncaught_exception', 'uncaught exception'));
   }
   return { app, registry, url, modelsLoaded, close };
 }

@@ -6,85 +6,14 @@
  * It knows nothing of models or tensors: an executor says how many rows a job has, which jobs may share a run (equal
  * keys), and runs a list of jobs, returning one result per job in order.
  */
-import { DeadlineExceededError, QueueFullError, RequestCancelledError } from '../errors.js';
+import { DeadlineExceededError, QueueFullError, RequestCancelledError, type ModelNotReadyError } from '../errors.js';
+import type { BatchExecutor, BatcherOptions, SubmitOptions } from './batcher-types.js';
+import type { CancelSignal, RunStop } from './cancel-signal.js';
+import { Slots, type RunningBatch } from './slots.js';
 
-export type BatchPolicy = 'eager' | 'timed' | 'off';
-
-export interface BatcherOptions {
-  readonly policy: BatchPolicy;
-  /** Most rows in one batch; a single job with more still runs, alone. */
-  readonly maxBatchSize: number;
-  /** `timed`: how long the oldest queued job may wait for its batch to fill. */
-  readonly maxLatencyMs: number;
-  /** Most rows waiting (not counting batches running); a job that would go beyond is refused at once. */
-  readonly maxQueueSize: number;
-  /** Most batches running at once (Infinity: no limit). */
-  readonly maxConcurrency: number;
-  /** Names the queue in error messages (`model 'iris'`). */
-  readonly label: string;
-  readonly observer?: BatchObserver;
-}
-
-export interface BatchExecutor<J, R> {
-  /** Rows the job holds (records, or the size of its tensors' first dimension). */
-  rows(job: J): number;
-  /** Jobs with equal keys may share a run; `undefined` means the job always runs alone. */
-  key(job: J): string | undefined;
-  /** Runs the jobs as one batch: one result per job, in order. */
-  run(jobs: readonly J[]): Promise<R[]>;
-}
-
-export interface SubmitOptions {
-  /** Deadline from now, in milliseconds, counting time queued; past it the caller gets DeadlineExceededError. */
-  readonly timeoutMs?: number;
-  /** Cancelled when the client goes away: a job still queued is dropped. */
-  readonly signal?: CancelSignal;
-}
-
-/**
- * Tells a queued job its client went away; the same shape as the public `CallSignal` (model/contract.ts). Not an
- * AbortSignal: an EventTarget listener costs µs per request (7 of an 8 µs submit); a job needs one, set and cleared once.
- */
-export interface CancelSignal {
-  readonly cancelled: boolean;
-  /** Sets (or clears, with undefined) the one listener called when the signal is cancelled. */
-  onCancel(listener: (() => void) | undefined): void;
-}
-
-/** A CancelSignal to cancel by hand (the HTTP layer cancels it when the connection closes early). */
-export class Cancellation implements CancelSignal {
-  #cancelled = false;
-  #listener: (() => void) | undefined;
-
-  get cancelled(): boolean {
-    return this.#cancelled;
-  }
-
-  onCancel(listener: (() => void) | undefined): void {
-    this.#listener = listener;
-  }
-
-  cancel(): void {
-    if (this.#cancelled) return;
-    this.#cancelled = true;
-    const listener = this.#listener;
-    this.#listener = undefined;
-    listener?.();
-  }
-}
-
-export type RejectionReason = 'queue_full' | 'deadline' | 'cancelled';
-
-/** What the batcher reports about itself, for the metrics catalogue. */
-export interface BatchObserver {
-  /** Rows waiting, after every change. */
-  queueDepth(rows: number): void;
-  /** How long a job waited before its batch started. */
-  waited(seconds: number): void;
-  /** A batch finished (or failed): its rows and how long the model took. */
-  ran(rows: number, seconds: number): void;
-  rejected(reason: RejectionReason): void;
-}
+export type { BatchExecutor, BatchObserver, BatcherOptions, BatchPolicy, RejectionReason, SubmitOptions } from './batcher-types.js';
+export { Cancellation, RunStop, type CancelSignal } from './cancel-signal.js';
+export { STUCK_RETRY_AFTER_SECONDS } from './slots.js';
 
 /** Longest delay a Node timer takes (2^31−1 ms, about 24.8 days); beyond it Node fires after 1 ms instead. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -106,6 +35,8 @@ interface Pending<J, R> {
   reject(error: unknown): void;
   timer?: NodeJS.Timeout;
   signal?: CancelSignal;
+  /** The batch it runs in, once started. */
+  batch?: RunningBatch;
 }
 
 export class Batcher<J, R> {
@@ -115,7 +46,7 @@ export class Batcher<J, R> {
   #queuedRows = 0;
   /** Rows queued per key, so the timed policy knows when a batch is full without scanning (kept for `timed` only). */
   readonly #rowsByKey = new Map<string, number>();
-  #running = 0;
+  readonly #slots: Slots;
   #flushQueued = false;
   #latencyTimer: NodeJS.Timeout | undefined;
   #latencyDue = 0;
@@ -125,6 +56,10 @@ export class Batcher<J, R> {
     if (!(options.maxConcurrency >= 1)) throw new RangeError('maxConcurrency must be at least 1 (Infinity for no limit)');
     this.#executor = executor;
     this.#options = options;
+    this.#slots = new Slots(options.maxConcurrency, options.label, (stuck) => {
+      options.observer?.stuck?.(stuck);
+      if (this.#slots.allStuck) this.#refuseQueued();
+    });
   }
 
   /** Rows waiting (not counting batches running). */
@@ -132,9 +67,24 @@ export class Batcher<J, R> {
     return this.#queuedRows;
   }
 
-  /** Batches running now. */
+  /** Batches running now (stuck ones included). */
   get running(): number {
-    return this.#running;
+    return this.#slots.running;
+  }
+
+  /** Batches still running although every caller in them was answered at its deadline. */
+  get stuck(): number {
+    return this.#slots.stuck;
+  }
+
+  /** Why the queue can run nothing (every slot held by a stuck call), for readiness; undefined otherwise. */
+  stuckProblem(): string | undefined {
+    return this.#slots.problem();
+  }
+
+  /** The 503 ModelNotReadyError a job gets while every slot is stuck; undefined otherwise. */
+  stuckRefusal(): ModelNotReadyError | undefined {
+    return this.#slots.allStuck ? this.#slots.refusal() : undefined;
   }
 
   /** Queues a job; resolves with exactly its result, or rejects with its own error. */
@@ -144,6 +94,10 @@ export class Batcher<J, R> {
     if (options.signal?.cancelled) {
       observer?.rejected('cancelled');
       return Promise.reject(cancelled(label));
+    }
+    if (this.#slots.allStuck) {
+      observer?.rejected('stuck');
+      return Promise.reject(this.#slots.refusal());
     }
     // Never queue without bound; an empty queue always takes a job, however large, so it can run alone.
     if (this.#queuedRows > 0 && this.#queuedRows + rows > maxQueueSize) {
@@ -164,7 +118,7 @@ export class Batcher<J, R> {
         options.signal.onCancel(() => this.#cancel(pending));
       }
       // A free slot and nobody ahead: `off` starts at once, with no queue and no extra turn of the event loop.
-      if (this.#options.policy === 'off' && this.#queue.length === 0 && this.#running < this.#options.maxConcurrency) {
+      if (this.#options.policy === 'off' && this.#queue.length === 0 && this.#slots.free) {
         this.#start([pending]);
         return;
       }
@@ -196,7 +150,7 @@ export class Batcher<J, R> {
 
   /** Decides when the queue runs next: now, at the next turn of the event loop, or when the oldest job is due. */
   #schedule(): void {
-    if (this.#queue.length === 0 || this.#running >= this.#options.maxConcurrency) {
+    if (this.#queue.length === 0 || !this.#slots.free) {
       this.#clearLatencyTimer();
       return;
     }
@@ -244,12 +198,12 @@ export class Batcher<J, R> {
 
   /** Starts batches while slots are free and (timed) a batch is due; then schedules what is left. */
   #flush(): void {
-    while (this.#queue.length > 0 && this.#running < this.#options.maxConcurrency) {
+    while (this.#queue.length > 0 && this.#slots.free) {
       const key = this.#dueKey();
       if (key === null) break;
       this.#start(this.#take(key));
     }
-    if (this.#queue.length > 0 && this.#running < this.#options.maxConcurrency) this.#schedule();
+    if (this.#queue.length > 0 && this.#slots.free) this.#schedule();
     else this.#clearLatencyTimer();
   }
 
@@ -298,29 +252,30 @@ export class Batcher<J, R> {
 
   /** Runs a batch; settles each job with its own result or error, then lets the queue move. */
   #start(batch: Pending<J, R>[]): void {
-    this.#running++;
+    const run = this.#slots.begin(batch.length);
     const started = performance.now();
     const observer = this.#options.observer;
     let rows = 0;
     for (const pending of batch) {
       pending.state = 'running';
+      pending.batch = run;
       rows += pending.rows;
       observer?.waited((started - pending.enqueued) / 1000);
     }
-    void this.#runBatch(batch).finally(() => {
-      this.#running--;
+    void this.#runBatch(batch, run.stop).finally(() => {
+      this.#slots.end(run);
       observer?.ran(rows, (performance.now() - started) / 1000);
       this.#schedule();
     });
   }
 
-  async #runBatch(batch: Pending<J, R>[]): Promise<void> {
+  async #runBatch(batch: Pending<J, R>[], stop: RunStop): Promise<void> {
     try {
-      const results = await this.#runJobs(batch.map((pending) => pending.job));
+      const results = await this.#runJobs(batch.map((pending) => pending.job), stop);
       batch.forEach((pending, index) => this.#settle(pending, results[index] as R, undefined));
     } catch (error) {
       if (batch.length === 1) this.#settle(batch[0] as Pending<J, R>, undefined, error);
-      else await this.#isolate(batch);
+      else await this.#isolate(batch, stop);
     }
   }
 
@@ -328,7 +283,7 @@ export class Batcher<J, R> {
    * A batch of several jobs failed: run each job on its own, so one caller's bad row (e.g. an index a Gather cannot
    * take) fails only that caller. Jobs whose deadline already passed are not run again.
    */
-  async #isolate(batch: readonly Pending<J, R>[]): Promise<void> {
+  async #isolate(batch: readonly Pending<J, R>[], stop: RunStop): Promise<void> {
     for (const pending of batch) {
       // Past its deadline (already answered), or its client is gone: nobody would read the result.
       if (pending.state === 'settled' || pending.signal?.cancelled) {
@@ -336,7 +291,7 @@ export class Batcher<J, R> {
         continue;
       }
       try {
-        const [result] = await this.#runJobs([pending.job]);
+        const [result] = await this.#runJobs([pending.job], stop);
         this.#settle(pending, result as R, undefined);
       } catch (error) {
         this.#settle(pending, undefined, error);
@@ -344,8 +299,8 @@ export class Batcher<J, R> {
     }
   }
 
-  async #runJobs(jobs: readonly J[]): Promise<R[]> {
-    const results = await this.#executor.run(jobs);
+  async #runJobs(jobs: readonly J[], stop: RunStop): Promise<R[]> {
+    const results = await this.#executor.run(jobs, stop);
     if (!Array.isArray(results) || results.length !== jobs.length) {
       throw new Error(`a batch of ${jobs.length} jobs produced ${Array.isArray(results) ? results.length : 'no'} results`);
     }
@@ -376,6 +331,20 @@ export class Batcher<J, R> {
     } else if (pending.state === 'running') {
       observer?.rejected('deadline');
       this.#settle(pending, undefined, new DeadlineExceededError(`deadline of ${pending.timeoutMs} ms passed while ${label} was still computing (${waited} ms since the request was queued); its result will be dropped`));
+      if (pending.batch) this.#slots.answered(pending.batch);
+    }
+  }
+
+  /** Every slot is stuck: the jobs still queued could only wait for their deadline; answer them 503 now. */
+  #refuseQueued(): void {
+    const queued = this.#queue;
+    if (queued.length === 0) return;
+    for (const pending of queued) pending.state = 'settled';
+    this.#dequeue(queued);
+    this.#clearLatencyTimer();
+    for (const pending of queued) {
+      this.#options.observer?.rejected('stuck');
+      this.#finish(pending, undefined, this.#slots.refusal());
     }
   }
 

@@ -146,6 +146,30 @@ export function runtimeOf(entry: ModelEntry): 'module' | 'onnx' | 'graph' {
   return entry.runtime ?? (entry.model_path !== undefined ? 'onnx' : entry.graph !== undefined ? 'graph' : 'module');
 }
 
+/**
+ * The key of an entry that gives its model the name it is served under, for messages about that name (e.g. a
+ * duplicate): `qualified_name` when set, else the key the name comes from (`model_path` for an ONNX file, whose name
+ * is the file's; `class_path` for a class, whose name is its own).
+ */
+export function nameKeyOf(entry: ModelEntry): 'qualified_name' | 'model_path' | 'class_path' {
+  if (entry.qualified_name !== undefined) return 'qualified_name';
+  return runtimeOf(entry) === 'onnx' ? 'model_path' : 'class_path';
+}
+
+/**
+ * A config that serves no model, as a ConfigError (exit 2), unless `health.ready_without_models` says that is meant: a
+ * server with nothing to serve never becomes ready (Triton, too, refuses to start on an empty model repository unless
+ * told otherwise). Undefined when the config serves a model or allows none.
+ */
+export function noModelsError(loaded: LoadedConfig): ConfigError | undefined {
+  if (loaded.config.models.length > 0 || loaded.config.health.ready_without_models) return undefined;
+  const message =
+    'no models configured, so the server would never be ready: add an entry under models (class_path: ./models/my-model.ts#MyModel ' +
+    'for a TypeScript model, model_path: ./model.onnx for an ONNX file), or pass --model file.onnx; set health.ready_without_models: ' +
+    'true to serve no model on purpose';
+  return configError(loaded.file, [loaded.problem(['models'], message)]);
+}
+
 /** Rules across keys of one model entry that a JSON Schema would state only obscurely. */
 function entryProblems(entry: ModelEntry, index: number, problem: LoadedConfig['problem']): ErrorDetail[] {
   const at = (key: string, message: string) => problem(key ? ['models', index, key] : ['models', index], message);

@@ -293,6 +293,14 @@ export const ServerSchema = Type.Object(
         "fastify's 72000). Keep it above the idle timeout of the load balancer in front (AWS ALB and nginx: 60 s), so the " +
         'balancer, not the server, closes idle connections and never sends a request on one the server is closing. 0: no limit.',
     }),
+    max_heap_ratio: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.9,
+      description:
+        "Readiness fails (503, saying why) while the main thread's V8 heap in use is above this share of its limit (v8 " +
+        'heap_size_limit), so a leaking model is taken out of rotation before the process dies of heap exhaustion. 0 or 1: off.',
+    }),
     processes: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
       default: 1,
       description:

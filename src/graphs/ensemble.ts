@@ -51,14 +51,15 @@ export class EnsembleModel extends GraphModel {
   }
 
   protected deriveSchemas(): GraphSchemas {
+    this.requireSameInputs();
     const [first] = this.members as [GraphMember];
     const input = schemaOf(first, 'input');
     const output = schemaOf(first, 'output');
     if (this.#combine !== 'mean_probability') return { input, output };
     // The label is computed here: one of `labels`, or the index of the most probable class.
     const label: SchemaRecord = this.#labels
-      ? { enum: [...this.#labels], description: 'The class with the highest mean probability.' }
-      : { type: 'integer', minimum: 0, description: 'The index of the class with the highest mean probability.' };
+      ? { enum: [...this.#labels, null], description: 'The class with the highest mean probability (null when no mean is finite).' }
+      : { type: ['integer', 'null'], minimum: 0, description: 'The index of the class with the highest mean probability (null when no mean is finite).' };
     return { input, output: withRequiredProperty(output, this.#labelField, label) };
   }
 
@@ -112,12 +113,13 @@ export class EnsembleModel extends GraphModel {
     const field = this.#probabilitiesField;
     const arrays = outputs.map((output, index) => {
       const value = this.#field(output, index, field);
-      if (!Array.isArray(value) || !value.every((p) => typeof p === 'number')) {
+      // null is a non-finite probability (JSON has no NaN; docs/onnx.md): it makes that class's mean null.
+      if (!Array.isArray(value) || !value.every((p) => typeof p === 'number' || p === null)) {
         throw this.fail(`member '${this.#name(index)}' answered field '${field}' that is not an array of numbers`);
       }
-      return value as number[];
+      return value as (number | null)[];
     });
-    const classes = (arrays[0] as number[]).length;
+    const classes = (arrays[0] as (number | null)[]).length;
     if (classes === 0) throw this.fail(`member '${this.#name(0)}' answered no probabilities in '${field}'`);
     arrays.forEach((array, index) => {
       if (array.length !== classes) {
@@ -127,18 +129,24 @@ export class EnsembleModel extends GraphModel {
     if (this.#labels !== undefined && this.#labels.length !== classes) {
       throw this.fail(`graph.labels names ${this.#labels.length} classes, but the members answered ${classes} probabilities`);
     }
-    const mean = this.#weightedMean(arrays) as number[];
-    let best = 0;
-    for (let index = 1; index < mean.length; index++) if ((mean[index] as number) > (mean[best] as number)) best = index;
-    const label = this.#labels === undefined ? best : this.#labels[best];
+    const mean = this.#weightedMean(arrays) as (number | null)[];
+    // The most probable class among those with a finite mean; null when none has one (a member answered non-finite).
+    let best: number | undefined;
+    mean.forEach((value, index) => {
+      if (value !== null && (best === undefined || value > (mean[best] as number))) best = index;
+    });
+    const label = best === undefined ? null : this.#labels === undefined ? best : this.#labels[best];
     return { ...(outputs[0] as Record<string, unknown>), [this.#labelField]: label, [field]: mean };
   }
 
   #weightedMean(values: readonly Numeric[]): Numeric {
     const first = values[0] as Numeric;
-    if (typeof first === 'number') {
+    if (isScalar(first)) {
       let sum = 0;
-      values.forEach((value, index) => (sum += (value as number) * (this.#weights[index] as number)));
+      for (const [index, value] of values.entries()) {
+        if (value === null) return null;
+        sum += (value as number) * (this.#weights[index] as number);
+      }
       return sum / this.#totalWeight;
     }
     return first.map((_, position) => this.#weightedMean(values.map((value) => (value as Numeric[])[position] as Numeric)));
@@ -160,14 +168,18 @@ export class EnsembleModel extends GraphModel {
   }
 }
 
-/** A number or a (nested) array of numbers. */
-type Numeric = number | Numeric[];
+/** A number or a (nested) array of numbers; null stands for a non-finite number, and any null makes the mean null. */
+type Numeric = number | null | Numeric[];
+
+function isScalar(value: Numeric): value is number | null {
+  return value === null || typeof value === 'number';
+}
 
 function isNumeric(value: unknown): value is Numeric {
-  return typeof value === 'number' || (Array.isArray(value) && value.every(isNumeric));
+  return typeof value === 'number' || value === null || (Array.isArray(value) && value.every(isNumeric));
 }
 
 function sameShape(a: Numeric, b: Numeric): boolean {
-  if (typeof a === 'number' || typeof b === 'number') return typeof a === typeof b;
+  if (isScalar(a) || isScalar(b)) return isScalar(a) && isScalar(b);
   return a.length === b.length && a.every((item, index) => sameShape(item, b[index] as Numeric));
 }

@@ -7,6 +7,7 @@ import type { ModelEntry } from '../config/schema.js';
 import { InferenceError, LongshoreError, type ErrorDetail } from '../errors.js';
 import type { CallContext, Model } from '../model/contract.js';
 import type { SchemaRecord } from '../model/validation.js';
+import { inputDifferences } from './input-compatibility.js';
 import type { GraphKind, GraphMember } from './members.js';
 
 /** The constructor every catalogue class shares (LongshoreError's). */
@@ -57,6 +58,22 @@ export abstract class GraphModel implements Model {
 
   /** The graph's schemas from its members' (all ready). */
   protected abstract deriveSchemas(): GraphSchemas;
+
+  /**
+   * For the kinds that hand every member the request as it is (ensemble, router): fails the load, naming the members
+   * and the field, when a member would refuse input the graph accepts (the first member's), instead of answering a
+   * 400 that blames the client for every request (issue 14). See input-compatibility.ts for what is compared.
+   */
+  protected requireSameInputs(): void {
+    const differences = inputDifferences(this.members.map((member) => ({ name: member.name, schema: schemaOf(member, 'input') })));
+    if (differences.length === 0) return;
+    const why = this.kind === 'router' ? 'a router may send any request to any member' : 'every member of an ensemble gets the same request';
+    throw new Error(
+      `${this.kind} '${this.qualified_name}': its members take different inputs: ${differences.join('; ')}. ` +
+        `The ${this.kind} takes the input of its first member, '${(this.members[0] as GraphMember).name}', and ${why}: ` +
+        'give every member the same input fields',
+    );
+  }
 
   /** Work that needs the members' schemas, done once after load (e.g. the fields each pipeline stage keeps). */
   protected loaded(): void {}

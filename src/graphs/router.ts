@@ -3,7 +3,7 @@
  * carries it, else at random in proportion to the members' weights. The answer says which member gave it (`routed_to`).
  */
 import type { ModelEntry } from '../config/schema.js';
-import { SchemaValidationError } from '../errors.js';
+import { quote, SchemaValidationError } from '../errors.js';
 import type { CallContext } from '../model/contract.js';
 import { EntryProblem } from '../runtimes/module.js';
 import { GraphModel, isRecord, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
@@ -50,6 +50,7 @@ export class RouterModel extends GraphModel {
   }
 
   protected deriveSchemas(): GraphSchemas {
+    this.requireSameInputs();
     const [first] = this.members as [GraphMember];
     return {
       input: schemaOf(first, 'input'),
@@ -76,7 +77,7 @@ export class RouterModel extends GraphModel {
         const member = this.#byValue.get(value);
         if (member !== undefined) return member;
         const accepted = [...this.#byValue.keys()].join(', ');
-        const message = `header ${this.#header} is '${value}', which picks no member; accepted values: ${accepted}`;
+        const message = `header ${this.#header} is ${quote(value)}, which picks no member; accepted values: ${accepted}`;
         throw new SchemaValidationError(`router '${this.qualified_name}': ${message}`, { details: [{ path: `headers/${this.#header}`, message }] });
       }
     }

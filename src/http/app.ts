@@ -12,6 +12,9 @@ import type { LongshoreConfig } from '../config/schema.js';
 import { Dataplane } from '../dataplane.js';
 import { LONGSHORE_VERSION } from '../version.js';
 import type { ModelRegistry } from '../model/registry.js';
+import { installAdmission } from './admission.js';
+import { installUtf8JsonParser } from './media-types.js';
+import { installRequestBodyChecks } from './request-body.js';
 import { CLIENT_CLOSED_STATUS, writeAccessLine } from './access-log.js';
 import { answerExpectationFailed, createClientErrorHandler } from './client-errors.js';
 import { MalformedRequestError } from '../errors.js';
@@ -138,6 +141,9 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
   installErrorHandling(app, bodyLimit, { accessLog });
   // Every body longshore takes is JSON; fastify's default text/plain parser would hand a model a bare string.
   app.removeContentTypeParser('text/plain');
+  // JSON must be UTF-8 (charset and bytes); bodies may come compressed (Content-Encoding). See media-types.ts.
+  installUtf8JsonParser(app);
+  installRequestBodyChecks(app, bodyLimit);
 
   app.addSchema({
     $id: ERROR_SCHEMA_ID,
@@ -180,6 +186,7 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
   app.get('/openapi.json', { schema: { hide: true } }, async () => document());
 
+  installAdmission(app, dataplane); // before the model routes: a full queue refuses their calls before the body is read
   buildHealthRoutes(app, dataplane);
   buildMetricsRoute(app, registry.metrics, config.metrics);
   buildRestRoutes(app, dataplane);

@@ -3,6 +3,7 @@
  * several servers in one process never share counters). Per-model children are bound once, when a model is served, so
  * a request pays for an observation, not for a label lookup.
  */
+import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from './fast-histogram.js';
 import type { BatchObserver, RejectionReason } from '../batching/batcher.js';
@@ -15,7 +16,7 @@ export interface ModelObserver {
   called(operation: ModelOperation, reason?: string): void;
   /** How long load() took. */
   loaded(seconds: number): void;
-  /** Reads whether the model is ready, at scrape time. */
+  /** Reads whether the model is ready, at scrape time (the catalogue also asks `healthy`, see modelObserverFor). */
   watchReady(isReady: () => boolean): void;
 }
 
@@ -67,8 +68,11 @@ export class MetricsCatalogue {
     return this.#modelLabels ? { model, version } : {};
   }
 
-  /** The calls-and-lifecycle observer of one model, with its children bound now. */
-  modelObserverFor(model: string, version: string): ModelObserver {
+  /**
+   * The calls-and-lifecycle observer of one model, with its children bound now. `healthy` is asked with the model's own
+   * readiness at scrape time: false (e.g. every call slot stuck past its deadline) reports the model not ready.
+   */
+  modelObserverFor(model: string, version: string, healthy: () => boolean = () => true): ModelObserver {
     const labels = this.#labelsOf(model, version);
     const counts = {
       predict: this.requests.child({ ...labels, operation: 'predict' }),
@@ -85,7 +89,7 @@ export class MetricsCatalogue {
         else this.loadDuration.inc(seconds);
       },
       watchReady: (isReady) => {
-        this.#ready.set(`${model}\u0000${version}`, { labels, isReady });
+        this.#ready.set(`${model}\u0000${version}`, { labels, isReady: () => isReady() && healthy() });
       },
     };
   }
@@ -121,10 +125,53 @@ export class MetricsCatalogue {
   });
   readonly rejections = new Counter({
     name: 'longshore_rejected_requests_total',
-    help: 'Requests the queue refused or dropped, by reason: queue_full (503), deadline (504), cancelled (client went away).',
+    help: 'Requests the queue refused or dropped, by reason: queue_full (503), deadline (504), cancelled (client went away), stuck (503: every call slot held by a call stuck past its deadline).',
     labelNames: [...MODEL_LABELS, 'reason'],
     registers: [this.registry],
   });
+
+  /** Without model labels: each model's stuck calls, summed at scrape time. */
+  readonly #stuckTotals = new Map<string, number>();
+  readonly stuckCalls: Gauge<string> = new Gauge({
+    name: 'longshore_stuck_calls',
+    help: "Calls (batches) still running although every caller in them was answered 504 at its deadline; each holds one of the model's max_concurrency slots until it settles.",
+    labelNames: MODEL_LABELS,
+    registers: [this.registry],
+    collect: () => {
+      if (this.#modelLabels) return;
+      this.stuckCalls.set([...this.#stuckTotals.values()].reduce((sum, value) => sum + value, 0));
+    },
+  });
+  readonly uncaughtErrors = new Counter({
+    name: 'longshore_model_uncaught_errors_total',
+    help: 'Errors thrown outside any call (an uncaught exception, e.g. from a timer, or an unhandled promise rejection) on the main thread, by the model whose file the stack points into ("unknown" when none).',
+    labelNames: ['model', 'kind'],
+    registers: [this.registry],
+  });
+  readonly workerRestarts = new Counter({
+    name: 'longshore_worker_restarts_total',
+    help: 'Worker threads of a code model (workers: N) replaced, by reason: deadline (terminated: a call ran past its deadline), exit (the thread exited), error (an error thrown outside a call ended it).',
+    labelNames: ['model', 'reason'],
+    registers: [this.registry],
+  });
+  readonly heapLimit = new Gauge({
+    name: 'longshore_heap_size_limit_bytes',
+    help: "The main thread's V8 heap limit (v8.getHeapStatistics().heap_size_limit); compare with nodejs_heap_size_used_bytes. Readiness fails past server.max_heap_ratio of it.",
+    registers: [this.registry],
+    collect: () => {
+      this.heapLimit.set(getHeapStatistics().heap_size_limit);
+    },
+  });
+
+  /** An error thrown outside any call on the main thread (`kind`: uncaught_exception or unhandled_rejection). */
+  uncaughtError(model: string | undefined, kind: 'uncaught_exception' | 'unhandled_rejection'): void {
+    this.uncaughtErrors.inc(this.#modelLabels ? { model: model ?? 'unknown', kind } : { kind });
+  }
+
+  /** A worker thread of `model` was replaced. */
+  workerRestarted(model: string, reason: string): void {
+    this.workerRestarts.inc(this.#modelLabels ? { model, reason } : { reason });
+  }
 
   /** The batcher's observer for one model, with its label values bound now. */
   observerFor(model: string, version: string): BatchObserver {
@@ -138,7 +185,10 @@ export class MetricsCatalogue {
       queue_full: this.rejections.labels({ ...labels, reason: 'queue_full' }),
       deadline: this.rejections.labels({ ...labels, reason: 'deadline' }),
       cancelled: this.rejections.labels({ ...labels, reason: 'cancelled' }),
+      stuck: this.rejections.labels({ ...labels, reason: 'stuck' }),
     };
+    const stuck = this.#modelLabels ? this.stuckCalls.labels(labels) : undefined;
+    stuck?.set(0);
     // Every series exists from the start at 0, so rate() and alerts work before the first rejection.
     for (const counter of Object.values(reasons)) counter.inc(0);
     return {
@@ -151,6 +201,10 @@ export class MetricsCatalogue {
         inferenceDuration.observe(seconds);
       },
       rejected: (reason) => reasons[reason].inc(),
+      stuck: (batches) => {
+        if (stuck) stuck.set(batches);
+        else this.#stuckTotals.set(model, batches);
+      },
     };
   }
 }

@@ -3,11 +3,12 @@
  * merged into one predictBatch, or every call alone) and the queue that enforces its limits and deadlines. Built once
  * per load, so nothing here is decided per request.
  */
-import { Batcher, type BatchObserver } from '../batching/batcher.js';
+import { Batcher, QUEUE_FULL_RETRY_AFTER_SECONDS, type BatchObserver } from '../batching/batcher.js';
 import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
 import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
-import { InferenceError } from '../errors.js';
-import type { RuntimeModel } from '../runtimes/runtime-model.js';
+import { InferenceError, QueueFullError, type ModelNotReadyError } from '../errors.js';
+import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
+import type { RunStop, RuntimeModel } from '../runtimes/runtime-model.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import type { CallContext } from './contract.js';
 import { modelExecutor, type ModelJob } from './model-jobs.js';
@@ -15,7 +16,30 @@ import { modelExecutor, type ModelJob } from './model-jobs.js';
 /** How a model's calls share model runs. */
 export type BatchingKind = 'tensors' | 'records' | 'none';
 
-export class CallPlan {
+/** A loaded model's queue as the rest of the server sees it (`ServedModel.queue`). */
+export interface ModelQueue {
+  /** Rows waiting (not counting batches running). */
+  readonly queuedRows: number;
+  /** Batches running now. */
+  readonly running: number;
+  /**
+   * Whether the queue is full: a request arriving now would be refused whatever its size (at least one row), so the
+   * HTTP layer refuses it before reading its body (src/http/admission.ts). One comparison.
+   */
+  readonly full: boolean;
+  /**
+   * The 503 for a request refused on arrival because the queue is full: the batcher's own message and Retry-After,
+   * counted as the batcher counts its refusals (`longshore_rejected_requests_total{reason="queue_full"}`) and, when
+   * the request is a call the model's metrics count (`operation`), as a call failed with QueueFullError.
+   */
+  refuseOnArrival(operation: ModelOperation | undefined): QueueFullError;
+  /** `model 'x': 2 of 2 calls stuck past their deadline` while every call slot is stuck (batching/slots.ts). */
+  stuckProblem(): string | undefined;
+  /** The 503 ModelNotReadyError (with Retry-After) a call gets while every call slot is stuck. */
+  stuckRefusal(): ModelNotReadyError | undefined;
+}
+
+export class CallPlan implements ModelQueue {
   readonly batching: BatchingKind;
   /** How the model is batched, when that differs from what was asked; shown with the model's own notes. */
   readonly notes: string[] = [];
@@ -30,7 +54,8 @@ export class CallPlan {
     private readonly model: RuntimeModel,
     private readonly name: string,
     private readonly serving: ServingSettings,
-    observer: BatchObserver | undefined,
+    private readonly observer: BatchObserver | undefined,
+    private readonly modelObserver?: ModelObserver,
   ) {
     const signature = model.signature;
     let batching: BatchingKind = 'none';
@@ -48,7 +73,7 @@ export class CallPlan {
     this.batching = batching;
     this.#allOutputs = signature?.outputs.map((output) => output.name) ?? [];
     this.#infer = model.infer?.bind(model);
-    const executor = modelExecutor({ infer: this.#infer, predictRecords: (records) => this.#runRecords(records) });
+    const executor = modelExecutor({ infer: this.#infer, predictRecords: (records, stop) => this.#runRecords(records, undefined, stop) });
     this.queue = new Batcher(executor, {
       policy: batching === 'none' ? 'off' : serving.policy,
       maxBatchSize: serving.maxBatchSize,
@@ -58,6 +83,47 @@ export class CallPlan {
       label: `model '${name}'`,
       observer,
     });
+  }
+
+  get queuedRows(): number {
+    return this.queue.queuedRows;
+  }
+
+  get running(): number {
+    return this.queue.running;
+  }
+
+  get full(): boolean {
+    // The batcher refuses a job of `rows` when rows are queued and queued + rows > max_queue_size: for one row or more,
+    // exactly when queued >= max_queue_size (and an empty queue takes anything).
+    const queued = this.queue.queuedRows;
+    return queued > 0 && queued >= this.serving.maxQueueSize;
+  }
+
+  refuseOnArrival(operation: ModelOperation | undefined): QueueFullError {
+    this.observer?.rejected('queue_full');
+    if (operation !== undefined) this.modelObserver?.called(operation, 'QueueFullError');
+    // No stack trace: under overload this runs thousands of times a second, capturing a stack measured as a sizeable
+    // share of a refusal, and a 503 is never logged with one.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      // The same words as the batcher's refusal (src/batching/batcher.ts), so clients see one message whichever refused.
+      return new QueueFullError(
+        `the queue of model '${this.name}' is full (${this.queue.queuedRows} rows waiting, max_queue_size ${this.serving.maxQueueSize}); retry shortly`,
+        { retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS },
+      );
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
+  }
+
+  stuckProblem(): string | undefined {
+    return this.queue.stuckProblem();
+  }
+
+  stuckRefusal(): ModelNotReadyError | undefined {
+    return this.queue.stuckRefusal();
   }
 
   /** Whether the model runs tensors itself (ONNX). */
@@ -88,16 +154,17 @@ export class CallPlan {
     }
     if (this.batching === 'records') return (await this.#submit({ kind: 'records', records }, context)) as unknown[];
     // A call of its own carries the caller's context (a graph routes by its headers and passes its deadline on).
-    const call = firstIndex === undefined ? async () => [await this.model.predict(records[0], context)] : () => this.#runRecords(records, context);
+    const call: (stop?: RunStop) => Promise<unknown[]> =
+      firstIndex === undefined ? async (stop) => [await this.model.predict(records[0], context, stop)] : (stop) => this.#runRecords(records, context, stop);
     return (await this.#submit({ kind: 'call', rows: records.length, call }, context)) as unknown[];
   }
 
   /** The model's own batch call: predictBatch, or predict per record; exactly one output per record. */
-  async #runRecords(records: unknown[], context?: CallContext): Promise<unknown[]> {
+  async #runRecords(records: unknown[], context?: CallContext, stop?: RunStop): Promise<unknown[]> {
     const outputs = this.model.predictBatch
-      ? await this.model.predictBatch(records)
+      ? await this.model.predictBatch(records, stop)
       : // async wrapper: a predict() that throws synchronously must not orphan the promises already made.
-        await Promise.all(records.map(async (input) => this.model.predict(input, context)));
+        await Promise.all(records.map(async (input) => this.model.predict(input, context, stop)));
     if (!Array.isArray(outputs) || outputs.length !== records.length) {
       throw new InferenceError(
         `model '${this.name}' returned ${Array.isArray(outputs) ? `${outputs.length} outputs` : 'a non-array'} for a batch of ${records.length} inputs`,

@@ -3,20 +3,20 @@
  * tensors (models with a native tensor call whose rows lie along the first dimension: ONNX), records (code models with
  * batching on), or opaque calls that always run alone (batching off, or a model whose calls cannot be merged).
  */
-import type { BatchExecutor } from '../batching/batcher.js';
+import type { BatchExecutor, RunStop } from '../batching/batcher.js';
 import { tensorExecutor, type TensorJob } from '../batching/tensor-batch.js';
 import type { Tensor } from '../tensors/tensor.js';
 
 export type ModelJob =
   | { readonly kind: 'tensors'; readonly job: TensorJob }
   | { readonly kind: 'records'; readonly records: readonly unknown[] }
-  | { readonly kind: 'call'; readonly rows: number; readonly call: () => Promise<unknown> };
+  | { readonly kind: 'call'; readonly rows: number; readonly call: (stop?: RunStop) => Promise<unknown> };
 
 export interface ModelCalls {
   /** The model's native tensor call, when it has one. */
   readonly infer?: (inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]) => Promise<Tensor[]>;
   /** Predicts records in one call (the model's predictBatch, or predict per record). */
-  readonly predictRecords: (records: unknown[]) => Promise<unknown[]>;
+  readonly predictRecords: (records: unknown[], stop?: RunStop) => Promise<unknown[]>;
 }
 
 export function modelExecutor(calls: ModelCalls): BatchExecutor<ModelJob, unknown> {
@@ -31,15 +31,15 @@ export function modelExecutor(calls: ModelCalls): BatchExecutor<ModelJob, unknow
       return job.kind === 'records' ? 'r' : undefined;
     },
     // Every job of a batch has the same key, so the same kind.
-    async run(jobs) {
+    async run(jobs, stop) {
       const first = jobs[0] as ModelJob;
-      if (first.kind === 'call') return [await first.call()];
+      if (first.kind === 'call') return [await first.call(stop)];
       if (first.kind === 'tensors') {
         if (!tensors) throw new Error('tensor jobs need a model with a tensor call');
         return tensors.run(jobs.map((job) => (job as Extract<ModelJob, { kind: 'tensors' }>).job));
       }
       const groups = jobs.map((job) => (job as Extract<ModelJob, { kind: 'records' }>).records);
-      const outputs = await calls.predictRecords(groups.flat());
+      const outputs = await calls.predictRecords(groups.flat(), stop);
       let offset = 0;
       return groups.map((records) => {
         const mine = outputs.slice(offset, offset + records.length);

@@ -109,23 +109,56 @@ export async function scoreModel(served: ServedModel, body: unknown, options: Ca
   const predicted = outputs.map((output, index) => predictedValue(served.name, target, output, index));
   const expected = request.examples.map((example, index) => expectedValue(target, example.expected, index));
   const task = request.task ?? inferTask(target, predicted, expected);
-  const metrics = task === 'classification' ? classificationMetrics(expected, predicted) : regressionMetrics(numbers(expected, 'expected'), numbers(predicted, 'predicted'));
+  const metrics = task === 'classification' ? classificationMetrics(expected, predicted) : scoreRegression(target, expected, predicted);
   return { metrics, computed_by: 'longshore', task, target };
 }
 
-/** Accuracy and macro-averaged precision, recall and F1 over every class seen in `expected` or `predicted`. */
-export function classificationMetrics(expected: readonly Scalar[], predicted: readonly Scalar[]): Record<string, number> {
+/**
+ * Regression over the rows with a prediction: a null one (a float the model computed as NaN or ±Infinity, which JSON
+ * answers as null) is left out and counted in `non_finite_predictions`; a 400 when no row is left.
+ */
+function scoreRegression(target: string, expected: readonly Scalar[], predicted: readonly Prediction[]): Record<string, number> {
+  const wanted = numbers(expected, 'expected');
+  const kept = predicted.flatMap((value, index) => (value === null ? [] : [index]));
+  const missing = predicted.length - kept.length;
+  if (kept.length === 0) {
+    throw new SchemaValidationError(
+      `every prediction of '${target}' is null (the model computed NaN or ±Infinity for each input), so no regression metric can be computed; ` +
+        'send inputs in the range the model was trained on',
+      { details: [{ path: '/examples', message: `no example has a finite prediction of '${target}'` }] },
+    );
+  }
+  const metrics = regressionMetrics(
+    kept.map((index) => wanted[index] as number),
+    numbers(kept.map((index) => predicted[index] as Scalar), 'predicted'),
+  );
+  return missing > 0 ? { ...metrics, non_finite_predictions: missing } : metrics;
+}
+
+/**
+ * Accuracy and macro-averaged precision, recall and F1 over every class seen in `expected` or `predicted`. A null
+ * prediction (non-finite) is a wrong answer for its expected class and no class of its own; `non_finite_predictions`
+ * counts them when there are any.
+ */
+export function classificationMetrics(expected: readonly Scalar[], predicted: readonly Prediction[]): Record<string, number> {
   const count = expected.length;
   const classes = new Set<string>();
   const tp = new Map<string, number>();
   const expectedCount = new Map<string, number>();
   const predictedCount = new Map<string, number>();
   let correct = 0;
+  let missing = 0;
   for (let i = 0; i < count; i++) {
     const want = String(expected[i]);
-    const got = String(predicted[i]);
-    classes.add(want).add(got);
+    classes.add(want);
     expectedCount.set(want, (expectedCount.get(want) ?? 0) + 1);
+    const prediction = predicted[i] as Prediction;
+    if (prediction === null) {
+      missing++;
+      continue;
+    }
+    const got = String(prediction);
+    classes.add(got);
     predictedCount.set(got, (predictedCount.get(got) ?? 0) + 1);
     if (want === got) {
       correct++;
@@ -143,13 +176,14 @@ export function classificationMetrics(expected: readonly Scalar[], predicted: re
     recall += r;
     f1 += ratio(2 * p * r, p + r);
   }
-  return {
+  const metrics = {
     accuracy: correct / count,
     precision_macro: precision / classes.size,
     recall_macro: recall / classes.size,
     f1_macro: f1 / classes.size,
     count,
   };
+  return missing > 0 ? { ...metrics, non_finite_predictions: missing } : metrics;
 }
 
 /** Mean absolute error, root mean squared error and the coefficient of determination. */
@@ -172,12 +206,15 @@ export function regressionMetrics(expected: readonly number[], predicted: readon
 
 type Scalar = string | number | boolean;
 
+/** A predicted value; null where the model's output was null (a float it computed as NaN or ±Infinity). */
+type Prediction = Scalar | null;
+
 /** The output field to compare: `label`, `variable` or `value` when present, else the only single-valued field. */
 export function pickTarget(model: string, output: unknown): string {
   const fields = isRecord(output) ? Object.keys(output) : [];
   const preferred = PREFERRED_TARGETS.find((name) => fields.includes(name));
   if (preferred) return preferred;
-  const single = fields.filter((name) => scalarOf((output as Record<string, unknown>)[name]) !== undefined);
+  const single = fields.filter((name) => predictionOf((output as Record<string, unknown>)[name]) !== undefined);
   if (single.length === 1) return single[0] as string;
   const listed = fields.length > 0 ? fields.map((name) => `'${name}'`).join(', ') : 'no fields';
   throw new SchemaValidationError(
@@ -187,14 +224,14 @@ export function pickTarget(model: string, output: unknown): string {
   );
 }
 
-function predictedValue(model: string, target: string, output: unknown, index: number): Scalar {
+function predictedValue(model: string, target: string, output: unknown, index: number): Prediction {
   if (!isRecord(output) || !(target in output)) {
     const fields = isRecord(output) ? Object.keys(output).map((name) => `'${name}'`).join(', ') : 'none';
     throw new SchemaValidationError(`model '${model}' has no output field '${target}'; its fields are ${fields}`, {
       details: [{ path: '/target', message: `must be one of ${fields}` }],
     });
   }
-  const value = scalarOf(output[target]);
+  const value = predictionOf(output[target]);
   if (value === undefined) {
     throw new SchemaValidationError(`output field '${target}' of model '${model}' is not a single label or number (output ${index}); name another with "target"`, {
       details: [{ path: '/target', message: `'${target}' is not single-valued` }],
@@ -215,10 +252,10 @@ function expectedValue(target: string, expected: unknown, index: number): Scalar
 }
 
 /** `task` when the body does not say: by the field's name, then by the values. */
-function inferTask(target: string, predicted: readonly Scalar[], expected: readonly Scalar[]): ScoreTask {
+function inferTask(target: string, predicted: readonly Prediction[], expected: readonly Scalar[]): ScoreTask {
   if (target === 'label') return 'classification';
   if (target === 'variable' || target === 'value') return 'regression';
-  const all = [...predicted, ...expected];
+  const all = [...predicted.filter((value) => value !== null), ...expected];
   if (all.some((value) => typeof value !== 'number')) return 'classification';
   return all.every((value) => Number.isInteger(value)) ? 'classification' : 'regression';
 }
@@ -235,9 +272,20 @@ function numbers(values: readonly Scalar[], which: 'expected' | 'predicted'): nu
 
 /** A scalar, or the one element of a (nested) one-element array (an ONNX `[n, 1]` output); undefined otherwise. */
 function scalarOf(value: unknown): Scalar | undefined {
+  const current = unwrap(value);
+  return typeof current === 'string' || typeof current === 'number' || typeof current === 'boolean' ? current : undefined;
+}
+
+/** scalarOf, or null for a null (non-finite) prediction. */
+function predictionOf(value: unknown): Prediction | undefined {
+  const current = unwrap(value);
+  return current === null ? null : scalarOf(current);
+}
+
+function unwrap(value: unknown): unknown {
   let current = value;
   while (Array.isArray(current) && current.length === 1) current = current[0];
-  return typeof current === 'string' || typeof current === 'number' || typeof current === 'boolean' ? current : undefined;
+  return current;
 }
 
 /** The model's own score() result, when it is an object of finite numbers. */

@@ -16,7 +16,7 @@ import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { checkDecorated, checkOutput, checkRecords, indexedProblems, inputError, modelThrewError, notReadyError } from './call-errors.js';
 import { CallObservation } from './call-observation.js';
-import { CallPlan } from './call-plan.js';
+import { CallPlan, type ModelQueue } from './call-plan.js';
 import type { ModelExample, ModelState } from './contract.js';
 import { Explainer } from './explainer.js';
 import type { ModelListing, ServedMetadata } from './metadata.js';
@@ -83,9 +83,9 @@ export class ServedModel {
     return [...(this.model.notes ?? []), ...(this.#plan?.notes ?? [])];
   }
 
-  /** The model's queue (after load): rows waiting and batches running. */
-  get queue(): { readonly queuedRows: number; readonly running: number } | undefined {
-    return this.#plan?.queue;
+  /** The model's queue (after load): rows waiting, batches running, and the check on arrival (ModelQueue). */
+  get queue(): ModelQueue | undefined {
+    return this.#plan;
   }
 
   get name(): string {
@@ -176,7 +176,7 @@ export class ServedModel {
       const validators = this.#schemas.validators;
       if (!validators) throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
       this.#operations = new ModelOperations(this.name, this.model.operations);
-      this.#plan = new CallPlan(this.model, this.name, this.#serving, this.#observer);
+      this.#plan = new CallPlan(this.model, this.name, this.#serving, this.#observer, this.#modelObserver);
       const failures = await this.#runSelfTests(validators);
       if (failures.length > 0) throw new Error(failures.join('; '));
       this.#modelObserver?.loaded((performance.now() - started) / 1000);

@@ -25,7 +25,13 @@ export type SchemaRecord = Record<string, unknown>;
 /** Returns the list of problems, or undefined when the value is valid. */
 export type RecordValidator = (value: unknown) => ErrorDetail[] | undefined;
 
-const AJV_OPTIONS = { allErrors: true, strict: false, coerceTypes: false, useDefaults: false, verbose: true } as const;
+/**
+ * `strict: false` lets models use keywords ajv does not know (docs, OpenAPI extras); `strictNumbers: true` is turned
+ * back on explicitly (strict: false would turn it off), so `type: number` / `integer` never accepts NaN or ±Infinity:
+ * JSON cannot carry them, so a value that holds one (a model's output, a record decoded from a binary tensor) breaks
+ * the schema instead of being answered as a silent `null`.
+ */
+const AJV_OPTIONS = { allErrors: true, strict: false, strictNumbers: true, coerceTypes: false, useDefaults: false, verbose: true } as const;
 
 /** The ajv class for the schema's declared draft: 2020-12 and 2019-09 when `$schema` says so, draft-07 otherwise. */
 function ajvFor(schema: SchemaRecord): new (options: typeof AJV_OPTIONS) => Ajv {
@@ -54,6 +60,10 @@ export function createSchemaCompiler(): (schema: SchemaRecord) => RecordValidato
 /** Turns an ajv error into `{path, message}` where `path` points at the failing field itself. */
 function toDetail(error: ErrorObject): ErrorDetail {
   const path = error.instancePath || '/';
+  // strictNumbers: a non-finite number fails `type: number`; ajv's "must be number" would read as nonsense.
+  if (error.keyword === 'type' && typeof error.data === 'number' && !Number.isFinite(error.data)) {
+    return { path, message: `must be ${finiteTypes(error.params.type)} (got ${String(error.data)})` };
+  }
   switch (error.keyword) {
     case 'required':
       return { path: join(error.instancePath, String(error.params.missingProperty)), message: 'is required' };
@@ -64,6 +74,12 @@ function toDetail(error: ErrorObject): ErrorDetail {
     default:
       return { path, message: `${error.message ?? 'is invalid'}${expected(error)}` };
   }
+}
+
+/** `a finite number`, `a finite integer or null`: the types a non-finite number failed, as a reader would say them. */
+function finiteTypes(type: unknown): string {
+  const names = (Array.isArray(type) ? type : String(type).split(',')).map(String);
+  return names.map((name) => (name === 'number' || name === 'integer' ? `a finite ${name}` : name)).join(' or ');
 }
 
 /** `; expected <description>` when the failing node's schema describes itself (e.g. an ONNX input's shape). */

@@ -35,6 +35,18 @@ type Metadata = InferenceSession.ValueMetadata;
 
 const SUPPORTED = ALL_DATATYPES.map((info) => info.ort).join(', ');
 
+const FLOATS: ReadonlySet<string> = new Set(['FP16', 'FP32', 'FP64']);
+
+/**
+ * A float output element: JSON has no NaN or ±Infinity, so one the graph computes is answered as `null` (as V2 JSON
+ * writes it) and the schema /docs and the metadata publish says so. Maps of floats (skl2onnx's ZipMap) never reach
+ * here: non-tensor outputs are left out (ZIPMAP_HINT).
+ */
+const NULLABLE_FLOAT: JsonSchema = {
+  type: ['number', 'null'],
+  description: 'A number; null where the model computed NaN or ±Infinity, which JSON cannot carry.',
+};
+
 /** Builds the signature; throws an Error saying what is wrong when the model cannot be served at all. */
 export function readSignature(inputs: readonly Metadata[], outputs: readonly Metadata[], wanted?: readonly string[]): OnnxSignature {
   if (inputs.length === 0) throw new Error('the graph has no inputs');
@@ -99,7 +111,9 @@ function fieldSchema(spec: GraphTensor, direction: 'input' | 'output'): JsonSche
   }
   return {
     ...schema,
-    description: `${spec.datatype} value of shape ${formatShape(spec.instanceShape)} (graph tensor '${spec.name}', shape ${formatShape(spec.shape)}).`,
+    description:
+      `${spec.datatype} value of shape ${formatShape(spec.instanceShape)} (graph tensor '${spec.name}', shape ${formatShape(spec.shape)}).` +
+      (direction === 'output' && FLOATS.has(spec.datatype) ? ' An element the model computed as NaN or ±Infinity is null.' : ''),
   };
 }
 
@@ -111,5 +125,6 @@ function elementSchema(info: DatatypeInfo, direction: 'input' | 'output'): JsonS
       description: `64-bit integer: a JSON number within ±${MAX_SAFE_INT64}, a decimal string beyond (so it is never rounded).`,
     };
   }
+  if (direction === 'output' && FLOATS.has(info.datatype)) return { ...NULLABLE_FLOAT };
   return info.elementSchema;
 }

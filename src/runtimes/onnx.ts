@@ -5,7 +5,7 @@
 import { basename, extname } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { JsonSchema } from '../model/contract.js';
-import { elementCount, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
+import { elementCount, jsonSafe, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { createLocalSession, createWorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
 import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
@@ -184,7 +184,10 @@ function stack(spec: GraphTensor, records: readonly OnnxRecord[], batched: boole
   return { name: spec.name, datatype: spec.datatype, shape: batched ? [records.length, ...shape] : [...shape], data };
 }
 
-/** Splits output tensors (in the order of `specs`) back into one record per input record. */
+/**
+ * Splits output tensors (in the order of `specs`) back into one record per input record. A float element the graph
+ * computed as NaN or ±Infinity becomes `null` (the output schema allows it: onnx-signature.ts), as in V2 JSON.
+ */
 function toRecords(specs: readonly GraphTensor[], tensors: readonly Tensor[], count: number, batched: boolean): OnnxRecord[] {
   const records: OnnxRecord[] = new Array<OnnxRecord>(count);
   for (let row = 0; row < count; row++) records[row] = {};
@@ -197,7 +200,8 @@ function toRecords(specs: readonly GraphTensor[], tensors: readonly Tensor[], co
     }
     const shape = batched ? dims.slice(1) : dims;
     const perRecord = elementCount(shape);
-    for (let row = 0; row < count; row++) (records[row] as OnnxRecord)[spec.name] = readInstance(tensor.data, row * perRecord, shape, spec.info);
+    const info = jsonSafe(spec.info);
+    for (let row = 0; row < count; row++) (records[row] as OnnxRecord)[spec.name] = readInstance(tensor.data, row * perRecord, shape, info);
   }
   return records;
 }

@@ -4,7 +4,7 @@
  * implement these members; a class from `class_path` is a RuntimeModel without them. Types only. The tensor view may be
  * known only after `load()`, so its members may be present and still undefined.
  */
-import type { Model } from '../model/contract.js';
+import type { CallContext, Model } from '../model/contract.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 
 export interface RuntimeModel<Input = unknown, Output = unknown> extends Model<Input, Output> {
@@ -20,6 +20,17 @@ export interface RuntimeModel<Input = unknown, Output = unknown> extends Model<I
    * tensors records again. With it, REST requests join the same batches as Open Inference Protocol requests.
    */
   readonly recordCodec?: RecordTensorCodec | undefined;
+  /** The serving layer passes `stop` (see RunStop); a user's class ignores the extra argument. */
+  predict(input: Input, context?: CallContext, stop?: RunStop): Promise<Output> | Output;
+  predictBatch?(inputs: Input[], stop?: RunStop): Promise<Output[]> | Output[];
+}
+
+/**
+ * Aborts once every caller of a running call was answered at its deadline (batching/cancel-signal.ts): a runtime that
+ * can end the call (a worker thread, terminated and replaced) does; the signal is made on first read.
+ */
+export interface RunStop {
+  readonly signal: AbortSignal;
 }
 
 /** Records to tensors and back, for a model whose tensors carry one row per record along their first dimension. */

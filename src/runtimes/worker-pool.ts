@@ -5,7 +5,10 @@
  * The main thread keeps the instance the module runtime constructed only for its metadata and first schemas; it never
  * loads it or predicts with it. `load()` starts the pool; every worker constructs its own instance (with its own clone
  * of `configuration`), awaits its `load()` and reports back (see worker-body.ts). A worker that crashes fails only the
- * calls it was running; piscina starts a replacement, which loads the model again before it takes calls.
+ * calls it was running; piscina starts a replacement, which loads the model again before it takes calls. A call whose
+ * every caller was answered at its deadline (its RunStop aborts) has its worker terminated and replaced, so a hung call
+ * never holds a slot. Every replacement after load is reported to the listener set with WATCH_WORKERS (the registry logs
+ * and counts it).
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +16,14 @@ import { deserialize } from 'node:v8';
 import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import * as catalogue from '../errors.js';
-import type { JsonSchema, Model } from '../model/contract.js';
+import type { CallContext, JsonSchema, Model } from '../model/contract.js';
+import type { RunStop } from './runtime-model.js';
 import {
   isWorkerReport,
   UNLOAD_REQUEST,
+  WATCH_WORKERS,
   WORKER_REPORT,
+  type WorkerRestart,
   type SerializedError,
   type WorkerData,
   type WorkerReply,
@@ -58,7 +64,7 @@ class WorkerPoolModel implements Model {
   input_schema: JsonSchema;
   output_schema: JsonSchema;
   /** Present only when the class has predictBatch (ServedModel checks for it). */
-  readonly predictBatch?: (inputs: unknown[]) => Promise<unknown[]>;
+  readonly predictBatch?: (inputs: unknown[], stop?: RunStop) => Promise<unknown[]>;
   readonly #options: Omit<WorkerPoolModelOptions, 'template'>;
   #pool: Piscina<WorkerTask, WorkerReply> | undefined;
   /** The load in progress, shared by concurrent callers. */
@@ -66,6 +72,11 @@ class WorkerPoolModel implements Model {
   #channelName = '';
   /** Rejects a load() in progress (unload() during load). */
   #abortLoad: ((error: Error) => void) | undefined;
+  /** Between a successful load and unload: a thread that ends then is a restart to report. */
+  #serving = false;
+  /** True while the pool terminates a worker itself because its call ran past its deadline (see #run). */
+  #stopping = false;
+  #onRestart: ((restart: WorkerRestart) => void) | undefined;
 
   constructor(options: WorkerPoolModelOptions) {
     const { template, ...rest } = options;
@@ -78,8 +89,13 @@ class WorkerPoolModel implements Model {
     this.input_schema = template.input_schema;
     this.output_schema = template.output_schema;
     if (typeof template.predictBatch === 'function') {
-      this.predictBatch = async (inputs) => this.#run({ op: 'predictBatch', inputs }) as Promise<unknown[]>;
+      this.predictBatch = async (inputs, stop) => this.#run({ op: 'predictBatch', inputs }, stop) as Promise<unknown[]>;
     }
+  }
+
+  /** Sets the one listener told of every worker thread replaced while the model serves. */
+  [WATCH_WORKERS](listener: (restart: WorkerRestart) => void): void {
+    this.#onRestart = listener;
   }
 
   load(): Promise<void> {
@@ -112,6 +128,7 @@ class WorkerPoolModel implements Model {
     });
     this.#pool = pool;
     const crashes = watchCrashes(pool);
+    pool.on('workerDestroy', () => this.#workerEnded(pool, crashes));
     try {
       const loaded = await this.#waitForWorkers(pool, crashes);
       this.input_schema = loaded.input_schema as JsonSchema;
@@ -124,6 +141,7 @@ class WorkerPoolModel implements Model {
       this.#abortLoad = undefined;
     }
     // From here on, a worker that crashes while idle is replaced by piscina; the replacement loads the model again.
+    this.#serving = this.#pool === pool;
     pool.on('message', (message: unknown) => {
       if (isWorkerReport(message) && message[WORKER_REPORT] === 'load-failed') {
         process.emitWarning(
@@ -166,17 +184,30 @@ class WorkerPoolModel implements Model {
     });
   }
 
-  predict(input: unknown): Promise<unknown> {
-    return this.#run({ op: 'predict', input });
+  predict(input: unknown, _context?: CallContext, stop?: RunStop): Promise<unknown> {
+    return this.#run({ op: 'predict', input }, stop);
   }
 
-  async #run(task: WorkerTask): Promise<unknown> {
+  async #run(task: WorkerTask, stop: RunStop | undefined): Promise<unknown> {
     const pool = this.#pool;
     if (!pool || this.#abortLoad) throw new Error(`model '${this.#options.name}' is not loaded`);
+    const signal = stop?.signal;
+    // Before piscina's own listener (which terminates the worker running the task), so #workerEnded knows why.
+    signal?.addEventListener(
+      'abort',
+      () => {
+        this.#stopping = true;
+        queueMicrotask(() => (this.#stopping = false));
+      },
+      { once: true },
+    );
     let reply: WorkerReply;
     try {
-      reply = await pool.run(task);
+      reply = await pool.run(task, signal ? { signal } : {});
     } catch (error) {
+      if (signal?.aborted) {
+        throw new Error('the call ran past the deadline of every caller; its worker thread was terminated and is being replaced', { cause: error });
+      }
       // The handler never throws: a rejection means the worker died under the call, or the pool was destroyed.
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`the worker thread running this call died (${reason}); a new worker thread replaces it and loads the model again`, { cause: error });
@@ -194,6 +225,7 @@ class WorkerPoolModel implements Model {
     const pool = this.#pool;
     if (!pool) return;
     this.#pool = undefined;
+    this.#serving = false;
     const abortLoad = this.#abortLoad;
     abortLoad?.(new Error(`model '${this.#options.name}' was unloaded before its workers finished loading`));
     const failures = abortLoad ? [] : await this.#unloadWorkers(pool);
@@ -203,6 +235,22 @@ class WorkerPoolModel implements Model {
         cause: reviveError(failures[0] as SerializedError),
       });
     }
+  }
+
+  /** A worker thread of `pool` was removed: report it (once its exit code or error is known) while the model serves. */
+  #workerEnded(pool: Piscina, crashes: CrashLog): void {
+    if (!this.#serving || this.#pool !== pool) return;
+    if (this.#stopping) {
+      this.#onRestart?.({ reason: 'deadline', detail: 'a call ran past the deadline of every caller, so its thread was terminated' });
+      return;
+    }
+    // piscina removes the worker from within the thread's own 'exit' or 'error' event; ours fire right after it.
+    setImmediate(() => {
+      if (!this.#serving || this.#pool !== pool) return;
+      const end = crashes.takeEnd();
+      if (end?.error) this.#onRestart?.({ reason: 'error', detail: `an error thrown outside any call ended the thread: ${end.error.message}` });
+      else this.#onRestart?.({ reason: 'exit', detail: end?.code === undefined ? 'the thread exited' : `the thread exited with code ${end.code}` });
+    });
   }
 
   async #unloadWorkers(pool: Piscina<WorkerTask, WorkerReply>): Promise<SerializedError[]> {
@@ -233,26 +281,38 @@ class WorkerPoolModel implements Model {
 interface CrashLog {
   /** "exited with code 3", "failed: <message>", or "exited". */
   describe(): string;
+  /** How the earliest thread not yet reported ended (its uncaught error, else its exit code), forgotten once taken. */
+  takeEnd(): { error?: Error; code?: number } | undefined;
 }
 
 /**
  * Keeps the pool's errors from crashing the process (piscina emits `error` for a worker that fails outside a call, and
- * an `error` event without a listener throws) and remembers the last exit code and error, for load failure messages.
+ * an `error` event without a listener throws) and remembers how each thread ended, for load failure messages and the
+ * restarts reported while serving.
  */
 function watchCrashes(pool: Piscina): CrashLog {
   let lastError: Error | undefined;
   let lastExitCode: number | undefined;
+  // By thread, in the order they ended (a thread's id is -1 once it has exited, so the Worker is the key).
+  const ends = new Map<Worker, { error?: Error; code?: number }>();
   const seen = new WeakSet<Worker>();
   const track = () => {
     for (const worker of pool.threads) {
       if (seen.has(worker)) continue;
       seen.add(worker);
-      worker.once('exit', (code) => (lastExitCode = code));
+      worker.once('error', (error) => {
+        ends.set(worker, { ...ends.get(worker), error });
+      });
+      worker.once('exit', (code) => {
+        lastExitCode = code;
+        ends.set(worker, { ...ends.get(worker), code });
+        setImmediate(() => ends.delete(worker)); // after a report's takeEnd(), which was scheduled first
+      });
     }
   };
   track();
   pool.on('workerCreate', track);
-  pool.on('workerDestroy', track); // a replacement is created as the dead worker is removed
+  pool.on('workerDestroy', () => setImmediate(track)); // the replacement is added right after the dead worker is removed
   pool.on('error', (error: unknown) => {
     lastError = error instanceof Error ? error : new Error(String(error));
   });
@@ -260,6 +320,12 @@ function watchCrashes(pool: Piscina): CrashLog {
     describe: () => {
       if (lastError) return `failed (${lastError.message})`;
       return lastExitCode === undefined ? 'exited' : `exited with code ${lastExitCode}`;
+    },
+    takeEnd: () => {
+      const [first] = ends;
+      if (!first) return undefined;
+      ends.delete(first[0]);
+      return first[1];
     },
   };
 }

@@ -56,3 +56,25 @@ export const UNLOAD_REQUEST = 'unload';
 export function isWorkerReport(message: unknown): message is WorkerReport {
   return typeof message === 'object' && message !== null && WORKER_REPORT in message;
 }
+
+/** Why a worker thread of a pool was replaced (`longshore_worker_restarts_total{reason}`). */
+export type WorkerRestartReason = 'deadline' | 'exit' | 'error';
+
+/** A worker thread of a pool that ended while the model was serving, and was replaced. */
+export interface WorkerRestart {
+  readonly reason: WorkerRestartReason;
+  /** What happened, for the log line: `the thread exited with code 3`. */
+  readonly detail: string;
+}
+
+/** The method by which a pool-backed model reports its replaced threads; the registry subscribes to log and count them. */
+export const WATCH_WORKERS = Symbol.for('longshore.watch-workers');
+
+export interface WatchesWorkers {
+  [WATCH_WORKERS](listener: (restart: WorkerRestart) => void): void;
+}
+
+/** Whether `model` runs in a worker pool that reports its replaced threads. */
+export function watchesWorkers(model: object): model is WatchesWorkers {
+  return typeof (model as Partial<WatchesWorkers>)[WATCH_WORKERS] === 'function';
+}

@@ -3,6 +3,7 @@
  * followed by the raw little-endian bytes of each tensor whose `parameters.binary_data_size` says how many it takes, in
  * the order the header lists them. BYTES elements are each a 4-byte little-endian length and the bytes.
  */
+import { isUtf8 } from 'node:buffer';
 import { endianness } from 'node:os';
 import { MalformedRequestError, SchemaValidationError } from '../errors.js';
 import { type DatatypeInfo, type TensorData } from './datatypes.js';
@@ -20,9 +21,11 @@ export function splitFramedBody(body: Buffer, headerLength: number): { header: u
   if (!Number.isInteger(headerLength) || headerLength < 0 || headerLength > body.length) {
     throw bad(`Inference-Header-Content-Length is ${headerLength}, but the body has ${body.length} bytes`);
   }
+  const json = body.subarray(0, headerLength);
+  if (!isUtf8(json)) throw new MalformedRequestError(`the JSON header (the first ${headerLength} bytes) is not valid UTF-8; send JSON UTF-8 encoded`);
   let header: unknown;
   try {
-    header = JSON.parse(body.subarray(0, headerLength).toString('utf8'));
+    header = JSON.parse(json.toString('utf8'));
   } catch (error) {
     throw new MalformedRequestError(`the JSON header (the first ${headerLength} bytes) is not valid JSON: ${(error as Error).message}`);
   }

@@ -105,6 +105,22 @@ function read(source: TensorData, offset: number, shape: readonly number[], dept
   return out;
 }
 
+/**
+ * `info` with a `toJson` that writes a float NaN or ±Infinity as `null` (JSON has neither), as V2 JSON writes them
+ * (v2-json.ts); other datatypes are returned as they are. For record outputs built from tensors (REST answers).
+ */
+export function jsonSafe(info: DatatypeInfo): DatatypeInfo {
+  if (info.datatype !== 'FP16' && info.datatype !== 'FP32' && info.datatype !== 'FP64') return info;
+  const toJson = info.toJson;
+  return {
+    ...info,
+    toJson: (value) => {
+      const number = toJson(value) as number;
+      return Number.isFinite(number) ? number : null;
+    },
+  };
+}
+
 /** Elements spanned by one step of each dimension (row-major). */
 function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length).fill(1);

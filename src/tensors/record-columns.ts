@@ -6,7 +6,7 @@
  */
 import { InferenceError, quote, SchemaValidationError } from '../errors.js';
 import type { JsonSchema } from '../model/contract.js';
-import { elementCount, readInstance, writeInstance } from './codec.js';
+import { elementCount, jsonSafe, readInstance, writeInstance } from './codec.js';
 import { datatypeInfo, type Datatype, type DatatypeInfo } from './datatypes.js';
 import { formatShape, type Tensor, type TensorSpec } from './tensor.js';
 
@@ -16,6 +16,11 @@ export interface ColumnSpec extends TensorSpec {
   readonly kind: 'typed' | 'json';
   /** Shape of one record's value (`[]` for a scalar). */
   readonly instanceShape: readonly number[];
+  /**
+   * A float column whose schema also allows `null` (`type: ["number", "null"]`, as ONNX outputs declare): a null
+   * element travels as NaN in the tensor, and a NaN or ±Infinity in a request tensor becomes null in the record.
+   */
+  readonly nullable?: boolean;
 }
 
 const SCALARS: Record<string, Datatype> = { number: 'FP64', integer: 'INT64', boolean: 'BOOL', string: 'BYTES' };
@@ -26,13 +31,16 @@ export function columnsOf(schema: JsonSchema | undefined): ColumnSpec[] {
   const required = new Set((schema?.required as string[] | undefined) ?? []);
   return Object.entries(properties).map(([name, field]) => {
     const typed = required.has(name) ? typedColumn(field) : undefined;
-    if (typed) return { name, kind: 'typed', datatype: typed.datatype, instanceShape: typed.instanceShape, shape: [-1, ...typed.instanceShape] };
+    if (typed) {
+      const column: ColumnSpec = { name, kind: 'typed', datatype: typed.datatype, instanceShape: typed.instanceShape, shape: [-1, ...typed.instanceShape] };
+      return typed.nullable ? { ...column, nullable: true } : column;
+    }
     return { name, kind: 'json', datatype: 'BYTES', instanceShape: [], shape: [-1], optional: !required.has(name) };
   });
 }
 
 /** A scalar type, or nested arrays of fixed size ending in one; undefined when the field needs JSON. */
-function typedColumn(field: JsonSchema): { datatype: Datatype; instanceShape: number[] } | undefined {
+function typedColumn(field: JsonSchema): { datatype: Datatype; instanceShape: number[]; nullable: boolean } | undefined {
   const instanceShape: number[] = [];
   let node = field;
   while (node.type === 'array') {
@@ -41,8 +49,15 @@ function typedColumn(field: JsonSchema): { datatype: Datatype; instanceShape: nu
     instanceShape.push(size);
     node = node.items as JsonSchema;
   }
+  if (isNullableNumber(node)) return { datatype: 'FP64', instanceShape, nullable: true };
   const scalar = scalarType(node);
-  return scalar ? { datatype: scalar, instanceShape } : undefined;
+  return scalar ? { datatype: scalar, instanceShape, nullable: false } : undefined;
+}
+
+/** `type: ["number", "null"]` (either order): a float whose NaN/±Infinity is written as null. */
+function isNullableNumber(node: JsonSchema): boolean {
+  const type = node.type;
+  return Array.isArray(type) && type.length === 2 && type.includes('number') && type.includes('null');
 }
 
 function scalarType(node: JsonSchema): Datatype | undefined {
@@ -72,8 +87,9 @@ export function columnsToRecords(columns: readonly ColumnSpec[], tensors: Readon
     const info = datatypeInfo(tensor.datatype) as DatatypeInfo;
     const instanceShape = tensor.shape.slice(1);
     const perRow = elementCount(instanceShape);
+    const reader = column.nullable ? jsonSafe(info) : info;
     records.forEach((record, row) => {
-      const value = readInstance(tensor.data, row * perRow, instanceShape, info);
+      const value = readInstance(tensor.data, row * perRow, instanceShape, reader);
       record[column.name] = column.kind === 'json' ? parseJsonCell(value, column.name, row) : value;
     });
   }
@@ -102,7 +118,7 @@ export function recordsToColumns(columns: readonly ColumnSpec[], records: readon
         return;
       }
       try {
-        offset = writeInstance(toElements(value, info), column.instanceShape, info, data, offset, column.name, `/${row}`);
+        offset = writeInstance(toElements(value, info, column.nullable === true), column.instanceShape, info, data, offset, column.name, `/${row}`);
       } catch (error) {
         throw new InferenceError(`output field '${column.name}' of record ${row} does not fit ${column.datatype} ${formatShape(column.shape)}: ${(error as Error).message}`);
       }
@@ -111,8 +127,15 @@ export function recordsToColumns(columns: readonly ColumnSpec[], records: readon
   });
 }
 
-/** 64-bit outputs may come back as decimal strings (beyond 2^53); give writeInstance numbers it can BigInt. */
-function toElements(value: unknown, info: DatatypeInfo): unknown {
+/**
+ * 64-bit outputs may come back as decimal strings (beyond 2^53); give writeInstance numbers it can BigInt. A nullable
+ * float column's nulls become NaN (V2 JSON writes them as null again; binary carries NaN).
+ */
+function toElements(value: unknown, info: DatatypeInfo, nullable: boolean): unknown {
+  if (nullable) {
+    const convert = (item: unknown): unknown => (Array.isArray(item) ? item.map(convert) : item === null ? Number.NaN : item);
+    return convert(value);
+  }
   if (info.datatype !== 'INT64' && info.datatype !== 'UINT64') return value;
   const convert = (item: unknown): unknown => (Array.isArray(item) ? item.map(convert) : typeof item === 'string' ? BigInt(item) : item);
   return convert(value);

@@ -2,6 +2,7 @@
  * Open Inference Protocol inference messages: decodes a request body (JSON, the binary tensor extension, or the raw
  * header-length-0 form) into tensors, and encodes a response as JSON or binary as the request asked.
  */
+import { isUtf8 } from 'node:buffer';
 import { MalformedRequestError, quote, SchemaValidationError } from '../errors.js';
 import { decodeBinary, encodeBinary, splitFramedBody } from './binary.js';
 import { elementCount } from './codec.js';
@@ -32,6 +33,7 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
   let header: unknown;
   let tail: Buffer = Buffer.alloc(0);
   if (headerLength === undefined) {
+    if (!isUtf8(body)) throw new MalformedRequestError('request body is not valid UTF-8; send JSON UTF-8 encoded');
     try {
       header = JSON.parse(body.toString('utf8'));
     } catch (error) {
@@ -64,16 +66,30 @@ function decodeHeader(header: unknown, tail: Buffer): DecodedInferRequest {
     return { name, datatype: info.datatype, shape, data };
   });
   if (offset !== tail.length) throw bad(`${tail.length - offset} bytes after the last binary input are not claimed by any binary_data_size`);
-  const requested = decodeRequestedOutputs(outputs);
-  const allBinary = (parameters as { binary_data_output?: unknown } | undefined)?.binary_data_output === true;
-  const timeoutMs = decodeTimeout((parameters as { timeout?: unknown } | undefined)?.timeout);
+  const params = parameterObject(parameters, 'parameters');
+  const allBinary = optionalBoolean(params?.binary_data_output, 'parameters.binary_data_output') ?? false;
+  const requested = decodeRequestedOutputs(outputs, allBinary);
+  const timeoutMs = decodeTimeout(params?.timeout);
   return {
     ...(id === undefined ? {} : { id }),
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     inputs: tensors,
     ...(requested ? { outputs: requested.names } : {}),
-    binaryOutputs: allBinary ? 'all' : new Set(requested?.binary ?? []),
+    binaryOutputs: requested ? new Set(requested.binary) : allBinary ? 'all' : new Set(),
   };
+}
+
+/** A `parameters` member: absent, or a JSON object. */
+function parameterObject(value: unknown, where: string): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(`${where} must be a JSON object, got ${quote(value)}`);
+  return value as Record<string, unknown>;
+}
+
+/** A boolean parameter: absent, true or false; anything else (`"yes"`, `1`, `null`) is a 400, never read as false. */
+function optionalBoolean(value: unknown, where: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw bad(`${where} must be true or false, got ${quote(value)}`);
 }
 
 /** `parameters.timeout`: microseconds, 0 for none. */
@@ -85,17 +101,25 @@ function decodeTimeout(timeout: unknown): number | undefined {
   return timeout / 1000;
 }
 
-function decodeRequestedOutputs(outputs: unknown): { names: string[]; binary: string[] } | undefined {
+/**
+ * The requested outputs and which of them go as binary: an output's own `parameters.binary_data` when it has one, else
+ * the request's `binary_data_output` (the binary tensor extension: the per-output setting wins).
+ */
+function decodeRequestedOutputs(outputs: unknown, allBinary: boolean): { names: string[]; binary: string[] } | undefined {
   if (outputs === undefined) return undefined;
   if (!Array.isArray(outputs)) throw bad('"outputs" must be an array of {"name": ...}');
   const names: string[] = [];
   const binary: string[] = [];
-  for (const output of outputs) {
+  outputs.forEach((output: unknown, index) => {
     const name = (output as { name?: unknown } | null)?.name;
     if (typeof name !== 'string') throw bad('every entry of "outputs" needs a "name" string');
     names.push(name);
-    if ((output as { parameters?: { binary_data?: unknown } }).parameters?.binary_data === true) binary.push(name);
-  }
+    const params = parameterObject((output as { parameters?: unknown }).parameters, `outputs[${index}].parameters`);
+    if (params?.classification !== undefined) {
+      throw bad(`output '${name}': the classification extension is not supported; ask for the output itself and rank its values`);
+    }
+    if (optionalBoolean(params?.binary_data, `outputs[${index}].parameters.binary_data`) ?? allBinary) binary.push(name);
+  });
   return { names, binary };
 }
 

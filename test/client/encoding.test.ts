@@ -72,7 +72,7 @@ describe('request encoding, read back by the server', () => {
       assert.deepEqual(decoded.inputs, TENSORS);
       assert.equal(decoded.id, 'x1');
       assert.deepEqual(decoded.outputs, ['a', 'b']);
-      assert.equal(decoded.binaryOutputs, 'all');
+      assert.deepEqual(decoded.binaryOutputs, new Set(['a', 'b']));
     });
   }
 

@@ -29,6 +29,7 @@ const SERVER_DEFAULTS = {
   headers_timeout_ms: 10_000,
   request_timeout_ms: 60_000,
   keep_alive_timeout_ms: 72_000,
+  max_heap_ratio: 0.9,
   processes: 1,
 };
 

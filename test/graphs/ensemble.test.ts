@@ -148,7 +148,7 @@ describe('ensemble: mean of probabilities', () => {
     const body = (await predict(harness, 'soft_indexed', { x: 3 })).json();
     assert.equal(body.label, 2);
     const meta = (await harness.app.inject({ method: 'GET', url: '/api/models/soft_weighted/metadata' })).json();
-    assert.deepEqual(meta.output_schema.properties.label.enum, ['setosa', 'versicolor', 'virginica']);
+    assert.deepEqual(meta.output_schema.properties.label.enum, ['setosa', 'versicolor', 'virginica', null]);
   });
 });
 
@@ -195,5 +195,22 @@ describe('ensemble: the iris ONNX model and a code model', () => {
       }
     }
     assert.ok(disagreements > 0, 'some row should split the two models');
+  });
+
+  it('answers null for a class whose ONNX probability is non-finite, never a 500 (docs/onnx.md)', async () => {
+    const row = { input: [0, 0, 2.987e38, 0] };
+    const onnx = (await predict(harness, 'iris_onnx', row)).json();
+    assert.ok(onnx.probabilities.includes(null), `the ONNX member answers a null probability: ${JSON.stringify(onnx)}`);
+    const response = await predict(harness, 'iris_soft', row);
+    assert.equal(response.statusCode, 200, response.body);
+    const body = response.json();
+    const rules = (await predict(harness, 'iris_rules', row)).json();
+    onnx.probabilities.forEach((p: number | null, i: number) => {
+      if (p === null) assert.equal(body.probabilities[i], null);
+      else assert.ok(Math.abs(body.probabilities[i] - (2 * p + rules.probabilities[i]) / 3) < 1e-6);
+    });
+    const finite = body.probabilities.map((p: number | null) => (p === null ? -Infinity : p));
+    const label = finite.some((p: number) => p > -Infinity) ? LABELS[finite.indexOf(Math.max(...finite))] : null;
+    assert.equal(body.label, label);
   });
 });

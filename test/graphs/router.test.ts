@@ -44,7 +44,7 @@ describe('router', () => {
     assert.equal(response.statusCode, 400, response.body);
     const body = response.json();
     assert.equal(body.type, 'SchemaValidationError');
-    assert.match(body.message, /router 'ab': header x-variant is 'candidate', which picks no member; accepted values: control, canary/);
+    assert.match(body.message, /router 'ab': header x-variant is "candidate", which picks no member; accepted values: control, canary/);
     assert.equal(body.details[0].path, 'headers/x-variant');
   });
 

@@ -100,7 +100,6 @@ describe('V2 endpoints of a loaded service', () => {
       ['/v2/models/iris_model/ready', 'iris_model'],
       ['/v2/models/iris_model/versions/1.0.0/ready', 'iris_model'],
       ['/v2/models/multi_input/versions/7/ready', 'multi_input'],
-      ['/v2/models/hidden/ready', 'hidden'],
     ] as const) {
       const response = await get(service, url);
       assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
@@ -142,10 +141,8 @@ describe('V2 endpoints of a loaded service', () => {
     }
   });
 
-  it('metadata and readiness are served for a create_endpoint: false model (only infer is refused)', async () => {
-    const response = await get(service, '/v2/models/hidden');
-    assert.equal(response.statusCode, 200);
-    assert.deepEqual(response.json(), { ...IRIS_ONNX_METADATA, name: 'hidden' });
+  it('a create_endpoint: false model is hidden from V2: metadata and readiness are 404, as its infer is', async () => {
+    for (const url of ['/v2/models/hidden', '/v2/models/hidden/ready']) assertError(await get(service, url), 404, /'hidden' is loaded but has no prediction endpoint/);
   });
 
   it('a record model whose schemas have no properties reports an empty tensor view', async () => {

@@ -42,7 +42,13 @@ export function buildHealthRoutes(app: FastifyInstance, dataplane: Dataplane): v
     ...ready,
     properties: {
       ...ready.properties,
-      problems: { type: 'array', items: { type: 'string' }, description: 'With deep=true: why the server refuses traffic (failing self-tests, models not ready).' },
+      problems: {
+        type: 'array',
+        items: { type: 'string' },
+        description:
+          'Why the server refuses traffic. With deep=true: every reason (models not ready, failing self-tests, ...). Without it: only ' +
+          'the reasons of a running server (a model with every call slot stuck past its deadline, the heap past server.max_heap_ratio).',
+      },
     },
   };
   app.get<{ Querystring: { deep?: boolean } }>(
@@ -52,7 +58,8 @@ export function buildHealthRoutes(app: FastifyInstance, dataplane: Dataplane): v
         tags: ['health'],
         summary: 'Readiness: 200 only when every required model is ready',
         description:
-          "With deep=true the required models' self-tests run again (at most once per health.deep_check_interval_ms; probes in between get the last result), and a failing one answers 503 with the problems.",
+          "With deep=true the required models' self-tests run again (at most once per health.deep_check_interval_ms; probes in between get the last result), and a failing one answers 503 with the problems. " +
+          'Also 503 (with problems) while a required model has every call slot stuck past its deadline, or while the heap is past server.max_heap_ratio of its limit.',
         querystring: { type: 'object', properties: { deep: { type: 'boolean', default: false, description: "Re-run the models' self-tests." } } },
         response: { 200: ready, 503: refusing },
       },
@@ -60,7 +67,9 @@ export function buildHealthRoutes(app: FastifyInstance, dataplane: Dataplane): v
     async (request, reply) => {
       if (request.query.deep !== true) {
         if (dataplane.ready() && gateProblems(dataplane).length === 0) return { readiness_status: 'ACCEPTING_TRAFFIC' };
-        return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC' });
+        // The lifecycle states (loading, failed, draining) keep rest-model-service's body; run-time trouble says why.
+        const problems = dataplane.registry.draining ? [] : dataplane.registry.runtimeProblems();
+        return reply.code(503).send(problems.length > 0 ? { readiness_status: 'REFUSING_TRAFFIC', problems } : { readiness_status: 'REFUSING_TRAFFIC' });
       }
       const problems = [...(await dataplane.deepReadinessProblems()), ...gateProblems(dataplane)];
       if (problems.length === 0) return { readiness_status: 'ACCEPTING_TRAFFIC' };

@@ -18,6 +18,8 @@ const HEADER_LENGTH = 'inference-header-content-length';
 export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane): Promise<void> {
   await app.register(async (v2) => {
     // Every body is taken as bytes: JSON, framed binary and raw tensors are told apart by the header, not the type.
+    // Which types are accepted (JSON, octet-stream or none; else 415) is checked before the body is read
+    // (request-body.ts), as is Content-Encoding.
     v2.removeAllContentTypeParsers();
     v2.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
     // Bodies are Buffers here, so schemas are for the documentation; infer checks requests itself.
@@ -77,7 +79,7 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
                   'application/octet-stream': { schema: V2_SCHEMAS.binaryBody },
                 },
               },
-              400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error, 504: V2_SCHEMAS.error },
+              400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 413: V2_SCHEMAS.error, 415: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error, 504: V2_SCHEMAS.error },
           },
         },
         async (request, reply) => infer(dataplane, request, reply),
@@ -90,7 +92,7 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
             summary: "Explain: the model's explain() per row, as JSON text in a BYTES output named explanation (501 when the model has none)",
             params,
             body: { content: { 'application/json': { schema: V2_SCHEMAS.inferRequest }, 'application/octet-stream': { schema: V2_SCHEMAS.binaryBody } } },
-            response: { 200: V2_SCHEMAS.inferResponse, 400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 501: V2_SCHEMAS.error, 503: V2_SCHEMAS.error },
+            response: { 200: V2_SCHEMAS.inferResponse, 400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 413: V2_SCHEMAS.error, 415: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 501: V2_SCHEMAS.error, 503: V2_SCHEMAS.error },
           },
         },
         async (request, reply) => explain(dataplane, request, reply),

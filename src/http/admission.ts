@@ -1,0 +1,77 @@
+/**
+ * Refusal on arrival (docs/batching.md#load-shedding-max_queue_size): a call of a model whose queue is already full is
+ * answered 503 QueueFullError before its body is read, so shedding load costs a lookup and a comparison instead of a
+ * body parsed, validated and turned into tensors for nothing. A route-level onRequest hook on the model call routes
+ * (REST prediction, predictions, score, explain; V2 infer and explain), added as those routes are declared. The body
+ * that was not read is discarded by Node once the answer is sent, so a keep-alive connection stays usable.
+ *
+ * The answers that outrank a full queue stay as the routes give them, from the dataplane's own checks (run only when
+ * the queue is full): unknown model or version 404, no endpoint (create_endpoint: false) 404, no explain() 501 on the
+ * explain routes, not ready 503 ModelNotReadyError.
+ */
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
+import type { Dataplane } from '../dataplane.js';
+import type { ModelOperation } from '../metrics/catalogue.js';
+import type { ServedModel } from '../model/served-model.js';
+
+interface GuardedRoute {
+  /** Whether the route is explain: its 501 (the model has no explain()) comes before a full queue. */
+  readonly explain: boolean;
+  /** The call the model's metrics count for this route, if any (longshore_requests_total{operation}). */
+  operation(model: ServedModel): ModelOperation | undefined;
+}
+
+const predict: GuardedRoute = { explain: false, operation: () => 'predict' };
+const predictBatch: GuardedRoute = { explain: false, operation: () => 'predict_batch' };
+// A model's own score() is not a counted call; longshore's scoring predicts the examples as one batch.
+const score: GuardedRoute = { explain: false, operation: (model) => (model.model.score ? undefined : 'predict_batch') };
+const infer: GuardedRoute = { explain: false, operation: () => 'infer' };
+const explain: GuardedRoute = { explain: true, operation: () => undefined };
+
+/** The POST routes refused on arrival, by route template. Operations (`/operations/{op}`) are not: they do not queue. */
+const GUARDED_ROUTES: ReadonlyMap<string, GuardedRoute> = new Map([
+  ['/api/models/:name/prediction', predict],
+  ['/api/models/:name/predictions', predictBatch],
+  ['/api/models/:name/score', score],
+  ['/api/models/:name/explain', explain],
+  ['/v2/models/:name/infer', infer],
+  ['/v2/models/:name/versions/:version/infer', infer],
+  ['/v2/models/:name/explain', explain],
+  ['/v2/models/:name/versions/:version/explain', explain],
+]);
+
+/**
+ * Not for users: `BENCH_EARLY_REFUSAL=off` in the server's environment leaves the check out, so bench/overload.ts can
+ * measure what it saves (the refusal then comes from the batcher, after the body was decoded). Read once, at build.
+ */
+export const EARLY_REFUSAL_SWITCH = 'BENCH_EARLY_REFUSAL';
+
+/** Adds the check to every guarded route declared from now on; call it before the model routes are registered. */
+export function installAdmission(app: FastifyInstance, dataplane: Dataplane, env: NodeJS.ProcessEnv = process.env): void {
+  if (env[EARLY_REFUSAL_SWITCH] === 'off') return;
+  app.addHook('onRoute', (route) => {
+    const guarded = GUARDED_ROUTES.get(route.url);
+    if (guarded === undefined || route.method !== 'POST') return;
+    const hook = admissionHook(dataplane, guarded);
+    const existing = route.onRequest;
+    route.onRequest = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
+  });
+}
+
+function admissionHook(dataplane: Dataplane, route: GuardedRoute): onRequestHookHandler {
+  const models = dataplane.registry;
+  // Callback style: a promise per request is measurable on this path.
+  return (request, _reply, done) => {
+    const { name, version } = request.params as { name: string; version?: string };
+    const model = models.get(name);
+    const queue = model?.queue;
+    if (model === undefined || queue === undefined || !queue.full) return done();
+    try {
+      if (route.explain) dataplane.assertExplains(name, version);
+      else dataplane.assertInferable(name, version);
+    } catch (error) {
+      return done(error as Error);
+    }
+    done(queue.refuseOnArrival(route.operation(model)));
+  };
+}

@@ -1,0 +1,159 @@
+/**
+ * Runs the fuzzer against a real server: starts longshore in-process on 127.0.0.1 port 0, drives fast-check over the
+ * requests derived from its OpenAPI document, and judges every answer (checks.ts).
+ *
+ * Modes (environment):
+ * - CI (`npm test`): FUZZ_SEED fixed (below), a bounded number of runs per property, so the suite stays under 60 s.
+ * - Long (`npm run test:fuzz`, FUZZ_MODE=long): 20× the runs and a fresh seed each time.
+ * - FUZZ_RUNS: requests of each main property (CI_RUNS in CI); the other properties scale with it. FUZZ_SEED: the seed.
+ * - FUZZ_COLLECT=1: never stop at the first failure; print every failure class with a curl repro at the end.
+ * A failure prints the one command that replays it (its seed, its path in fast-check's tree, the test and the file):
+ *   FUZZ_SEED=<seed> FUZZ_PATH=<path> node --import tsx --test --test-name-pattern '<test name>' test/fuzz/<file>.test.ts
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { loadConfigFile } from '../../src/config/load.ts';
+import { startServer, type RunningServer } from '../../src/server.ts';
+import { silentLogger } from '../helpers/service.ts';
+import { failureClass, judge, type Verdict } from './checks.ts';
+import { repro, send, type FuzzRequest, type FuzzResponse } from './wire.ts';
+
+/** The CI seed: fixed, so `npm test` is deterministic. */
+export const CI_SEED = 14;
+const LONG = process.env.FUZZ_MODE === 'long';
+
+export interface FuzzSettings {
+  seed: number;
+  runs: number;
+  path?: string;
+  collect: boolean;
+}
+
+/** Runs of the main property in CI mode; FUZZ_RUNS sets it, and every other property scales with it. */
+export const CI_RUNS = 500;
+
+/** The settings of a property that runs `ciRuns` times in CI mode: 20× that in long mode, scaled by FUZZ_RUNS / CI_RUNS when set. */
+export function settings(ciRuns: number): FuzzSettings {
+  const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : LONG ? Date.now() % 2 ** 31 : CI_SEED;
+  const factor = process.env.FUZZ_RUNS !== undefined ? Number(process.env.FUZZ_RUNS) / CI_RUNS : LONG ? 20 : 1;
+  const runs = Math.max(1, Math.round(ciRuns * factor));
+  return { seed, runs, ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}), collect: process.env.FUZZ_COLLECT === '1' };
+}
+
+export interface FuzzServer {
+  server: RunningServer;
+  base: URL;
+  close(): Promise<void>;
+}
+
+/**
+ * Exceptions nobody caught while a fuzz server runs in this process (a bug, fatal to a server without a handler):
+ * each is charged to the request in flight when it is seen, so the failure comes with a repro.
+ */
+const uncaught: Error[] = [];
+/** The request before the one in flight: an exception raised after its answer may only be seen during the next one. */
+let previous: FuzzRequest | undefined;
+const onUncaught = (error: Error): void => void uncaught.push(error);
+
+/** Starts longshore on 127.0.0.1:0 over a config file and waits until every model has loaded. */
+export async function startFuzzServer(configFile: string): Promise<FuzzServer> {
+  const server = await startServer({ loaded: loadConfigFile(configFile), host: '127.0.0.1', port: 0, logger: silentLogger() });
+  await server.modelsLoaded;
+  process.on('uncaughtException', onUncaught);
+  return {
+    server,
+    base: new URL(server.url),
+    close: async () => {
+      await server.close();
+      process.removeListener('uncaughtException', onUncaught);
+      assert.deepEqual(uncaught.splice(0).map(String), [], 'uncaught exceptions in the server after the last request');
+    },
+  };
+}
+
+/** What a run saw: answers per status, tolerated known-open failures per id, failure classes (collect mode). */
+export interface FuzzReport {
+  statuses: Map<number, number>;
+  tolerated: Map<string, number>;
+  failures: Map<string, { count: number; repro: string; problems: string[] }>;
+}
+
+export function newReport(): FuzzReport {
+  return { statuses: new Map(), tolerated: new Map(), failures: new Map() };
+}
+
+/**
+ * Judges one exchange. Throws (with a curl repro) on an untolerated problem, unless collecting; tolerated known-open
+ * failures are counted. `res` undefined: no answer at all (the error says why).
+ */
+export function record(report: FuzzReport, base: URL, req: FuzzRequest, res: FuzzResponse | undefined, error?: Error): void {
+  const before = previous === undefined ? '' : ` (raised serving this request or the one before: ${repro(base, previous)})`;
+  previous = req;
+  const thrown = uncaught.splice(0).map((e) => `uncaught exception in the server (a bug, whatever handler catches it): ${String(e)}${before}`);
+  const verdict: Verdict = res === undefined ? { problems: [`no answer: ${error?.message ?? 'connection closed'}`, ...thrown] } : judge(req, res, thrown);
+  if (res !== undefined) report.statuses.set(res.status, (report.statuses.get(res.status) ?? 0) + 1);
+  if (verdict.problems.length === 0) return;
+  if (verdict.tolerated) {
+    report.tolerated.set(verdict.tolerated.id, (report.tolerated.get(verdict.tolerated.id) ?? 0) + 1);
+    return;
+  }
+  const text = `${verdict.problems.join('; ')}\n  request: ${req.label}\n  repro: ${repro(base, req)}`;
+  if (process.env.FUZZ_COLLECT === '1') {
+    const key = failureClass(req, res, verdict.problems);
+    const seen = report.failures.get(key);
+    if (seen) seen.count++;
+    else report.failures.set(key, { count: 1, repro: repro(base, req), problems: verdict.problems });
+    return;
+  }
+  throw new Error(text);
+}
+
+/** Sends one request and judges its answer (a refusal by node:http's own client is skipped: nothing was sent). */
+export async function exchange(report: FuzzReport, base: URL, req: FuzzRequest): Promise<void> {
+  let res: FuzzResponse;
+  try {
+    res = await send(base, req);
+  } catch (error) {
+    if ((error as { clientSide?: boolean }).clientSide) return;
+    record(report, base, req, undefined, error as Error);
+    return;
+  }
+  // Let what the request left behind on the server run before judging it: after an early error answer the server may
+  // still be reading (and decoding) the rest of the body, and a failure there comes after the answer.
+  await new Promise((resolve) => (res.status >= 400 && req.body !== undefined ? setTimeout(resolve, 5) : setImmediate(resolve)));
+  record(report, base, req, res);
+}
+
+/**
+ * fast-check over `requests`: each generated request is sent and judged. On failure the error names the seed and
+ * path to replay (FUZZ_SEED, FUZZ_PATH) and the shrunk request as a curl command.
+ */
+/** Where a property runs, for the replay command: the test file and the test's name. */
+export interface Where {
+  file: string;
+  test: string;
+}
+
+/** The command that replays one failure exactly. */
+export function replayCommand(where: Where, seed: number, path: string | undefined): string {
+  const file = where.file.slice(where.file.indexOf('test/fuzz/'));
+  return `FUZZ_SEED=${seed} FUZZ_PATH=${path ?? ''} node --import tsx --test --test-name-pattern '${where.test.replace(/'/g, '.')}' ${file}`;
+}
+
+export async function fuzz(report: FuzzReport, base: URL, requests: fc.Arbitrary<FuzzRequest>, options: FuzzSettings, where: Where): Promise<void> {
+  const shown = requests.map((req) => Object.assign(req, { [fc.toStringMethod]: () => repro(base, req) }));
+  const property = fc.asyncProperty(shown, async (req) => exchange(report, base, req));
+  const result = await fc.check(property, { seed: options.seed, numRuns: options.runs, ...(options.path ? { path: options.path } : {}), endOnFailure: false });
+  if (result.failed) {
+    const error = result.errorInstance as Error | undefined;
+    throw new Error(`fuzz failure after ${result.numRuns} run(s); replay: ${replayCommand(where, result.seed, result.counterexamplePath ?? undefined)}\n${error?.message ?? String(result.errorInstance)}`);
+  }
+}
+
+/** Multi-line summary of a report (statuses seen, tolerated known-open classes, collected failure classes). */
+export function summary(report: FuzzReport): string {
+  const statuses = [...report.statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(' ');
+  const tolerated = [...report.tolerated].map(([id, count]) => `${id}×${count}`).join(' ');
+  const failures = [...report.failures].sort(([, a], [, b]) => b.count - a.count).map(([key, f]) => `  [${f.count}] ${key}\n      ${f.problems.join('; ').slice(0, 400)}\n      ${f.repro.slice(0, 900)}`);
+  return [`seed ${settings(1).seed}; statuses: ${statuses}`, tolerated ? `tolerated known-open: ${tolerated}` : '', failures.length ? `failure classes:\n${failures.join('\n')}` : ''].filter(Boolean).join('\n');
+}
