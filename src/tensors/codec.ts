@@ -111,15 +111,23 @@ function read(source: TensorData, offset: number, shape: readonly number[], dept
  */
 export function jsonSafe(info: DatatypeInfo): DatatypeInfo {
   if (info.datatype !== 'FP16' && info.datatype !== 'FP32' && info.datatype !== 'FP64') return info;
-  const toJson = info.toJson;
-  return {
-    ...info,
-    toJson: (value) => {
-      const number = toJson(value) as number;
-      return Number.isFinite(number) ? number : null;
-    },
-  };
+  // Built once per datatype (callers ask on every call): a cost paid once, not per request.
+  let safe = JSON_SAFE.get(info);
+  if (safe === undefined) {
+    const toJson = info.toJson;
+    safe = {
+      ...info,
+      toJson: (value) => {
+        const number = toJson(value) as number;
+        return Number.isFinite(number) ? number : null;
+      },
+    };
+    JSON_SAFE.set(info, safe);
+  }
+  return safe;
 }
+
+const JSON_SAFE = new WeakMap<DatatypeInfo, DatatypeInfo>();
 
 /** Elements spanned by one step of each dimension (row-major). */
 function stridesOf(shape: readonly number[]): number[] {
