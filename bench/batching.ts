@@ -11,56 +11,38 @@
  * one group to the next), so the ratio "vs off" compares cells measured moments apart. Each cell is a discarded
  * warm-up then a measured autocannon run (bench/load.ts); req/s counts 2xx responses over the measured run.
  *
- * Prints the machine, the date, a markdown table and the goal checks on stdout (progress on stderr). Exit code 1 when
- * a response was not 2xx or a connection failed (listed under "Problems:"); goal FAILs do not change it.
+ * Prints the machine, the date, a markdown table and the goal checks (bench/batching-results.ts) on stdout (progress on
+ * stderr). Exit code 1 when a response was not 2xx or a connection failed (listed under "Problems:"); goal FAILs do
+ * not change it.
  * Settings (environment):
  *   BENCH_DURATION_S  measured seconds per cell (default 5, quick 1), whole seconds: autocannon ends a run on its
  *                     1-second sampling tick, so 1.5 would measure 2
  *   BENCH_QUICK=1     smoke run: 1 s warm-up + 1 s measured per cell, 1 s in-process loops (≈ 1 min instead of ≈ 3)
  *   BENCH_JSON=FILE   also write every number (per cell, per in-process loop) to FILE as JSON
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Child } from './children.ts';
-import { freePort, log, machine, positiveInteger, ROOT, sessionRateInChild, startWatchdog, waitForReady } from './environment.ts';
+import { freePort, log, machine, machineLine, positiveInteger, ROOT, runBench, sessionRateInChild, startWatchdog, waitForReady, writeResults } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
-import { measureRound, roundProblems, type CellRound } from './load.ts';
+import { measureRound, roundProblems } from './load.ts';
 import { percentile, Samples } from './stats.ts';
-import { formatMs, formatRate } from './table.ts';
-import { v2Body, type V2Body } from './v2-bodies.ts';
+import { CONCURRENCIES, goalChecks, POLICIES, PROTOCOL_LABEL, PROTOCOLS, renderResults, type Cell, type CellSpec, type Policy, type SessionRate } from './batching-results.ts';
+import { MLP_HEAVY_FIXTURE, mlpHeavyRow, v2Body, type V2Body } from './v2-bodies.ts';
 import { LongshoreClient } from '../src/client/index.ts';
 
 const MODEL_FILE = 'test/fixtures/onnx/mlp_heavy.onnx';
-const FIXTURE_FILE = 'test/fixtures/onnx/mlp_heavy.json';
 /** BENCH_CONFIG picks another service with the same three model names (e.g. the sessions in worker threads). */
 const CONFIG_FILE = process.env.BENCH_CONFIG ?? 'bench/batching.bench.yaml';
 const READY_TIMEOUT_MS = 60_000;
 /** Other processes using more than this many cores during a cell make the run "noisy". */
 const NOISY_OTHER_CORES = 0.2;
 
-const POLICIES = ['off', 'timed', 'eager'] as const;
-type Policy = (typeof POLICIES)[number];
 /** The served name of each policy's copy of mlp_heavy (bench/batching.bench.yaml). */
 const SERVED: Record<Policy, string> = { off: 'mlp_off', timed: 'mlp_timed', eager: 'mlp_eager' };
 
-const PROTOCOLS = ['rest', 'v2'] as const;
-type Protocol = (typeof PROTOCOLS)[number];
-const PROTOCOL_LABEL: Record<Protocol, string> = { rest: 'REST JSON', v2: 'V2 binary' };
-
-const CONCURRENCIES = [1, 8, 32, 128] as const;
 /** The batch size of the in-process ceiling (= max_batch_size of the batched models). */
 const CEILING_BATCH = 64;
-
-/** The goals this benchmark checks. */
-const GOALS = {
-  restSpeedup: 2.5,
-  v2Speedup: 3,
-  v2OfCeiling: 0.5,
-  /** Eager's p99 at c = 1 may exceed off's by at most this fraction. */
-  p99Slack: 0.1,
-  atConcurrency: 128,
-} as const;
 
 interface Settings {
   readonly quick: boolean;
@@ -70,36 +52,6 @@ interface Settings {
   readonly sessionSeconds: number;
   readonly sessionIterations: number;
 }
-
-interface SessionRate {
-  readonly batch: number;
-  readonly runs: number;
-  readonly seconds: number;
-  readonly runsPerSecond: number;
-  readonly medianUs: number;
-  readonly p99Us: number;
-}
-
-interface CellSpec {
-  readonly protocol: Protocol;
-  readonly connections: number;
-  readonly policy: Policy;
-}
-
-interface Cell extends CellSpec {
-  readonly round: CellRound;
-  /** 2xx responses per second over the measured run (= rows/s: one row per request). */
-  readonly requestsPerSecond: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  /** non-2xx responses + connection errors (timeouts included) in the measured run. */
-  readonly failures: number;
-  readonly problems: readonly string[];
-  /** Average cores used by other processes during the cell (Linux only). */
-  readonly otherCores?: number;
-  readonly stealCores?: number;
-}
-
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1';
@@ -112,15 +64,11 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   };
 }
 
-
-
-
 /** The in-process ceiling: bench/session-rate.ts in its own process. */
 async function sessionRate(settings: Settings, batch: number): Promise<SessionRate> {
-  const result = await sessionRateInChild(`session-rate mlp_heavy batch ${batch}`, MODEL_FILE, FIXTURE_FILE, settings.sessionSeconds, settings.sessionIterations, batch);
+  const result = await sessionRateInChild(`session-rate mlp_heavy batch ${batch}`, MODEL_FILE, MLP_HEAVY_FIXTURE, settings.sessionSeconds, settings.sessionIterations, batch);
   return { batch, ...(result as Omit<SessionRate, 'batch'>) };
 }
-
 
 /**
  * Before the load, with the exact bodies the load sends: every model answers 200 on both routes, and the three
@@ -168,143 +116,7 @@ function cellSpecs(): CellSpec[] {
   return specs;
 }
 
-function failureText(cell: Cell): string {
-  if (cell.failures === 0) return '0';
-  const parts = Object.entries(cell.round.statusCodes)
-    .filter(([code]) => !code.startsWith('2'))
-    .map(([code, count]) => `${count}×${code}`);
-  if (cell.round.errors > 0) parts.push(`${cell.round.errors} conn errors (${cell.round.timeouts} timeouts)`);
-  return `${cell.failures} (${parts.join(', ')})`;
-}
-
-function formatFactor(ratio: number | undefined): string {
-  return ratio === undefined || !Number.isFinite(ratio) ? '—' : `${ratio.toFixed(2)}×`;
-}
-
-/** A markdown table in bench/table.ts's style: padded columns, numbers right-aligned. */
-function markdownTable(header: readonly string[], lines: readonly (readonly string[])[], leftAligned: ReadonlySet<number>): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)));
-  const pad = (text: string, column: number) => {
-    const width = widths[column] ?? text.length;
-    return leftAligned.has(column) ? text.padEnd(width) : text.padStart(width);
-  };
-  const line = (values: readonly string[]) => `| ${values.map(pad).join(' | ')} |`;
-  const rule = `|${widths.map((width, column) => (leftAligned.has(column) ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
-  return [line(header), rule, ...lines.map(line)].join('\n');
-}
-
-function findCell(cells: readonly Cell[], protocol: Protocol, connections: number, policy: Policy): Cell {
-  const cell = cells.find((candidate) => candidate.protocol === protocol && candidate.connections === connections && candidate.policy === policy);
-  if (!cell) throw new Error(`no cell ${protocol} c=${connections} ${policy}`);
-  return cell;
-}
-
-function renderResults(cells: readonly Cell[], ceilings: readonly SessionRate[]): string {
-  const header = ['Protocol', 'Concurrency', 'Policy', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'Errors', 'vs off (same protocol, c)'];
-  const lines: string[][] = [];
-  for (const ceiling of ceilings) {
-    lines.push([
-      `in-process session.run (batch ${ceiling.batch})`,
-      '1 (loop)',
-      '—',
-      formatRate(ceiling.runsPerSecond),
-      formatRate(ceiling.runsPerSecond * ceiling.batch),
-      formatMs(ceiling.medianUs / 1000),
-      formatMs(ceiling.p99Us / 1000),
-      '—',
-      '—',
-    ]);
-  }
-  for (const protocol of PROTOCOLS) {
-    for (const connections of CONCURRENCIES) {
-      const off = findCell(cells, protocol, connections, 'off');
-      for (const policy of POLICIES) {
-        const cell = findCell(cells, protocol, connections, policy);
-        lines.push([
-          cell.failures > 0 ? `${PROTOCOL_LABEL[protocol]} ⚠` : PROTOCOL_LABEL[protocol],
-          String(connections),
-          policy,
-          formatRate(cell.requestsPerSecond),
-          formatRate(cell.requestsPerSecond),
-          formatMs(cell.p50Ms),
-          formatMs(cell.p99Ms),
-          failureText(cell),
-          formatFactor(cell.requestsPerSecond / off.requestsPerSecond),
-        ]);
-      }
-    }
-  }
-  return markdownTable(header, lines, new Set([0, 2, 7]));
-}
-
-interface GoalCheck {
-  readonly pass: boolean;
-  readonly text: string;
-}
-
-/** A check fails when its own numbers miss the goal or when one of its cells had a non-2xx response or error. */
-function goal(name: string, met: boolean, numbers: string, involved: readonly Cell[]): GoalCheck {
-  const failing = involved.filter((cell) => cell.failures > 0);
-  const errors = failing.length > 0 ? `; ${failing.map((cell) => `${cell.policy} had ${cell.failures} failed requests`).join(', ')}` : '';
-  const pass = met && failing.length === 0;
-  return { pass, text: `${pass ? 'PASS' : 'FAIL'}  ${name}: ${numbers}${errors}` };
-}
-
-function bestBatched(cells: readonly Cell[], protocol: Protocol, connections: number): Cell {
-  const timed = findCell(cells, protocol, connections, 'timed');
-  const eager = findCell(cells, protocol, connections, 'eager');
-  return eager.requestsPerSecond >= timed.requestsPerSecond ? eager : timed;
-}
-
-function goalChecks(cells: readonly Cell[], ceiling64: SessionRate): GoalCheck[] {
-  const c = GOALS.atConcurrency;
-  const checks: GoalCheck[] = [];
-  const speedup = (protocol: Protocol, factor: number) => {
-    const off = findCell(cells, protocol, c, 'off');
-    const best = bestBatched(cells, protocol, c);
-    const ratio = best.requestsPerSecond / off.requestsPerSecond;
-    checks.push(
-      goal(
-        `${PROTOCOL_LABEL[protocol]} batched (best of timed/eager) ≥ ${factor}× unbatched at c=${c}`,
-        ratio >= factor,
-        `${best.policy} ${formatRate(best.requestsPerSecond)} rows/s vs off ${formatRate(off.requestsPerSecond)} rows/s = ${formatFactor(ratio)} (need ≥ ${formatFactor(factor)})`,
-        [off, best],
-      ),
-    );
-  };
-  speedup('rest', GOALS.restSpeedup);
-  speedup('v2', GOALS.v2Speedup);
-
-  const best = bestBatched(cells, 'v2', c);
-  const ceilingRows = ceiling64.runsPerSecond * ceiling64.batch;
-  const share = best.requestsPerSecond / ceilingRows;
-  checks.push(
-    goal(
-      `V2 binary batched at c=${c} ≥ ${Math.round(GOALS.v2OfCeiling * 100)}% of in-process session.run at batch ${ceiling64.batch}`,
-      share >= GOALS.v2OfCeiling,
-      `${best.policy} ${formatRate(best.requestsPerSecond)} rows/s vs in-process ${formatRate(ceilingRows)} rows/s = ${Math.round(share * 100)}% (need ≥ ${Math.round(GOALS.v2OfCeiling * 100)}%)`,
-      [best],
-    ),
-  );
-
-  for (const protocol of PROTOCOLS) {
-    const off = findCell(cells, protocol, 1, 'off');
-    const eager = findCell(cells, protocol, 1, 'eager');
-    const change = eager.p99Ms / off.p99Ms - 1;
-    const sign = change >= 0 ? '+' : '−';
-    checks.push(
-      goal(
-        `${PROTOCOL_LABEL[protocol]} p99 at c=1 with eager within ${Math.round(GOALS.p99Slack * 100)}% of off`,
-        eager.p99Ms <= off.p99Ms * (1 + GOALS.p99Slack),
-        `eager ${formatMs(eager.p99Ms)} ms vs off ${formatMs(off.p99Ms)} ms = ${sign}${Math.abs(change * 100).toFixed(1)}% (need ≤ +${Math.round(GOALS.p99Slack * 100)}%)`,
-        [off, eager],
-      ),
-    );
-  }
-  return checks;
-}
-
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const settings = readSettings(process.env);
   const specs = cellSpecs();
   // The run must end by itself: a generous bound over what it needs, then everything is killed (children.ts).
@@ -318,8 +130,7 @@ async function main(): Promise<void> {
   log(`${host.cpu}, ${host.cores} cores, Node ${host.node}, onnxruntime-node ${host.onnxruntimeNode}`);
   log(`${specs.length} cells of ${settings.warmupS} s warm-up + ${settings.durationS} s measured${settings.quick ? ' (quick)' : ''}; expect about ${Math.round(expectedS)} s`);
 
-  const fixture = JSON.parse(readFileSync(join(ROOT, FIXTURE_FILE), 'utf8')) as { inputs: { x: { data: number[] } } };
-  const row = fixture.inputs.x.data.slice(0, 512);
+  const row = mlpHeavyRow();
   const restBody = JSON.stringify({ x: row });
   const v2 = v2Body(row, 1, true);
 
@@ -402,8 +213,7 @@ async function main(): Promise<void> {
   const lasted = cells.map((cell) => cell.round.durationS);
   const noisyCells = measured.filter((cell) => (cell.otherCores ?? 0) > NOISY_OTHER_CORES).length;
   const header = [
-    `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.platform}; Node ${host.node}, ` +
-      `onnxruntime-node ${host.onnxruntimeNode}, autocannon ${host.autocannon}`,
+    machineLine(host),
     `Date: ${started.toISOString()}`,
     `Method: mlp_heavy (${MODEL_FILE}) served as ${POLICIES.map((policy) => `${SERVED[policy]} (${policy})`).join(', ')} by one longshore ` +
       `(${CONFIG_FILE}); one row per request; each cell ${settings.warmupS} s warm-up (discarded) + ${settings.durationS} s measured ` +
@@ -430,15 +240,10 @@ async function main(): Promise<void> {
 
   const jsonPath = process.env.BENCH_JSON;
   if (jsonPath) {
-    const results = { date: started.toISOString(), machine: host, settings, loadAverageAtStart: loadAtStart, ceilings, cells, sampleProbs, checks, problems, warnings, table };
-    writeFileSync(resolve(jsonPath), `${JSON.stringify(results, null, 2)}\n`);
-    log(`wrote ${resolve(jsonPath)}`);
+    writeResults(resolve(jsonPath), { date: started.toISOString(), machine: host, settings, loadAverageAtStart: loadAtStart, ceilings, cells, sampleProbs, checks, problems, warnings, table });
   }
-  if (problems.length > 0) process.exitCode = 1;
   clearTimeout(watchdog);
+  return problems.length;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Child } from './children.ts';
-import { freePort, log, machine, positiveInteger, ROOT, startWatchdog, waitForReady } from './environment.ts';
+import { freePort, log, machine, positiveInteger, ROOT, runBench, startWatchdog, waitForReady } from './environment.ts';
 import { median } from './stats.ts';
 import { formatMs } from './table.ts';
 
@@ -50,7 +50,7 @@ async function once(scenario: Scenario): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   if (!existsSync(join(ROOT, 'dist/bin.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm run bench:cold-start does)');
   const runs = positiveInteger(process.env, 'COLD_START_RUNS', 7, 50);
   const watchdog = startWatchdog(runs * SCENARIOS.length * 40_000);
@@ -67,6 +67,7 @@ async function main(): Promise<void> {
   for (const [scenario, values] of times) {
     process.stdout.write(`| ${scenario.name} | ${formatMs(median(values))} | ${formatMs(Math.min(...values))} | ${formatMs(Math.max(...values))} |\n`);
   }
+  return 0;
 }
 
-await main();
+runBench(main);

@@ -1,11 +1,11 @@
 /**
- * What both benchmarks share about their environment: reading numeric settings from the environment, the machine and
- * package versions printed above every table, and progress lines on stderr.
+ * What the benchmarks share about their environment: reading numeric settings from the environment, the machine and
+ * package versions printed above every table, progress lines on stderr, and how a run ends (results file, exit code).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child } from './children.ts';
 
@@ -20,7 +20,7 @@ export function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: 
   return value;
 }
 
-export function packageVersion(name: string): string {
+function packageVersion(name: string): string {
   const manifest = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
   return manifest.version;
 }
@@ -36,6 +36,14 @@ export function machine() {
     onnxruntimeNode: packageVersion('onnxruntime-node'),
     autocannon: packageVersion('autocannon'),
   };
+}
+
+/** The `Machine:` line above a table. */
+export function machineLine(host: ReturnType<typeof machine>): string {
+  return (
+    `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.platform}; Node ${host.node}, ` +
+    `onnxruntime-node ${host.onnxruntimeNode}, autocannon ${host.autocannon}`
+  );
 }
 
 export function log(message: string): void {
@@ -92,4 +100,27 @@ export function startWatchdog(limitMs: number): NodeJS.Timeout {
   }, limitMs);
   watchdog.unref();
   return watchdog;
+}
+
+/** Writes `results` as indented JSON to `file` (an absolute path; its folder is created) and says so on stderr. */
+export function writeResults(file: string, results: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  log(`wrote ${file}`);
+}
+
+/**
+ * Runs a benchmark's main(), which resolves with the number of problems it saw: exit code 1 when there were any (the
+ * table is printed either way). When main() fails: its stack on stderr and exit code 1 (children.ts kills the children).
+ */
+export function runBench(main: () => Promise<number>): void {
+  main().then(
+    (problems) => {
+      if (problems > 0) process.exitCode = 1;
+    },
+    (error: unknown) => {
+      process.stderr.write(`bench: failed: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -21,20 +21,18 @@
  *   BENCH_QUICK=1     smoke run: one round of 1 s cells
  *   BENCH_JSON=FILE   also write every number to FILE as JSON
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { EARLY_REFUSAL_SWITCH } from '../src/http/admission.ts';
 import { Child } from './children.ts';
-import { freePort, log, machine, positiveInteger, ROOT, startWatchdog, waitForReady } from './environment.ts';
+import { freePort, log, machine, machineLine, positiveInteger, ROOT, runBench, startWatchdog, waitForReady, writeResults } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { measureRound, type CellRound } from './load.ts';
 import { median, percentile, Samples } from './stats.ts';
-import { formatMs, formatRate } from './table.ts';
-import { v2Body } from './v2-bodies.ts';
+import { formatMs, formatRate, markdownTable } from './table.ts';
+import { mlpHeavyRow, v2Body } from './v2-bodies.ts';
 
 const CONFIG_FILE = 'bench/overload.bench.yaml';
-const FIXTURE_FILE = 'test/fixtures/onnx/mlp_heavy.json';
 const READY_TIMEOUT_MS = 60_000;
 
 const MODES = ['early', 'late'] as const;
@@ -83,8 +81,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
 }
 
 function scenarios(): Scenario[] {
-  const fixture = JSON.parse(readFileSync(join(ROOT, FIXTURE_FILE), 'utf8')) as { inputs: { x: { data: number[] } } };
-  const row = fixture.inputs.x.data.slice(0, 512);
+  const row = mlpHeavyRow();
   const v2 = v2Body(row, 1, true);
   return [
     { key: 'mlp-rest', label: 'mlp_heavy REST JSON', path: '/api/models/mlp_heavy/prediction', body: JSON.stringify({ x: row }), concurrencies: [64, 256] },
@@ -118,14 +115,6 @@ function problemsOf(round: CellRound): string[] {
   return problems;
 }
 
-function markdownTable(header: readonly string[], lines: readonly (readonly string[])[], leftAligned: ReadonlySet<number>): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)));
-  const pad = (text: string, column: number) => (leftAligned.has(column) ? text.padEnd(widths[column] ?? 0) : text.padStart(widths[column] ?? 0));
-  const line = (values: readonly string[]) => `| ${values.map(pad).join(' | ')} |`;
-  const rule = `|${widths.map((width, column) => (leftAligned.has(column) ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
-  return [line(header), rule, ...lines.map(line)].join('\n');
-}
-
 const goodput = (cell: Cell) => median(cell.rounds.map((round) => round.okPerSecond));
 const shed = (cell: Cell) => median(cell.rounds.map((round) => round.refusedPerSecond));
 
@@ -149,7 +138,7 @@ function render(cells: readonly Cell[]): string {
   return markdownTable(header, lines, new Set([0, 2]));
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const settings = readSettings(process.env);
   const all = scenarios();
   const cells: Cell[] = all.flatMap((scenario) =>
@@ -213,7 +202,7 @@ async function main(): Promise<void> {
   const otherCores = Math.max(0, ...cells.flatMap((cell) => cell.rounds.map((round) => round.otherCores ?? 0)));
   const lasted = cells.flatMap((cell) => cell.rounds.map((round) => round.round.durationS));
   const report = [
-    `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.platform}; Node ${host.node}, onnxruntime-node ${host.onnxruntimeNode}, autocannon ${host.autocannon}`,
+    machineLine(host),
     `Date: ${started.toISOString()}`,
     `Method: ${CONFIG_FILE} served by two longshore processes, refusing on arrival (the default) and after decoding ` +
       `(${EARLY_REFUSAL_SWITCH}=off), loaded one at a time; ${settings.rounds} round(s), cells interleaved, each ${settings.warmupS} s warm-up ` +
@@ -229,22 +218,17 @@ async function main(): Promise<void> {
 
   const jsonPath = process.env.BENCH_JSON;
   if (jsonPath) {
-    const results = {
+    writeResults(resolve(jsonPath), {
       date: started.toISOString(),
       machine: host,
       settings,
       loadAverageAtStart: loadAtStart,
       cells: cells.map((cell) => ({ scenario: cell.scenario.key, connections: cell.connections, mode: cell.mode, goodput: goodput(cell), shed: shed(cell), rounds: cell.rounds })),
       problems,
-    };
-    writeFileSync(resolve(jsonPath), `${JSON.stringify(results, null, 2)}\n`);
-    log(`wrote ${resolve(jsonPath)}`);
+    });
   }
-  if (problems.length > 0) process.exitCode = 1;
   clearTimeout(watchdog);
+  return problems.length;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -14,14 +14,13 @@
  * BENCH_QUICK=1 (1 round of 1 s cells).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
 import { Child } from './children.ts';
-import { freePort, log, machine, positiveInteger, ROOT, startWatchdog, waitForReady } from './environment.ts';
+import { freePort, log, machine, positiveInteger, ROOT, runBench, startWatchdog, waitForReady } from './environment.ts';
 import { combineRounds, measureRound, roundProblems, type CellRound } from './load.ts';
 import { Samples } from './stats.ts';
 import { formatMs, formatRate } from './table.ts';
+import { mlpHeavyRow } from './v2-bodies.ts';
 
 const CONNECTIONS = 64;
 const READY_TIMEOUT_MS = 60_000;
@@ -53,7 +52,7 @@ async function startServer(processes: number): Promise<{ child: Child; url: stri
   return { child, url };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const quick = process.env['BENCH_QUICK'] === '1';
   const durationS = quick ? 1 : positiveInteger(process.env, 'BENCH_DURATION_S', 5, 600);
   const roundsWanted = quick ? 1 : positiveInteger(process.env, 'BENCH_ROUNDS', 3, 50);
@@ -64,8 +63,7 @@ async function main(): Promise<void> {
   const allCores = `0-${os.cpus().length - 1}`;
   const started = new Date();
 
-  const mlp = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/onnx/mlp_heavy.json'), 'utf8')) as { inputs: { x: { data: number[] } } };
-  const bodies = { iris_logreg: '{"input":[5.1,3.5,1.4,0.2]}', mlp_heavy: JSON.stringify({ x: mlp.inputs.x.data.slice(0, 512) }) };
+  const bodies = { iris_logreg: '{"input":[5.1,3.5,1.4,0.2]}', mlp_heavy: JSON.stringify({ x: mlpHeavyRow() }) };
   const cells: Cell[] = counts.flatMap((processes) => models.map((model) => ({ processes, model, rounds: [], latencies: new Samples() })));
 
   for (let round = 1; round <= roundsWanted; round++) {
@@ -107,10 +105,7 @@ async function main(): Promise<void> {
     lines.push(`| served REST ${cell.model} | ${cell.processes} | ${formatRate(result.requestsPerSecond)} | ${formatMs(result.p50Ms)} | ${formatMs(result.p99Ms)} | ${ratio} |`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  if (problems > 0) process.exitCode = 1;
+  return problems;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

@@ -18,16 +18,15 @@
  *   BENCH_ROUNDS      rounds (default 3)
  *   BENCH_QUICK=1     smoke run: 1 round of 1 s cells
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { Child } from './children.ts';
-import { freePort, log, machine, positiveInteger, ROOT, sessionRateInChild, startWatchdog, waitForReady } from './environment.ts';
+import { freePort, log, machine, machineLine, positiveInteger, ROOT, runBench, sessionRateInChild, startWatchdog, waitForReady, writeResults } from './environment.ts';
 import { startForeignCpu } from './foreign-cpu.ts';
 import { combineRounds, measureRound, roundProblems, type CellResult, type CellRound } from './load.ts';
 import { median, Samples } from './stats.ts';
 import { renderTable, type Row } from './table.ts';
-import { v2Body } from './v2-bodies.ts';
+import { mlpHeavyRow, v2Body } from './v2-bodies.ts';
 import { LongshoreClient } from '../src/client/index.ts';
 
 const FIXTURES = 'test/fixtures/onnx';
@@ -91,7 +90,6 @@ interface CellRecord extends CellSpec {
   readonly maxStealCores?: number;
 }
 
-
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const quick = env.BENCH_QUICK === '1';
   return {
@@ -104,14 +102,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
   };
 }
 
-
-
-
 async function sessionRound(model: ModelName, settings: Settings, batch = 1): Promise<SessionRound> {
   const files = [`${FIXTURES}/${model}.onnx`, `${FIXTURES}/${model}.json`] as const;
   return (await sessionRateInChild(`session-rate ${model}`, ...files, settings.sessionSeconds, settings.sessionIterations, batch)) as SessionRound;
 }
-
 
 /** One request before loading, so a wrong body or route fails loudly instead of producing a table of 4xx. */
 async function checkPrediction(url: string, body: string): Promise<unknown> {
@@ -221,7 +215,7 @@ function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, In
   return rows;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const settings = readSettings(process.env);
   const cellSeconds = settings.warmupS + settings.durationS;
   const specs = cellSpecs();
@@ -237,8 +231,8 @@ async function main(): Promise<void> {
   log(`${settings.rounds} round(s); cells: ${settings.warmupS} s warm-up + ${settings.durationS} s measured${settings.quick ? ' (quick)' : ''}`);
 
   const irisBody = '{"input":[5.1,3.5,1.4,0.2]}';
-  const mlpFixture = JSON.parse(readFileSync(join(ROOT, FIXTURES, 'mlp_heavy.json'), 'utf8')) as { inputs: { x: { data: number[] } } };
-  const mlpBody = JSON.stringify({ x: mlpFixture.inputs.x.data.slice(0, 512) });
+  const mlpRow = mlpHeavyRow();
+  const mlpBody = JSON.stringify({ x: mlpRow });
   const bodies: Record<ServedName, string> = { iris_logreg: irisBody, mlp_heavy: mlpBody, [UNBATCHED]: irisBody };
 
   // The floor server and longshore (default config, both models) run side by side; each idles while the other is loaded.
@@ -263,7 +257,6 @@ async function main(): Promise<void> {
 
   const sessionRounds: Record<ModelName, SessionRound[]> = { iris_logreg: [], mlp_heavy: [] };
   const batchRounds: SessionRound[] = [];
-  const mlpRow = mlpFixture.inputs.x.data.slice(0, 512);
   const v2Bodies = new Map(specs.filter((spec) => spec.v2).map((spec) => [spec.key, v2Body(mlpRow, spec.v2?.batch ?? 1, spec.v2?.binary ?? false)]));
   const cellRounds = new Map<string, { rounds: CellRound[]; latencies: Samples; otherCores: number[]; stealCores: number[] }>();
   for (const spec of specs) cellRounds.set(spec.key, { rounds: [], latencies: new Samples(), otherCores: [], stealCores: [] });
@@ -353,8 +346,7 @@ async function main(): Promise<void> {
   const maxSteal = Math.max(0, ...cells.map((cell) => cell.maxStealCores ?? 0));
   const widest = cells.reduce((a, b) => (b.result.spread > a.result.spread ? b : a));
   const header = [
-    `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.platform}; Node ${host.node}, ` +
-      `onnxruntime-node ${host.onnxruntimeNode}, autocannon ${host.autocannon}`,
+    machineLine(host),
     `Date: ${started.toISOString()}`,
     `Method: ${settings.rounds} round(s), cells interleaved; each cell ${settings.warmupS} s warm-up (discarded) + ` +
       `${settings.durationS} s measured, keep-alive, pipelining 1; req/s is the median over rounds, latencies are over all ` +
@@ -375,9 +367,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(`${report}\n`);
 
-  const resultsDir = join(ROOT, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const results = {
+  writeResults(join(ROOT, 'bench', 'results', 'latest.json'), {
     date: started.toISOString(),
     machine: host,
     settings,
@@ -390,14 +380,9 @@ async function main(): Promise<void> {
     problems,
     warnings,
     table,
-  };
-  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${join('bench', 'results', 'latest.json')}`);
-  if (problems.length > 0) process.exitCode = 1;
+  });
   clearTimeout(watchdog);
+  return problems.length;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench: failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

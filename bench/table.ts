@@ -17,7 +17,7 @@ export interface Row {
 }
 
 const HEADER = ['Scenario', 'Concurrency', 'req/s', 'rows/s', 'p50 ms', 'p99 ms', 'vs floor (same c)', 'served / in-process'];
-const RIGHT_ALIGNED = new Set([1, 2, 3, 4, 5, 6, 7]);
+const LEFT_ALIGNED: ReadonlySet<number> = new Set([0]);
 
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
@@ -30,8 +30,20 @@ export function formatRate(perSecond: number): string {
   return Math.round(perSecond).toLocaleString('en-US');
 }
 
-export function formatRatio(ratio: number | undefined): string {
+function formatRatio(ratio: number | undefined): string {
   return ratio === undefined || !Number.isFinite(ratio) ? '—' : `${Math.round(ratio * 100)}%`;
+}
+
+/** A markdown table with padded columns: the `leftAligned` columns (by index) left-aligned, the others right-aligned. */
+export function markdownTable(header: readonly string[], lines: readonly (readonly string[])[], leftAligned: ReadonlySet<number>): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => (line[column] ?? '').length)));
+  const pad = (text: string, column: number) => {
+    const width = widths[column] ?? text.length;
+    return leftAligned.has(column) ? text.padEnd(width) : text.padStart(width);
+  };
+  const line = (values: readonly string[]) => `| ${values.map(pad).join(' | ')} |`;
+  const rule = `|${widths.map((width, column) => (leftAligned.has(column) ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...lines.map(line)].join('\n');
 }
 
 export function renderTable(rows: readonly Row[]): string {
@@ -45,12 +57,5 @@ export function renderTable(rows: readonly Row[]): string {
     formatRatio(row.vsFloor),
     formatRatio(row.servedVsInProcess),
   ]);
-  const widths = HEADER.map((title, column) => Math.max(title.length, ...cells.map((line) => (line[column] ?? '').length)));
-  const pad = (text: string, column: number) => {
-    const width = widths[column] ?? text.length;
-    return RIGHT_ALIGNED.has(column) ? text.padStart(width) : text.padEnd(width);
-  };
-  const line = (values: readonly string[]) => `| ${values.map(pad).join(' | ')} |`;
-  const rule = `|${widths.map((width, column) => (RIGHT_ALIGNED.has(column) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
-  return [line(HEADER), rule, ...cells.map(line)].join('\n');
+  return markdownTable(HEADER, cells, LEFT_ALIGNED);
 }

@@ -2,6 +2,19 @@
  * Request bodies for the Open Inference Protocol cells: the same rows of mlp_heavy as V2 JSON or as the binary tensor
  * extension (a JSON header followed by the raw FP32 bytes), with the headers each needs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './environment.ts';
+
+/** mlp_heavy's reference inputs, test/fixtures/onnx/mlp_heavy.json. */
+export const MLP_HEAVY_FIXTURE = 'test/fixtures/onnx/mlp_heavy.json';
+
+/** The first row of mlp_heavy's reference inputs (512 floats): what every mlp_heavy cell sends. */
+export function mlpHeavyRow(): number[] {
+  const fixture = JSON.parse(readFileSync(join(ROOT, MLP_HEAVY_FIXTURE), 'utf8')) as { inputs: { x: { data: number[] } } };
+  return fixture.inputs.x.data.slice(0, 512);
+}
+
 export interface V2Body {
   readonly body: string | Buffer;
   readonly headers: Record<string, string>;

@@ -62,8 +62,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(
       new Option('--log-format <format>', 'json lines, or pretty for a terminal (overrides logging.format)').choices(LOG_FORMATS).env('LONGSHORE_LOG_FORMAT'),
     )
-    .action(async (options: ModelDirFlags & { config?: string; model?: string[]; host?: string; port?: number; processes?: Processes; logLevel?: LogLevel; logFormat?: LogFormat }) => {
-      const loaded = readConfig(options.config, options.model, env, options);
+    .action(async (options: ModelFlags & { host?: string; port?: number; processes?: Processes; logLevel?: LogLevel; logFormat?: LogFormat }) => {
+      const loaded = readConfig(options, env);
       const processes = processCount(options.processes ?? loaded.config.server.processes);
       const serving = { loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat };
       if (processes > 1) {
@@ -84,17 +84,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelDirOption())
     .addOption(modelNameOption())
     .option('-o, --output <file>', 'where to write it; .json or .yaml/.yml picks the format, - writes JSON to stdout', 'openapi.yaml')
-    .action(async (options: ModelDirFlags & { config?: string; model?: string[]; output: string }) => {
-      const loaded = readConfig(options.config, options.model, env, options);
+    .action(async (options: ModelFlags & { output: string }) => {
+      const loaded = readConfig(options, env);
       exitCode = await withLoadedModels(loaded, async (registry, logger) => {
         const app = await buildApp({ config: loaded.config, registry, logger });
         await app.ready();
         const document = app.openapiDocument();
         await app.close();
-        const text = /\.ya?ml$/i.test(options.output) ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`;
-        if (options.output === '-') process.stdout.write(text);
-        else writeFileSync(resolve(options.output), text);
-        if (options.output !== '-') process.stderr.write(`wrote ${resolve(options.output)}\n`);
+        writeOutput(options.output, /\.ya?ml$/i.test(options.output) ? toYaml(document) : `${JSON.stringify(document, null, 2)}\n`);
       });
     });
 
@@ -105,8 +102,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelOption())
     .addOption(modelDirOption())
     .addOption(modelNameOption())
-    .action(async (options: ModelDirFlags & { config?: string; model?: string[] }) => {
-      const loaded = readConfig(options.config, options.model, env, options);
+    .action(async (options: ModelFlags) => {
+      const loaded = readConfig(options, env);
       exitCode = await withLoadedModels(loaded, async (registry) => {
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
         // No models passes only with health.ready_without_models (readConfig refuses it otherwise).
@@ -141,20 +138,27 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return exitCode;
 }
 
+/** The flags of the commands that load models (serve, openapi, validate), as commander parses them. */
+interface ModelFlags extends ModelDirFlags {
+  readonly config?: string;
+  readonly model?: string[];
+}
+
 /**
  * The config file (when one is named or found), plus models given with --model. With --model alone no file is
  * needed: the service runs on defaults. A config that serves no model is refused unless health.ready_without_models.
  */
-function readConfig(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv, flags: ModelDirFlags): LoadedConfig {
-  const loaded = readConfigAndFlags(explicit, models, env, flags);
+function readConfig(flags: ModelFlags, env: NodeJS.ProcessEnv): LoadedConfig {
+  const loaded = readConfigAndFlags(flags, env);
   const empty = noModelsError(loaded);
   if (empty) throw empty;
   return loaded;
 }
 
-function readConfigAndFlags(explicit: string | undefined, models: readonly string[] | undefined, env: NodeJS.ProcessEnv, flags: ModelDirFlags): LoadedConfig {
+function readConfigAndFlags(flags: ModelFlags, env: NodeJS.ProcessEnv): LoadedConfig {
   const cwd = process.cwd();
-  const extra = modelFlagEntries(models ?? []);
+  const explicit = flags.config;
+  const extra = modelFlagEntries(flags.model ?? []);
   const fromDir = modelDirFromFlags(flags, cwd);
   for (const warning of fromDir?.warnings ?? []) process.stderr.write(`longshore: ${warning}\n`);
   if (extra.length === 0 && !fromDir) return loadConfigFile(findConfigFile(explicit, env, cwd));
@@ -163,6 +167,26 @@ function readConfigAndFlags(explicit: string | undefined, models: readonly strin
     : parseConfig('', '<command line>', cwd);
   return withExtraModels(base, [...extra, ...(fromDir?.models ?? [])], cwd);
 }
+
+/** `--output`: `-` writes to stdout; a file is written and its path said on stderr. */
+function writeOutput(output: string, text: string): void {
+  if (output === '-') {
+    process.stdout.write(text);
+    return;
+  }
+  const path = resolve(output);
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new CommandError(
+      `cannot write the OpenAPI document to ${path}: ${(error as Error).message}; pass --output a file in a writable directory that exists, or - for stdout`,
+    );
+  }
+  process.stderr.write(`wrote ${path}\n`);
+}
+
+/** A failure a command explains itself: one readable line on stderr and exit 1, no stack. */
+class CommandError extends Error {}
 
 /** Creates and loads every model, runs `action`, unloads. A model that fails to load is a config problem (exit 2). */
 async function withLoadedModels(loaded: LoadedConfig, action: (registry: ModelRegistry, logger: Logger) => Promise<void>): Promise<number> {
@@ -220,9 +244,9 @@ function exitCodeFor(error: unknown): number {
     if (commanderError.code === 'commander.helpDisplayed' || commanderError.code === 'commander.version') return EXIT_OK;
     return EXIT_BAD_CONFIG;
   }
-  const listenProblem = describeListenError(error);
-  if (listenProblem) {
-    process.stderr.write(`longshore: ${listenProblem}\n`);
+  const problem = error instanceof CommandError ? error.message : describeListenError(error);
+  if (problem) {
+    process.stderr.write(`longshore: ${problem}\n`);
     return EXIT_RUNTIME_FAILURE;
   }
   process.stderr.write(`longshore: ${(error as Error).stack ?? String(error)}\n`);

@@ -12,8 +12,7 @@ import type { CancelSignal, RunStop } from './cancel-signal.js';
 import { Slots, type RunningBatch } from './slots.js';
 
 export type { BatchExecutor, BatchObserver, BatcherOptions, BatchPolicy, RejectionReason, SubmitOptions } from './batcher-types.js';
-export { Cancellation, RunStop, type CancelSignal } from './cancel-signal.js';
-export { STUCK_RETRY_AFTER_SECONDS } from './slots.js';
+export { Cancellation, type CancelSignal, type RunStop } from './cancel-signal.js';
 
 /** Longest delay a Node timer takes (2^31−1 ms, about 24.8 days); beyond it Node fires after 1 ms instead. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -72,11 +71,6 @@ export class Batcher<J, R> {
     return this.#slots.running;
   }
 
-  /** Batches still running although every caller in them was answered at its deadline. */
-  get stuck(): number {
-    return this.#slots.stuck;
-  }
-
   /** Why the queue can run nothing (every slot held by a stuck call), for readiness; undefined otherwise. */
   stuckProblem(): string | undefined {
     return this.#slots.problem();
@@ -85,6 +79,30 @@ export class Batcher<J, R> {
   /** The 503 ModelNotReadyError a job gets while every slot is stuck; undefined otherwise. */
   stuckRefusal(): ModelNotReadyError | undefined {
     return this.#slots.allStuck ? this.#slots.refusal() : undefined;
+  }
+
+  /** Whether a job of one row or more would be refused now (rows are queued and max_queue_size is reached). */
+  get full(): boolean {
+    return this.#queuedRows > 0 && this.#queuedRows >= this.#options.maxQueueSize;
+  }
+
+  /**
+   * The 503 for a job refused because the queue is full, counted (`rejected('queue_full')`); submit() and the check on
+   * arrival (src/http/admission.ts) both answer with it. No stack trace: under overload this runs thousands of times a
+   * second, capturing a stack measured as a sizeable share of a refusal, and a 503 is never logged with one.
+   */
+  refuseFull(): QueueFullError {
+    const { maxQueueSize, label, observer } = this.#options;
+    observer?.rejected('queue_full');
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new QueueFullError(`the queue of ${label} is full (${this.#queuedRows} rows waiting, max_queue_size ${maxQueueSize}); retry shortly`, {
+        retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
+      });
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
+    }
   }
 
   /** Queues a job; resolves with exactly its result, or rejects with its own error. */
@@ -100,14 +118,7 @@ export class Batcher<J, R> {
       return Promise.reject(this.#slots.refusal());
     }
     // Never queue without bound; an empty queue always takes a job, however large, so it can run alone.
-    if (this.#queuedRows > 0 && this.#queuedRows + rows > maxQueueSize) {
-      observer?.rejected('queue_full');
-      return Promise.reject(
-        new QueueFullError(`the queue of ${label} is full (${this.#queuedRows} rows waiting, max_queue_size ${maxQueueSize}); retry shortly`, {
-          retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS,
-        }),
-      );
-    }
+    if (this.#queuedRows > 0 && this.#queuedRows + rows > maxQueueSize) return Promise.reject(this.refuseFull());
     return new Promise<R>((resolve, reject) => {
       // A deadline beyond what a timer can hold (weeks) is no deadline at all, not one that fires at once.
       const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS ? options.timeoutMs : undefined;
@@ -262,7 +273,7 @@ export class Batcher<J, R> {
       rows += pending.rows;
       observer?.waited((started - pending.enqueued) / 1000);
     }
-    void this.#runBatch(batch, run.stop).finally(() => {
+    void this.#runBatch(batch, run).finally(() => {
       this.#slots.end(run);
       observer?.ran(rows, (performance.now() - started) / 1000);
       this.#schedule();

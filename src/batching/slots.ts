@@ -18,18 +18,19 @@ export const STUCK_RETRY_AFTER_SECONDS = 5;
 /** How long a call may run on after the deadline of its last caller before it counts as stuck (and is stopped). */
 export const STUCK_GRACE_MS = 500;
 
-/** One batch holding a slot. */
-export class RunningBatch {
+/**
+ * One batch holding a slot. It is also the RunStop handed to the batch's run (one object per batch, not two): stopped
+ * exactly when the batch becomes stuck, so `stopped` is its stuck flag.
+ */
+export class RunningBatch extends RunStop {
   /** Jobs whose caller still waits for this run's result. */
   waiting: number;
-  stuck = false;
   ended = false;
-  /** Stopped when the batch becomes stuck (see RunStop). */
-  readonly stop = new RunStop();
   /** Runs out STUCK_GRACE_MS after the last caller was answered. */
   grace: NodeJS.Timeout | undefined;
 
   constructor(jobs: number) {
+    super();
     this.waiting = jobs;
   }
 }
@@ -52,11 +53,6 @@ export class Slots {
   /** Batches running now, stuck ones included. */
   get running(): number {
     return this.#running;
-  }
-
-  /** Batches running although every caller in them was answered at its deadline. */
-  get stuck(): number {
-    return this.#stuck;
   }
 
   /** A batch may start now. */
@@ -87,10 +83,9 @@ export class Slots {
 
   #stick(batch: RunningBatch): void {
     if (batch.ended) return;
-    batch.stuck = true;
     this.#stuck++;
     this.onStuck(this.#stuck);
-    batch.stop.stop(`every caller of this call of ${this.label} was answered at its deadline; its result would be dropped`);
+    batch.stop(`every caller of this call of ${this.label} was answered at its deadline; its result would be dropped`);
   }
 
   /** The batch's run settled: its slot is free. */
@@ -99,7 +94,8 @@ export class Slots {
     batch.ended = true;
     if (batch.grace !== undefined) clearTimeout(batch.grace);
     this.#running--;
-    if (batch.stuck) {
+    if (batch.stopped) {
+      // it was stuck (#stick stops it)
       this.#stuck--;
       this.onStuck(this.#stuck);
     }

@@ -38,7 +38,7 @@ export function modelDirEntries(dir: string, name: string | undefined, cwd: stri
   if (stats.isFile()) {
     return { models: [{ label: label(root), entry: { qualified_name: name ?? stem(root), model_path: root } }], warnings: [] };
   }
-  if (!stats.isDirectory()) throw modelDirError(dir, root, 'is neither a directory nor a file');
+  if (!stats.isDirectory()) throw modelDirError(dir, root, 'is neither a directory nor a file: name the directory holding the .onnx file(s), or the .onnx file itself');
 
   const files = onnxFilesIn(root);
   if (files.length === 0) throw modelDirError(dir, root, 'holds no .onnx file (searched it and its subdirectories)');
@@ -61,16 +61,16 @@ export function modelDirEntries(dir: string, name: string | undefined, cwd: stri
   return { models: files.map((file) => ({ label: label(file), entry: { qualified_name: stem(file), model_path: file } })), warnings };
 }
 
-/**
- * The models of the `--model-dir` / `--model-name` flags of a command's options, or undefined when --model-dir is not
- * given. --model-name alone is a mistake (exit 2): it names only a model found by --model-dir.
- */
 /** The `--model-dir` and `--model-name` flags, as commander parses them. */
 export interface ModelDirFlags {
   readonly modelDir?: string;
   readonly modelName?: string;
 }
 
+/**
+ * The models of the `--model-dir` / `--model-name` flags of a command's options, or undefined when --model-dir is not
+ * given. --model-name alone is a mistake (exit 2): it names only a model found by --model-dir.
+ */
 export function modelDirFromFlags({ modelDir, modelName: name }: ModelDirFlags, cwd: string): ModelDirResult | undefined {
   if (modelDir === undefined) {
     if (name === undefined) return undefined;

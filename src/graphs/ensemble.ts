@@ -5,8 +5,8 @@
 import type { ModelEntry } from '../config/schema.js';
 import { EntryProblem } from '../runtimes/module.js';
 import type { CallContext } from '../model/contract.js';
-import type { SchemaRecord } from '../model/validation.js';
-import { GraphModel, isRecord, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
+import { isRecord, type SchemaRecord } from '../model/validation.js';
+import { GraphModel, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
 import { withRequiredProperty } from '../model/schema-edit.js';
 import type { GraphMember } from './members.js';
 

@@ -116,10 +116,6 @@ export function schemaOf(member: GraphMember, which: 'input' | 'output'): Schema
   return schema;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Member names in order, each once. */
 export function uniqueNames(members: readonly GraphMember[]): string[] {
   return [...new Set(members.map((member) => member.name))];

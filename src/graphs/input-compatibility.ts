@@ -8,7 +8,7 @@
  * values (`minimum`, `enum`, `pattern`, ...) are each member's own business, and a schema this check does not read
  * (`$ref`, `anyOf`, tuple `items`) is taken as compatible, so the check never fails a graph that could work.
  */
-import type { SchemaRecord } from '../model/validation.js';
+import { isRecord, type SchemaRecord } from '../model/validation.js';
 
 /** Most differences listed in one message. */
 const MAX_DIFFERENCES = 5;
@@ -121,8 +121,4 @@ function lengthText({ min, max }: Length): string {
   if (min === max) return `exactly ${min} item${min === 1 ? '' : 's'}`;
   if (max === Number.POSITIVE_INFINITY) return min === 0 ? 'any number of items' : `at least ${min} items`;
   return min === 0 ? `at most ${max} items` : `${min} to ${max} items`;
-}
-
-function isRecord(value: unknown): value is SchemaRecord {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

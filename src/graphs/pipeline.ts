@@ -5,7 +5,8 @@
  */
 import type { ModelEntry } from '../config/schema.js';
 import type { CallContext } from '../model/contract.js';
-import { GraphModel, isRecord, schemaOf, type GraphSchemas } from './graph-model.js';
+import { isRecord } from '../model/validation.js';
+import { GraphModel, schemaOf, type GraphSchemas } from './graph-model.js';
 import type { GraphMember } from './members.js';
 
 /** How the previous output becomes one member's input. */

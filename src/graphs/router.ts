@@ -6,7 +6,8 @@ import type { ModelEntry } from '../config/schema.js';
 import { quote, SchemaValidationError } from '../errors.js';
 import type { CallContext } from '../model/contract.js';
 import { EntryProblem } from '../runtimes/module.js';
-import { GraphModel, isRecord, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
+import { isRecord } from '../model/validation.js';
+import { GraphModel, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
 import { withRequiredProperty } from '../model/schema-edit.js';
 import type { GraphMember } from './members.js';
 

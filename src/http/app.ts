@@ -2,7 +2,6 @@
  * buildApp: the fastify application (routes, docs, error handling, request ids) over a registry. It never listens;
  * server.ts does, and tests use inject() or listen on 127.0.0.1:0.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -16,7 +15,7 @@ import { installAdmission } from './admission.js';
 import { installUtf8JsonParser } from './media-types.js';
 import { installRequestBodyChecks } from './request-body.js';
 import { CLIENT_CLOSED_STATUS, writeAccessLine } from './access-log.js';
-import { answerExpectationFailed, createClientErrorHandler } from './client-errors.js';
+import { answerExpectationFailed, createClientErrorHandler, requestId } from './client-errors.js';
 import { MalformedRequestError } from '../errors.js';
 import { answeredOnSocket, installErrorHandling, sendError, setRequestIdOf, toCatalogueError } from './error-handler.js';
 import { buildMetricsRoute, httpMetricsFor, metricsEnabled, observeHttp, responseBytes } from './metrics.js';
@@ -38,19 +37,11 @@ export interface BuildAppOptions {
   readonly logger: Logger;
 }
 
-/** A client-sent request id is kept if it is short and plain; anything else is replaced, so logs stay clean. */
-const SAFE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
-
-function requestId(request: IncomingMessage): string {
-  const sent = request.headers['x-request-id'];
-  return typeof sent === 'string' && SAFE_REQUEST_ID.test(sent) ? sent : randomUUID();
-}
-
 /**
  * How often Node checks connections against the headers and request timeouts (its default, 30 s, would let a 10 s
  * headers timeout run to 40 s): a quarter of the shorter timeout, between 25 ms and 1 s.
  */
-export function connectionsCheckingInterval(headersTimeoutMs: number, requestTimeoutMs: number): number {
+function connectionsCheckingInterval(headersTimeoutMs: number, requestTimeoutMs: number): number {
   const timeouts = [headersTimeoutMs, requestTimeoutMs].filter((ms) => ms > 0);
   return timeouts.length === 0 ? 30_000 : Math.max(25, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
 }

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
-import { ExpectationFailedError, HeadersTooLargeError, MalformedRequestError, PayloadTooLargeError, RequestTimeoutError, type LongshoreError } from '../errors.js';
+import { ExpectationFailedError, HeadersTooLargeError, MalformedRequestError, PayloadTooLargeError, quote, RequestTimeoutError, type LongshoreError } from '../errors.js';
 import { errorBody, markAnsweredOnSocket, requestIdOf } from './error-handler.js';
 
 /** The timeouts named in a 408's message. */
@@ -22,7 +22,7 @@ export interface ClientTimeouts {
 type ParserError = Error & { code?: string };
 
 /** Maps an error of Node's HTTP parser or timers into the catalogue. `inFlight`: the request's headers had been read. */
-export function parserErrorToCatalogue(error: ParserError, inFlight: boolean, timeouts: ClientTimeouts): LongshoreError {
+function parserErrorToCatalogue(error: ParserError, inFlight: boolean, timeouts: ClientTimeouts): LongshoreError {
   switch (error.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return inFlight
@@ -68,14 +68,23 @@ export function createClientErrorHandler(timeouts: ClientTimeouts, logger: Fasti
   };
 }
 
+/** A client-sent request id is kept if it is short and plain; anything else is replaced, so logs stay clean. */
+const SAFE_REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+/** The request id of a request (fastify's genReqId, and answers Node sends before fastify sees the request). */
+export function requestId(request: IncomingMessage): string {
+  const sent = request.headers['x-request-id'];
+  return typeof sent === 'string' && SAFE_REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
 /** Node's 'checkExpectation': an `Expect` other than 100-continue gets 417 in longshore's format (Node's own has no body). */
 export function answerExpectationFailed(request: IncomingMessage, response: ServerResponse): void {
-  const error = new ExpectationFailedError(`unsupported Expect header '${String(request.headers.expect)}'; only 100-continue is supported`);
+  const error = new ExpectationFailedError(`unsupported Expect header ${quote(String(request.headers.expect))}; send Expect: 100-continue or no Expect header`);
   const body = JSON.stringify(errorBody(request.url ?? '', error));
   response.writeHead(error.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
-    'x-request-id': randomUUID(),
+    'x-request-id': requestId(request),
     connection: 'close',
   });
   response.end(body);

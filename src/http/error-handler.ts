@@ -146,9 +146,6 @@ export function toCatalogueError(error: FastifyError | Error, bodyLimitBytes: nu
       return new MalformedRequestError(`the URL is not valid: ${fastifyError.message}`);
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return new UriTooLongError('a segment of the URL (e.g. a model name) is longer than 100 characters');
-    case 'FST_STATIC_FORBIDDEN_PATH':
-      // A path that leaves the docs' static directory (`%2e%2e`, `..%5c`, a NUL byte): for the client, nothing is there.
-      return new RouteNotFoundError('no such file under /docs/static');
   }
   if (fastifyError.validation) {
     const details = fastifyError.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'is invalid' }));
@@ -160,6 +157,8 @@ export function toCatalogueError(error: FastifyError | Error, bodyLimitBytes: nu
   // A 4xx of fastify or a plugin (@fastify/static's 403, 412, 416...): the client's doing, never a 500.
   const status = fastifyError.statusCode ?? (error as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
+    // @fastify/static's 403 (FST_STATIC_FORBIDDEN_PATH: a path that leaves the docs' static directory, `%2e%2e`,
+    // `..%5c`, a NUL byte): for the client, nothing is there.
     if (status === 403) return new RouteNotFoundError('no such file under /docs/static');
     const ErrorClass = CLIENT_STATUS_ERRORS[status] ?? MalformedRequestError;
     return new ErrorClass(`request refused (${status}): ${error.message}`);

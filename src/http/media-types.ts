@@ -26,7 +26,7 @@ interface MediaType {
 }
 
 /** Parses a Content-Type value; undefined when it has no `type/subtype`. */
-export function parseMediaType(value: string): MediaType | undefined {
+function parseMediaType(value: string): MediaType | undefined {
   const [head = '', ...parameters] = value.split(';');
   const essence = head.trim().toLowerCase();
   if (!/^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+$/.test(essence)) return undefined;

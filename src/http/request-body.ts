@@ -16,7 +16,7 @@ function takesBody(route: RouteOptions): boolean {
 }
 
 /** The hook for one route: `rules` for its media types, `limit` for its decoded body. */
-export function bodyChecks(rules: BodyRules, limit: number): preParsingHookHandler {
+function bodyChecks(rules: BodyRules, limit: number): preParsingHookHandler {
   return (request, reply, payload, done) => {
     const problem = mediaTypeProblem(request.headers['content-type'], rules);
     if (problem !== undefined) {

@@ -61,6 +61,8 @@ export class MetricsCatalogue {
 
   constructor(options: CatalogueOptions = {}) {
     this.#modelLabels = options.modelLabels ?? true;
+    // Without model labels the one stuck-calls series exists from the start, at 0, even with no models.
+    if (!this.#modelLabels) this.stuckCalls.inc(0);
   }
 
   /** The model's label values, or none when model labels are off. */
@@ -130,17 +132,12 @@ export class MetricsCatalogue {
     registers: [this.registry],
   });
 
-  /** Without model labels: each model's stuck calls, summed at scrape time. */
-  readonly #stuckTotals = new Map<string, number>();
-  readonly stuckCalls: Gauge<string> = new Gauge({
+  /** Moved by each model's changes (see observerFor), so without model labels the one series is the sum over models. */
+  readonly stuckCalls = new Gauge({
     name: 'longshore_stuck_calls',
     help: "Calls (batches) still running although every caller in them was answered 504 at its deadline; each holds one of the model's max_concurrency slots until it settles.",
     labelNames: MODEL_LABELS,
     registers: [this.registry],
-    collect: () => {
-      if (this.#modelLabels) return;
-      this.stuckCalls.set([...this.#stuckTotals.values()].reduce((sum, value) => sum + value, 0));
-    },
   });
   readonly uncaughtErrors = new Counter({
     name: 'longshore_model_uncaught_errors_total',
@@ -187,8 +184,9 @@ export class MetricsCatalogue {
       cancelled: this.rejections.labels({ ...labels, reason: 'cancelled' }),
       stuck: this.rejections.labels({ ...labels, reason: 'stuck' }),
     };
-    const stuck = this.#modelLabels ? this.stuckCalls.labels(labels) : undefined;
-    stuck?.set(0);
+    const stuckCalls = this.stuckCalls.labels(labels);
+    stuckCalls.inc(0);
+    let stuck = 0;
     // Every series exists from the start at 0, so rate() and alerts work before the first rejection.
     for (const counter of Object.values(reasons)) counter.inc(0);
     return {
@@ -202,8 +200,8 @@ export class MetricsCatalogue {
       },
       rejected: (reason) => reasons[reason].inc(),
       stuck: (batches) => {
-        if (stuck) stuck.set(batches);
-        else this.#stuckTotals.set(model, batches);
+        stuckCalls.inc(batches - stuck);
+        stuck = batches;
       },
     };
   }

@@ -33,7 +33,7 @@ export function inputError(name: string, problems: ErrorDetail[]): SchemaValidat
 export function checkOutput(name: string, problems: ErrorDetail[] | undefined): void {
   if (problems && problems.length > 0) {
     throw new InferenceError(`model '${name}' returned output that does not match its output schema: ${summarize(problems)}`, {
-      details: problems,
+      details: problems.slice(0, MAX_DETAILS),
     });
   }
 }

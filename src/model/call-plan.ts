@@ -3,7 +3,7 @@
  * merged into one predictBatch, or every call alone) and the queue that enforces its limits and deadlines. Built once
  * per load, so nothing here is decided per request.
  */
-import { Batcher, QUEUE_FULL_RETRY_AFTER_SECONDS, type BatchObserver } from '../batching/batcher.js';
+import { Batcher, type BatchObserver } from '../batching/batcher.js';
 import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
 import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
 import { InferenceError, QueueFullError, type ModelNotReadyError } from '../errors.js';
@@ -54,7 +54,7 @@ export class CallPlan implements ModelQueue {
     private readonly model: RuntimeModel,
     private readonly name: string,
     private readonly serving: ServingSettings,
-    private readonly observer: BatchObserver | undefined,
+    observer: BatchObserver | undefined,
     private readonly modelObserver?: ModelObserver,
   ) {
     const signature = model.signature;
@@ -94,28 +94,12 @@ export class CallPlan implements ModelQueue {
   }
 
   get full(): boolean {
-    // The batcher refuses a job of `rows` when rows are queued and queued + rows > max_queue_size: for one row or more,
-    // exactly when queued >= max_queue_size (and an empty queue takes anything).
-    const queued = this.queue.queuedRows;
-    return queued > 0 && queued >= this.serving.maxQueueSize;
+    return this.queue.full;
   }
 
   refuseOnArrival(operation: ModelOperation | undefined): QueueFullError {
-    this.observer?.rejected('queue_full');
     if (operation !== undefined) this.modelObserver?.called(operation, 'QueueFullError');
-    // No stack trace: under overload this runs thousands of times a second, capturing a stack measured as a sizeable
-    // share of a refusal, and a 503 is never logged with one.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      // The same words as the batcher's refusal (src/batching/batcher.ts), so clients see one message whichever refused.
-      return new QueueFullError(
-        `the queue of model '${this.name}' is full (${this.queue.queuedRows} rows waiting, max_queue_size ${this.serving.maxQueueSize}); retry shortly`,
-        { retryAfterSeconds: QUEUE_FULL_RETRY_AFTER_SECONDS },
-      );
-    } finally {
-      Error.stackTraceLimit = stackTraceLimit;
-    }
+    return this.queue.refuseFull();
   }
 
   stuckProblem(): string | undefined {

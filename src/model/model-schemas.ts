@@ -7,7 +7,7 @@ import { decoratedSchemas, type NamedDecorator } from '../decorators/chain.js';
 import { columnsOf, type ColumnSpec } from '../tensors/record-columns.js';
 import type { TensorSignature } from '../tensors/tensor.js';
 import type { Model } from './contract.js';
-import { createSchemaCompiler, type RecordValidator, type SchemaRecord } from './validation.js';
+import { createSchemaCompiler, isRecord, type RecordValidator, type SchemaRecord } from './validation.js';
 
 /** The platform a record (code) model reports in its V2 metadata. */
 export const RECORD_PLATFORM = 'longshore_records';
@@ -22,6 +22,8 @@ export class ModelSchemas {
   #output: SchemaRecord | undefined;
   #validateInput: RecordValidator | undefined;
   #validateOutput: RecordValidator | undefined;
+  /** Both outer validators, built at compile: every call reads them. */
+  #validators: Validators | undefined;
   #modelInput: SchemaRecord | undefined;
   #modelOutput: SchemaRecord | undefined;
   #validateModelInput: RecordValidator | undefined;
@@ -52,7 +54,7 @@ export class ModelSchemas {
 
   /** The outer validators, once both schemas are known. */
   get validators(): Validators | undefined {
-    return this.#validateInput && this.#validateOutput ? { validateInput: this.#validateInput, validateOutput: this.#validateOutput } : undefined;
+    return this.#validators;
   }
 
   /** The model's own validators (past its decorators); undefined until the schema is known. */
@@ -107,6 +109,8 @@ export class ModelSchemas {
       this.#output = outer.output;
       this.#outputColumns = columnsOf(outer.output);
     }
+    this.#validators =
+      this.#validateInput && this.#validateOutput ? { validateInput: this.#validateInput, validateOutput: this.#validateOutput } : undefined;
     this.#recordSignature =
       this.#inputColumns.length > 0 && this.#outputColumns.length > 0
         ? { platform: RECORD_PLATFORM, inputs: this.#inputColumns, outputs: this.#outputColumns }
@@ -114,7 +118,7 @@ export class ModelSchemas {
   }
 
   #compileOne(which: string, schema: SchemaRecord): RecordValidator {
-    if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+    if (!isRecord(schema)) {
       throw new Error(`${which} of model '${this.name}' must be a JSON Schema object, got ${Array.isArray(schema) ? 'an array' : typeof schema}`);
     }
     try {

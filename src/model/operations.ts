@@ -4,7 +4,7 @@
  */
 import { InferenceError, LongshoreError, RouteNotFoundError, SchemaValidationError } from '../errors.js';
 import type { CallContext, OperationSpec } from './contract.js';
-import { createSchemaCompiler, summarize, type RecordValidator, type SchemaRecord } from './validation.js';
+import { createSchemaCompiler, isRecord, summarize, type RecordValidator, type SchemaRecord } from './validation.js';
 
 /** Operation names, as they appear in URLs. */
 const OPERATION_NAME = /^[A-Za-z0-9_-]+$/;
@@ -82,7 +82,7 @@ export class ModelOperations {
 }
 
 function compile(model: string, operation: string, which: string, schema: SchemaRecord): RecordValidator {
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) {
+  if (!isRecord(schema)) {
     throw new Error(`${which} of operation '${operation}' of model '${model}' must be a JSON Schema object`);
   }
   try {

@@ -169,7 +169,8 @@ export class ModelRegistry {
     const problems: string[] = [];
     if (this.#models.size === 0 && !(this.#readyWithoutModels && this.#startupComplete)) problems.push('no models are configured');
     for (const model of this.#models.values()) if (model.required && model.state !== 'ready') problems.push(`model '${model.name}' is ${model.state}`);
-    return [...problems, ...this.runtimeProblems()];
+    problems.push(...this.runtimeProblems());
+    return problems;
   }
 
   /**
@@ -179,16 +180,16 @@ export class ModelRegistry {
   runtimeProblems(): string[] {
     const problems: string[] = [];
     for (const model of this.#models.values()) {
-      const problem = model.required && model.state === 'ready' ? this.modelProblem(model) : undefined;
+      const problem = model.required && model.state === 'ready' ? this.#modelProblem(model) : undefined;
       if (problem !== undefined) problems.push(problem);
     }
-    const heap = this.heapProblem();
+    const heap = this.#heapProblem();
     if (heap !== undefined) problems.push(heap);
     return problems;
   }
 
   /** Why a loaded model cannot serve although its state is ready: `model 'x': 2 of 2 calls stuck past their deadline`. */
-  modelProblem(model: ServedModel): string | undefined {
+  #modelProblem(model: ServedModel): string | undefined {
     return model.queue?.stuckProblem();
   }
 
@@ -199,7 +200,7 @@ export class ModelRegistry {
   }
 
   /** The heap in use past server.max_heap_ratio of the heap limit, as a readiness problem. */
-  heapProblem(): string | undefined {
+  #heapProblem(): string | undefined {
     const ratio = this.#maxHeapRatio;
     if (!(ratio > 0 && ratio < 1)) return undefined;
     const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
@@ -306,7 +307,7 @@ export class ModelRegistry {
       metadata,
       serving: resolveServing(entry, defaults, runtimeOf(entry)),
       observer: this.metrics.observerFor(name, metadata.version),
-      modelObserver: this.metrics.modelObserverFor(name, metadata.version, () => this.modelProblem(served) === undefined),
+      modelObserver: this.metrics.modelObserverFor(name, metadata.version, () => this.#modelProblem(served) === undefined),
       createEndpoint: entry.create_endpoint,
       decorators,
       examples: entry.examples ?? [],

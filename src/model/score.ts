@@ -8,7 +8,7 @@ import type { ScoreExample } from './contract.js';
 import { MAX_DETAILS } from './call-errors.js';
 import type { ServedModel } from './served-model.js';
 import type { CallOptions } from './served-model-options.js';
-import { summarize } from './validation.js';
+import { isRecord, summarize } from './validation.js';
 
 export type ScoreTask = 'classification' | 'regression';
 
@@ -325,10 +325,6 @@ function bodyError(problems: ErrorDetail[]): SchemaValidationError {
 /** a / b, or 0 when b is 0 (a class never predicted has precision 0, as scikit-learn's zero_division default). */
 function ratio(a: number, b: number): number {
   return b === 0 ? 0 : a / b;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** JSON pointer escaping of one key. */

@@ -318,8 +318,8 @@ export class ServedModel {
   }
 
   async #predictBatch(inputs: readonly unknown[], options: CallOptions): Promise<unknown[]> {
-    const { validateOutput } = this.#readyValidators();
-    this.validateInputs(inputs);
+    const { validateInput, validateOutput } = this.#readyValidators();
+    checkRecords(this.name, inputs, validateInput);
     let outputs: unknown[];
     const chain = this.#chain;
     if (chain) {

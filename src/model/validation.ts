@@ -22,6 +22,11 @@ const MAX_VALIDATION_DETAILS = 100;
  */
 export type SchemaRecord = Record<string, unknown>;
 
+/** Whether `value` is a JSON object (not null, not an array): a schema or a record whose keys can be read. */
+export function isRecord(value: unknown): value is SchemaRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Returns the list of problems, or undefined when the value is valid. */
 export type RecordValidator = (value: unknown) => ErrorDetail[] | undefined;
 

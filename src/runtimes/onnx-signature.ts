@@ -8,8 +8,10 @@ import { ALL_DATATYPES, datatypeOfOrt, MAX_SAFE_INT64, type DatatypeInfo } from 
 import { formatShape, type TensorSpec } from '../tensors/tensor.js';
 import type { JsonSchema } from '../model/contract.js';
 
-/** One graph input or output. Dims are -1 where the graph leaves them dynamic. */
-/** A graph tensor: the tensor view's spec (its `shape` is the graph's own) plus what the record view needs. */
+/**
+ * A graph input or output: the tensor view's spec (its `shape` is the graph's own, -1 where the graph leaves a dim
+ * dynamic) plus what the record view needs.
+ */
 export interface GraphTensor extends TensorSpec {
   readonly info: DatatypeInfo;
   /** The shape of one record's value: `shape` without the batch dimension when the model is batched. */

@@ -6,6 +6,7 @@ import { basename, extname } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { JsonSchema } from '../model/contract.js';
 import { elementCount, jsonSafe, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
+import type { DatatypeInfo } from '../tensors/datatypes.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { createLocalSession, createWorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
 import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
@@ -48,6 +49,8 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
   #session: SessionBackend | undefined;
   #signature: OnnxSignature | undefined;
   #fetches: string[] = [];
+  /** How each fetched output's elements become JSON (floats' NaN/±Infinity as null), one per output, built at load. */
+  #readers: readonly DatatypeInfo[] = [];
   #tensorSignature: TensorSignature | undefined;
   /** Served outputs by name, for V2 calls that name them. */
   #outputSpecs = new Map<string, OnnxSignature['outputs'][number]>();
@@ -88,6 +91,8 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
     try {
       const signature = readSignature(session.inputMetadata, session.outputMetadata, this.#settings.outputs);
       this.#fetches = signature.outputs.map((output) => output.name);
+      const readers = signature.outputs.map((output) => jsonSafe(output.info));
+      this.#readers = readers;
       this.notes = signature.excluded.map((excluded) => excluded.reason);
       if (!signature.batched) {
         this.notes.push('the first dimension of the inputs is not dynamic, so each record runs on its own (no batching)');
@@ -105,7 +110,7 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
       if (signature.batched) {
         this.#recordCodec = {
           toTensors: (records, firstIndex) => this.#toTensors(records as OnnxRecord[], firstIndex),
-          toRecords: (outputs, count) => toRecords(signature.outputs, outputs, count, true),
+          toRecords: (outputs, count) => toRecords(signature.outputs, readers, outputs, count, true),
         };
       }
     } catch (error) {
@@ -160,7 +165,7 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
     if (!signature) throw new Error(`ONNX model ${this.qualified_name} is not loaded`);
     if (records.length === 0) return [];
     const outputs = await this.infer(this.#toTensors(records, firstIndex), this.#fetches);
-    return toRecords(signature.outputs, outputs, records.length, signature.batched);
+    return toRecords(signature.outputs, this.#readers, outputs, records.length, signature.batched);
   }
 
   #toTensors(records: readonly OnnxRecord[], firstIndex: number | undefined): Map<string, Tensor> {
@@ -185,10 +190,17 @@ function stack(spec: GraphTensor, records: readonly OnnxRecord[], batched: boole
 }
 
 /**
- * Splits output tensors (in the order of `specs`) back into one record per input record. A float element the graph
- * computed as NaN or ±Infinity becomes `null` (the output schema allows it: onnx-signature.ts), as in V2 JSON.
+ * Splits output tensors (in the order of `specs`) back into one record per input record, each element read with the
+ * output's reader: a float element the graph computed as NaN or ±Infinity becomes `null` (the output schema allows it:
+ * onnx-signature.ts), as in V2 JSON.
  */
-function toRecords(specs: readonly GraphTensor[], tensors: readonly Tensor[], count: number, batched: boolean): OnnxRecord[] {
+function toRecords(
+  specs: readonly GraphTensor[],
+  readers: readonly DatatypeInfo[],
+  tensors: readonly Tensor[],
+  count: number,
+  batched: boolean,
+): OnnxRecord[] {
   const records: OnnxRecord[] = new Array<OnnxRecord>(count);
   for (let row = 0; row < count; row++) records[row] = {};
   for (let index = 0; index < specs.length; index++) {
@@ -200,8 +212,8 @@ function toRecords(specs: readonly GraphTensor[], tensors: readonly Tensor[], co
     }
     const shape = batched ? dims.slice(1) : dims;
     const perRecord = elementCount(shape);
-    const info = jsonSafe(spec.info);
-    for (let row = 0; row < count; row++) (records[row] as OnnxRecord)[spec.name] = readInstance(tensor.data, row * perRecord, shape, info);
+    const reader = readers[index] as DatatypeInfo;
+    for (let row = 0; row < count; row++) (records[row] as OnnxRecord)[spec.name] = readInstance(tensor.data, row * perRecord, shape, reader);
   }
   return records;
 }

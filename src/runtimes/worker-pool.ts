@@ -77,6 +77,11 @@ class WorkerPoolModel implements Model {
   /** True while the pool terminates a worker itself because its call ran past its deadline (see #run). */
   #stopping = false;
   #onRestart: ((restart: WorkerRestart) => void) | undefined;
+  /** A call's RunStop aborted: made once, not per call (a batch run again job by job adds it to the same signal once). */
+  readonly #onStop = (): void => {
+    this.#stopping = true;
+    queueMicrotask(() => (this.#stopping = false));
+  };
 
   constructor(options: WorkerPoolModelOptions) {
     const { template, ...rest } = options;
@@ -193,14 +198,7 @@ class WorkerPoolModel implements Model {
     if (!pool || this.#abortLoad) throw new Error(`model '${this.#options.name}' is not loaded`);
     const signal = stop?.signal;
     // Before piscina's own listener (which terminates the worker running the task), so #workerEnded knows why.
-    signal?.addEventListener(
-      'abort',
-      () => {
-        this.#stopping = true;
-        queueMicrotask(() => (this.#stopping = false));
-      },
-      { once: true },
-    );
+    signal?.addEventListener('abort', this.#onStop, { once: true });
     let reply: WorkerReply;
     try {
       reply = await pool.run(task, signal ? { signal } : {});

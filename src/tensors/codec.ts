@@ -3,7 +3,7 @@
  * row-major tensor whose first dimension is the batch.
  */
 import { SchemaValidationError } from '../errors.js';
-import type { DatatypeInfo, TensorData } from './datatypes.js';
+import { ALL_DATATYPES, type DatatypeInfo, type TensorData } from './datatypes.js';
 import { formatShape } from './tensor.js';
 
 /** The concrete shape of one nested-array value, following first elements `rank` levels down. */
@@ -110,24 +110,23 @@ function read(source: TensorData, offset: number, shape: readonly number[], dept
  * (v2-json.ts); other datatypes are returned as they are. For record outputs built from tensors (REST answers).
  */
 export function jsonSafe(info: DatatypeInfo): DatatypeInfo {
-  if (info.datatype !== 'FP16' && info.datatype !== 'FP32' && info.datatype !== 'FP64') return info;
-  // Built once per datatype (callers ask on every call): a cost paid once, not per request.
-  let safe = JSON_SAFE.get(info);
-  if (safe === undefined) {
+  return JSON_SAFE.get(info) ?? info;
+}
+
+/** The float datatypes' JSON-safe entries, built once at load: a call pays one lookup. */
+const JSON_SAFE: ReadonlyMap<DatatypeInfo, DatatypeInfo> = new Map(
+  ALL_DATATYPES.filter((info) => info.datatype === 'FP16' || info.datatype === 'FP32' || info.datatype === 'FP64').map((info) => {
     const toJson = info.toJson;
-    safe = {
+    const safe: DatatypeInfo = {
       ...info,
       toJson: (value) => {
         const number = toJson(value) as number;
         return Number.isFinite(number) ? number : null;
       },
     };
-    JSON_SAFE.set(info, safe);
-  }
-  return safe;
-}
-
-const JSON_SAFE = new WeakMap<DatatypeInfo, DatatypeInfo>();
+    return [info, safe];
+  }),
+);
 
 /** Elements spanned by one step of each dimension (row-major). */
 function stridesOf(shape: readonly number[]): number[] {

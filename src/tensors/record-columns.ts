@@ -132,11 +132,15 @@ export function recordsToColumns(columns: readonly ColumnSpec[], records: readon
  * float column's nulls become NaN (V2 JSON writes them as null again; binary carries NaN).
  */
 function toElements(value: unknown, info: DatatypeInfo, nullable: boolean): unknown {
-  if (nullable) {
-    const convert = (item: unknown): unknown => (Array.isArray(item) ? item.map(convert) : item === null ? Number.NaN : item);
-    return convert(value);
-  }
+  if (nullable) return nullToNaN(value);
   if (info.datatype !== 'INT64' && info.datatype !== 'UINT64') return value;
-  const convert = (item: unknown): unknown => (Array.isArray(item) ? item.map(convert) : typeof item === 'string' ? BigInt(item) : item);
-  return convert(value);
+  return decimalToBigInt(value);
+}
+
+function nullToNaN(item: unknown): unknown {
+  return Array.isArray(item) ? item.map(nullToNaN) : item === null ? Number.NaN : item;
+}
+
+function decimalToBigInt(item: unknown): unknown {
+  return Array.isArray(item) ? item.map(decimalToBigInt) : typeof item === 'string' ? BigInt(item) : item;
 }

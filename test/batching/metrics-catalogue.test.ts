@@ -44,4 +44,29 @@ describe('the metrics catalogue', () => {
     assert.equal(line('longshore_rejected_requests_total{model="iris",version="1",reason="queue_full"}'), 1);
     assert.equal(line('longshore_rejected_requests_total{model="iris",version="1",reason="cancelled"}'), 0);
   });
+
+  it('counts stuck calls per model, and without model labels sums them over models in one series (0 with no models)', async () => {
+    const stuckCalls = async (catalogue: MetricsCatalogue) =>
+      ((await catalogue.registry.getSingleMetric('longshore_stuck_calls')?.get())?.values ?? []).map(({ labels, value }) => ({ labels, value }));
+
+    const labelled = new MetricsCatalogue();
+    const a = labelled.observerFor('a', '1');
+    labelled.observerFor('b', '1');
+    a.stuck?.(2);
+    a.stuck?.(1);
+    assert.deepEqual(await stuckCalls(labelled), [
+      { labels: { model: 'a', version: '1' }, value: 1 },
+      { labels: { model: 'b', version: '1' }, value: 0 },
+    ]);
+
+    const summed = new MetricsCatalogue({ modelLabels: false });
+    assert.deepEqual(await stuckCalls(summed), [{ labels: {}, value: 0 }]);
+    const x = summed.observerFor('x', '1');
+    const y = summed.observerFor('y', '1');
+    x.stuck?.(2);
+    y.stuck?.(1);
+    assert.deepEqual(await stuckCalls(summed), [{ labels: {}, value: 3 }]);
+    x.stuck?.(0);
+    assert.deepEqual(await stuckCalls(summed), [{ labels: {}, value: 1 }]);
+  });
 });

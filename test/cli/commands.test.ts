@@ -129,6 +129,13 @@ describe('longshore openapi', { concurrency: true }, () => {
     assert.match(result.stderr, /:2 models\[0\]\.class_path: must be string/);
     assert.throws(() => readFileSync(join(dir, 'out.json')), { code: 'ENOENT' });
   });
+
+  it('exits 1 with one readable line, no stack, when the output cannot be written', async () => {
+    const out = join(tempDir(), 'no-such-dir', 'api.json');
+    const result = await runCli(['openapi', '--config', IRIS, '--output', out]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^longshore: cannot write the OpenAPI document to .*no-such-dir.*api\.json: ENOENT.*; pass --output a file in a writable directory that exists, or - for stdout\n$/);
+  });
 });
 
 describe('longshore serve', { concurrency: true }, () => {

@@ -11,6 +11,7 @@ import type { ClusterViewMessage, MetricsCollect, MetricsJson } from '../../src/
 import { aggregateMetrics, MetricsCollector, metricsPartOf } from '../../src/cluster/metrics-aggregate.ts';
 import { ClusterReadinessView, ReadinessBoard, reportReadiness } from '../../src/cluster/readiness.ts';
 import { RestartBackoff } from '../../src/cluster/restart-backoff.ts';
+import { WorkerChannel } from '../../src/cluster/worker-ipc.ts';
 import { FastCounter, FastHistogram, FastSummary } from '../../src/metrics/fast-histogram.ts';
 import { silentLogger } from '../helpers/service.ts';
 
@@ -89,6 +90,25 @@ describe('cluster metrics aggregation', () => {
     await assert.rejects(failing, /worker process 1 could not read its metrics: boom/);
 
     await assert.rejects(collector.collect([one, two]), /worker process\(es\) 1, 2 did not send their metrics within 200 ms/);
+  });
+});
+
+describe("a worker's channel to the primary", () => {
+  it('answers a metrics request with the text the primary sends, and fails one it answers with an error or not in time', async () => {
+    // No IPC channel in the test process: what the worker sends goes nowhere; the primary's answers are emitted here.
+    const channel = new WorkerChannel({ view: () => {}, collect: async ({ id }) => ({ type: 'longshore:metrics-part', id }) });
+    const answer = (message: Record<string, unknown>) => process.emit('message', { type: 'longshore:metrics-response', ...message }, undefined);
+
+    const answered = channel.requestMetrics(1000);
+    answer({ id: 0, text: 'fast_total 3\n' });
+    assert.equal(await answered, 'fast_total 3\n');
+
+    const failed = channel.requestMetrics(1000);
+    answer({ id: 1, error: 'worker process(es) 7 did not send their metrics within 5000 ms' });
+    await assert.rejects(failed, /^Error: cluster metrics: worker process\(es\) 7 did not send their metrics within 5000 ms$/);
+
+    await assert.rejects(channel.requestMetrics(20), /the cluster primary did not answer the metrics request within 20 ms/);
+    answer({ id: 2, text: 'too late' }); // a late answer is dropped
   });
 });
 

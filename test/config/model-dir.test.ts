@@ -76,6 +76,11 @@ describe('modelDirEntries', () => {
     assert.equal(empty.message, `--model-dir ${root} holds no .onnx file (searched it and its subdirectories)`);
   });
 
+  it('is a ConfigError saying what to name for a path that is neither a directory nor a file', () => {
+    const device = thrownConfigError(() => modelDirEntries('/dev/null', 'x', '/'));
+    assert.equal(device.message, '--model-dir /dev/null is neither a directory nor a file: name the directory holding the .onnx file(s), or the .onnx file itself');
+  });
+
   it('is a ConfigError when two files below the directory would get the same name', () => {
     const root = tree('a/1/model.onnx', 'b/1/model.onnx');
     const error = thrownConfigError(() => modelDirEntries(root, undefined, '/'));

@@ -6,13 +6,12 @@
  * stage's steps really work is test/package/production-install.e2e.ts's job.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { dockerfile, dockerignore } from '../../src/scaffold/dockerfile.ts';
 import { runCli } from '../helpers/cli.ts';
-import { REPO_ROOT } from '../helpers/service.ts';
+import { REPO_ROOT, tempDir } from '../helpers/service.ts';
 import { argDefault, assignments, execForm, find, healthcheck, last, parseDockerfile, runCommands, type ParsedDockerfile, type Stage } from './dockerfile-instructions.ts';
 
 interface Diagnostic {
@@ -169,11 +168,7 @@ describe("the repository's Dockerfile", () => {
 });
 
 describe('longshore dockerfile', { concurrency: true }, () => {
-  let root: string;
-  before(() => {
-    root = mkdtempSync(join(tmpdir(), 'longshore-dockerfile-'));
-  });
-  after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir();
 
   it('prints a Dockerfile that passes dockerfile-utils and says to add a .dockerignore', async () => {
     const result = await runCli(['dockerfile'], { cwd: root });

@@ -2,23 +2,21 @@
  * Shared by the manifest tests: every YAML document under deploy/, the offline schemas they are checked against
  * (test/fixtures/k8s-schemas), and helpers that read the manifests and start longshore the way they do.
  */
-import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join, relative } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { parseConfig } from '../../src/config/load.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { ModelRegistry } from '../../src/model/registry.ts';
-import { silentLogger, tempDir } from '../helpers/service.ts';
+import { startServe } from '../helpers/cli.ts';
+import { REPO_ROOT, silentLogger, tempDir } from '../helpers/service.ts';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = REPO_ROOT;
 export const DEPLOY = join(ROOT, 'deploy');
-export const SCHEMAS = join(ROOT, 'test/fixtures/k8s-schemas');
-export const BIN = join(ROOT, 'bin/longshore.js');
+const SCHEMAS = join(ROOT, 'test/fixtures/k8s-schemas');
 export const IRIS = join(ROOT, 'test/fixtures/onnx/iris_logreg.onnx');
 /** What the image (Dockerfile at the repository root) sets; the manifests must work on top of it. */
 export const IMAGE_ENV = { LONGSHORE_HOST: '0.0.0.0', LONGSHORE_PORT: '8000', LONGSHORE_CONFIG: '/config/longshore.yaml', TSX_DISABLE_CACHE: '1' };
@@ -37,7 +35,7 @@ export interface Doc {
 // ---------------------------------------------------------------------------------------------------------------
 // Loading
 
-export function yamlFiles(dir: string): string[] {
+function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return yamlFiles(path);
@@ -47,7 +45,7 @@ export function yamlFiles(dir: string): string[] {
 
 export const FILES = yamlFiles(DEPLOY).sort();
 
-export function docsOf(file: string): Doc[] {
+function docsOf(file: string): Doc[] {
   const text = readFileSync(file, 'utf8');
   const parsed = parseAllDocuments(text);
   if (!Array.isArray(parsed)) throw new Error(`${file}: not a YAML stream`);
@@ -74,9 +72,9 @@ export const addFormats: AddFormats = (addFormatsModule as unknown as { default?
 export const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
 
-export const K8S = 'kubernetes/v1.36-standalone-strict';
+const K8S = 'kubernetes/v1.36-standalone-strict';
 /** (apiVersion, kind) → schema file under test/fixtures/k8s-schemas. Anything else is an unknown kind. */
-export const SCHEMA_FILES: Record<string, string> = {
+const SCHEMA_FILES: Record<string, string> = {
   'apps/v1 Deployment': `${K8S}/deployment-apps-v1.json`,
   'v1 Service': `${K8S}/service-v1.json`,
   'v1 ConfigMap': `${K8S}/configmap-v1.json`,
@@ -88,7 +86,7 @@ export const SCHEMA_FILES: Record<string, string> = {
 };
 
 /** kustomize's own file has no published schema here: the keys it may use in this repository, closed. */
-export const KUSTOMIZATION_SCHEMA = {
+const KUSTOMIZATION_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   required: ['apiVersion', 'kind', 'resources'],
@@ -114,7 +112,7 @@ export const KUSTOMIZATION_SCHEMA = {
  * lists properties, has no additionalProperties of its own and does not preserve unknown fields. `metadata` (only
  * `type: object` in CRDs) is left open.
  */
-export function closeSchema(schema: unknown): unknown {
+function closeSchema(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closeSchema);
   if (typeof schema !== 'object' || schema === null) return schema;
   const copy: Json = {};
@@ -130,7 +128,7 @@ export function closeSchema(schema: unknown): unknown {
 
 export const validators = new Map<string, ValidateFunction>();
 
-export function validatorFor(body: Json): ValidateFunction {
+function validatorFor(body: Json): ValidateFunction {
   const key = `${String(body.apiVersion)} ${String(body.kind)}`;
   let validate = validators.get(key);
   if (validate) return validate;
@@ -217,24 +215,14 @@ export async function appFor(configText: string) {
   return app;
 }
 
-/** Runs `longshore <args>` until it logs its URL, calls `check(url)`, then kills it. */
-export async function withServer(args: string[], env: NodeJS.ProcessEnv, check: (url: string) => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: tempDir(), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+/** Runs `longshore serve ...` (`args` as a manifest writes them, `serve` first) in a temp dir, calls `check(url)`, then kills it. */
+export async function withServer(args: readonly string[], env: Record<string, string>, check: (url: string) => Promise<void>): Promise<void> {
+  assert.equal(args[0], 'serve', `the manifest's args start with the serve command: ${args.join(' ')}`);
+  const server = await startServe(args.slice(1), { cwd: tempDir(), env, timeoutMs: 30_000 });
   try {
-    const url = await new Promise<string>((resolvePromise, reject) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        const entry = JSON.parse(line) as { url?: string };
-        if (entry.url) resolvePromise(entry.url);
-      });
-      child.once('exit', (code) => reject(new Error(`longshore ${args.join(' ')} exited with ${code}: ${stderr}`)));
-    });
-    await check(url);
+    await check(server.url);
   } finally {
-    clearTimeout(killer);
-    child.kill('SIGKILL');
+    server.kill();
   }
 }
 

@@ -8,6 +8,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { postJson } from '../helpers/server.ts';
 import { tempDir } from '../helpers/service.ts';
 import { ROOT, DEPLOY, IRIS, IMAGE_ENV, FILES, DOCS, only, problemsOf, DEPLOYMENT, SERVICE, HPA, PDB, POD, CONTAINER, portNumber, flag, envOf, probes, mountedConfig, appFor, withServer, waitReady, type Json, type Any } from './manifest-harness.ts';
 
@@ -272,13 +273,11 @@ describe('deploy/kserve agrees with KServe and with longshore', () => {
       // No /config/longshore.yaml in a KServe pod: the runtime's env must undo the image's LONGSHORE_CONFIG.
       await withServer(args, { ...IMAGE_ENV, ...envOf(container) }, async (url) => {
         await waitReady(`${url}/v2/health/ready`);
-        const response = await fetch(`${url}/v2/models/iris/infer`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [7.0, 3.2, 4.7, 1.4] }] }),
+        const response = await postJson<{ model_name: string; outputs: { name: string; data: number[] }[] }>(`${url}/v2/models/iris/infer`, {
+          inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [7.0, 3.2, 4.7, 1.4] }],
         });
         assert.equal(response.status, 200);
-        const body = (await response.json()) as { model_name: string; outputs: { name: string; data: number[] }[] };
+        const { body } = response;
         assert.equal(body.model_name, 'iris');
         assert.deepEqual(body.outputs.find((output) => output.name === 'label')?.data, [1]);
       });

@@ -9,12 +9,12 @@
  * A failure names the file and line of the command and shows the difference and what the command printed.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { loadConfigFile } from '../../src/config/load.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
-import { EXAMPLE_CONFIG, REPO_ROOT, silentLogger } from '../helpers/service.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { startServerFromFile } from '../helpers/server.ts';
+import { EXAMPLE_CONFIG, REPO_ROOT } from '../helpers/service.ts';
 import { adjacentBlock, isTranscript, readBlocks, suspectReason, transcriptOf, type FencedBlock, type Transcript } from './markdown-blocks.ts';
 import { checkTranscript } from './run-transcript.ts';
 
@@ -27,9 +27,8 @@ const transcripts: Transcript[] = [];
 const illustrative: FencedBlock[] = [];
 const problems: string[] = [];
 for (const path of FILES) {
-  const { blocks, problems: markerProblems } = readBlocks(REPO_ROOT, path);
+  const { blocks, problems: markerProblems, text } = readBlocks(REPO_ROOT, path);
   problems.push(...markerProblems);
-  const text = readFileSync(path, 'utf8');
   blocks.forEach((block, index) => {
     if (block.notChecked !== undefined) {
       illustrative.push(block);
@@ -50,8 +49,7 @@ describe('the docs\' command blocks, run against examples/longshore.yaml', { con
   let server: RunningServer;
 
   before(async () => {
-    server = await startServer({ loaded: loadConfigFile(EXAMPLE_CONFIG), host: '127.0.0.1', port: 0, logger: silentLogger() });
-    await server.modelsLoaded;
+    server = await startServerFromFile(EXAMPLE_CONFIG);
   });
 
   after(async () => {

@@ -7,23 +7,17 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { ERROR_STATUS } from '../../src/errors.ts';
+import { errorTableRows } from './errors-table.ts';
 
 const DOC = resolve(import.meta.dirname, '../../docs/errors.md');
 
-/** Splits a Markdown table row into trimmed cells: `| a | b |` → ['a', 'b']. */
-function cells(line: string): string[] {
-  return line.trim().replace(/^\|/, '').replace(/\|$/, '').split('|').map((cell) => cell.trim());
-}
-
 /** The rows of the first table whose header starts with `| Type | Status |`, as type → status text. */
 function documentedStatuses(markdown: string): Map<string, string> {
-  const lines = markdown.split('\n');
-  const header = lines.findIndex((line) => /^\|\s*Type\s*\|\s*Status\s*\|/.test(line));
-  assert.notEqual(header, -1, 'docs/errors.md has no table with a "| Type | Status |" header');
+  const table = errorTableRows(markdown);
+  assert.notEqual(table, undefined, 'docs/errors.md has no table with a "| Type | Status |" header');
   const rows = new Map<string, string>();
-  for (const line of lines.slice(header + 2)) {
-    if (!line.trim().startsWith('|')) break;
-    const [typeCell = '', statusCell = ''] = cells(line);
+  for (const { line, cells } of table ?? []) {
+    const [typeCell = '', statusCell = ''] = cells;
     const type = /^`(\w+)`$/.exec(typeCell)?.[1];
     assert.ok(type, `docs/errors.md: the first cell of this row is not a \`Type\`: ${line}`);
     assert.ok(!rows.has(type), `docs/errors.md lists ${type} twice`);

@@ -96,9 +96,10 @@ export function fencedBlocks(file: string, text: string): ParsedMarkdown {
   return { blocks, problems };
 }
 
-/** Reads `path` and returns its blocks, named relative to `root`. */
-export function readBlocks(root: string, path: string): ParsedMarkdown {
-  return fencedBlocks(relative(root, path), readFileSync(path, 'utf8'));
+/** Reads `path` and returns its blocks, named relative to `root`, and its text. */
+export function readBlocks(root: string, path: string): ParsedMarkdown & { text: string } {
+  const text = readFileSync(path, 'utf8');
+  return { ...fencedBlocks(relative(root, path), text), text };
 }
 
 export function isTranscript(block: FencedBlock): boolean {

@@ -18,8 +18,8 @@
  */
 import { DocJsonError, parseDocJson, type DocValue } from './doc-json.ts';
 
-export const VOLATILE_FIELDS = new Set(['request_id', 'prediction_id', 'timestamp', 'time', 'duration_ms', 'latency_us']);
-export const RELATIVE_TOLERANCE = 2e-7;
+const VOLATILE_FIELDS = new Set(['request_id', 'prediction_id', 'timestamp', 'time', 'duration_ms', 'latency_us']);
+const RELATIVE_TOLERANCE = 2e-7;
 
 /** The problems found, as readable lines; empty when the output matches. */
 export function compareOutput(expected: string, actual: string): string[] {
@@ -126,12 +126,18 @@ function linePattern(line: string): RegExp {
   return new RegExp(`^${line.split('...').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
 }
 
+/** One pattern per expected line, compiled once; undefined for a line that is only `...` (any number of lines). */
+function linePatterns(expected: string[]): (RegExp | undefined)[] {
+  return expected.map((line) => (line === '...' ? undefined : linePattern(line)));
+}
+
 function textMatches(expected: string[], actual: string[]): boolean {
+  const patterns = linePatterns(expected);
   // matched[i][j]: expected[i..] matches actual[j..]
   const matched: boolean[][] = Array.from({ length: expected.length + 1 }, () => new Array<boolean>(actual.length + 1).fill(false));
   matched[expected.length]![actual.length] = true;
   for (let i = expected.length - 1; i >= 0; i--) {
-    const pattern = expected[i] === '...' ? undefined : linePattern(expected[i]!);
+    const pattern = patterns[i];
     for (let j = actual.length; j >= 0; j--) {
       matched[i]![j] = pattern
         ? j < actual.length && pattern.test(actual[j]!) && matched[i + 1]![j + 1]!
@@ -148,7 +154,8 @@ function compareText(expected: string[], actual: string[]): string[] {
 
 /** A line diff (longest common subsequence, lines matched with `...` wildcards). */
 function lineDiff(expected: string[], actual: string[]): string[] {
-  const same = (i: number, j: number): boolean => expected[i] === '...' || linePattern(expected[i]!).test(actual[j]!);
+  const patterns = linePatterns(expected);
+  const same = (i: number, j: number): boolean => patterns[i]?.test(actual[j]!) ?? true;
   const lcs: number[][] = Array.from({ length: expected.length + 1 }, () => new Array<number>(actual.length + 1).fill(0));
   for (let i = expected.length - 1; i >= 0; i--) {
     for (let j = actual.length - 1; j >= 0; j--) {

@@ -10,9 +10,15 @@ import { tempDir } from '../helpers/service.ts';
 import { parseCurl } from './curl-command.ts';
 import { adjacentBlock, fencedBlocks, isTranscript, suspectReason, transcriptOf } from './markdown-blocks.ts';
 import { compareOutput } from './output-match.ts';
+import { checkTranscript } from './run-transcript.ts';
 import { parseCommand, ShellSyntaxError } from './shell-words.ts';
 
 const FENCE = '```';
+
+/** The transcript of a one-block doc made of `lines`. */
+function transcript(...lines: string[]) {
+  return transcriptOf(fencedBlocks('doc.md', [`${FENCE}console`, ...lines, FENCE].join('\n')).blocks[0]!);
+}
 
 test('a transcript splits into commands (continued lines and open quotes joined) and the output after each', () => {
   const md = ['# Title', '', `${FENCE}console`, "$ curl -s -X POST http://x/api \\", "    -d '{\"a\":", "  1}'", '{"ok":true}', '$ echo $?', '0', FENCE].join('\n');
@@ -111,4 +117,26 @@ test('curl -i output: the status line and each header the doc lists are checked,
   assert.deepEqual(compareOutput('HTTP/1.1 503 ...\nretry-after: 2\n\n{"type":"QueueFullError",...}', actual), [
     'header "retry-after: 2" is not in the response (headers: retry-after: 1; content-type: application/json; charset=utf-8)',
   ]);
+});
+
+test('a transcript whose output differs from the doc fails, naming the line and showing what the command printed', async () => {
+  assert.deepEqual(await checkTranscript(transcript('$ echo $?', '0'), 'http://127.0.0.1:1'), []);
+  const failures = await checkTranscript(transcript('$ echo $?', '1'), 'http://127.0.0.1:1');
+  assert.deepEqual(failures, ['doc.md:2: $ echo $?\n  the output differs (- the doc, + the output):\n  + 0\n  - 1\n  the command printed:\n    0']);
+});
+
+test('a command the checker cannot run fails with what to do about it, and stops its transcript', async () => {
+  const cases: [string, RegExp][] = [
+    ['$ ls', /'ls' is not a command the doc checker runs \(curl, longshore, echo \$\?\)/],
+    ['$ cd no-such-dir && longshore validate', /cd no-such-dir: no such directory here .*mark the block/],
+    ['$ longshore init my-service', /'longshore init' writes files; mark the block <!-- not-checked: reason -->/],
+    ['$ curl --compressed http://127.0.0.1:8000/api/health', /curl option --compressed is not supported by the doc checker/],
+    ['$ curl -s http://x/ | jq .', /shell syntax the doc checker does not run/],
+  ];
+  for (const [command, message] of cases) {
+    const failures = await checkTranscript(transcript(command, 'output', '$ echo $?', '0'), 'http://127.0.0.1:1');
+    assert.equal(failures.length, 1, `${command}: only the first step fails, the rest is not run: ${failures.join('\n')}`);
+    assert.match(failures[0]!, /^doc\.md:2: \$ .*\n {2}cannot be run: /);
+    assert.match(failures[0]!, message);
+  }
 });

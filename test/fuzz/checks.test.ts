@@ -38,6 +38,7 @@ describe('the fuzz judge', () => {
     assert.match(problemsOf(REST, answer(404, { type: 'SchemaValidationError', message: 'm', details: [] })).join(), /is 400 in ERROR_STATUS, answered 404/);
     assert.match(problemsOf(REST, answer(400, 'Bad Request', { 'content-type': 'text/plain' })).join(), /not JSON/);
     assert.match(problemsOf(REST, answer(400, '{"type":', {})).join(), /body is not JSON/);
+    assert.match(problemsOf(REST, answer(400, { type: 'SchemaValidationError', message: 'm', details: [{ path: 1, message: 'x' }] })).join(), /a detail is not \{path, message\}/);
   });
 
   it('flags statuses missing from docs/errors.md, answers without x-request-id, and slow answers', () => {
@@ -57,6 +58,9 @@ describe('the fuzz judge', () => {
     });
     assert.deepEqual(problemsOf(V2, framed(8)), []);
     assert.match(problemsOf(V2, framed(4)).join(), /do not add up/);
+    const lying = (announced: string): FuzzResponse => ({ ...framed(8), headers: { ...framed(8).headers, 'inference-header-content-length': announced } });
+    assert.match(problemsOf(V2, lying('9999')).join(), /Inference-Header-Content-Length 9999 for a body of \d+ bytes/);
+    assert.match(problemsOf(V2, lying('3')).join(), /the first 3 bytes of a framed answer are not JSON/);
   });
 
   it('flags a 200 to a body the generator knows must be refused', () => {

@@ -11,22 +11,16 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ERROR_STATUS, type ErrorType } from '../../src/errors.ts';
+import { errorTableRows } from '../docs/errors-table.ts';
 import { ANSWER_BOUND_MS, type FuzzRequest, type FuzzResponse } from './wire.ts';
 
 const ERRORS_DOC = resolve(import.meta.dirname, '../../docs/errors.md');
 
-/** The statuses of docs/errors.md's `| Type | Status |` table (parsed as test/docs/errors-doc.test.ts does). */
+/** The statuses of docs/errors.md's `| Type | Status |` table (test/docs/errors-table.ts, as the docs test reads it). */
 export function documentedStatuses(markdown = readFileSync(ERRORS_DOC, 'utf8')): Set<number> {
-  const lines = markdown.split('\n');
-  const header = lines.findIndex((line) => /^\|\s*Type\s*\|\s*Status\s*\|/.test(line));
-  if (header === -1) throw new Error('docs/errors.md has no table with a "| Type | Status |" header');
-  const statuses = new Set<number>();
-  for (const line of lines.slice(header + 2)) {
-    if (!line.trim().startsWith('|')) break;
-    const status = Number(line.trim().replace(/^\|/, '').split('|')[1]?.trim());
-    if (Number.isInteger(status)) statuses.add(status);
-  }
-  return statuses;
+  const rows = errorTableRows(markdown);
+  if (rows === undefined) throw new Error('docs/errors.md has no table with a "| Type | Status |" header: the fuzz judge reads the documented statuses from it');
+  return new Set(rows.map((row) => Number(row.cells[1])).filter(Number.isInteger));
 }
 
 const DOCUMENTED = documentedStatuses();
@@ -35,7 +29,7 @@ const DOCUMENTED = documentedStatuses();
  * The 5xx a client may get, by type, with why (docs/errors.md): expected states, not failures. Under /v2 the body has
  * no type, so there the status decides (503, 504, 501 are exactly these types' statuses).
  */
-export const ALLOWED_5XX: Partial<Record<ErrorType, string>> = {
+const ALLOWED_5XX: Partial<Record<ErrorType, string>> = {
   QueueFullError: 'load shedding: the queue is full (503, Retry-After)',
   ModelNotReadyError: 'the model is loading, failed to load or unloading (503)',
   DeadlineExceededError: "the client's own deadline (x-request-timeout-ms, parameters.timeout) or the model's timeout_ms passed (504)",
@@ -47,9 +41,9 @@ const ALLOWED_V2_5XX = new Set([503, 504, 501]);
  * 500 InferenceError allowed where a fixture model is documented to fail. None: every model the fuzz servers run
  * (examples/longshore.yaml and the ONNX fixtures) is documented to answer every valid input; any 500 is a defect.
  */
-export const ALLOWED_500: { reason: string; matches(req: FuzzRequest, res: FuzzResponse, body: unknown): boolean }[] = [];
+const ALLOWED_500: { reason: string; matches(req: FuzzRequest, res: FuzzResponse, body: unknown): boolean }[] = [];
 
-export function isV2Path(path: string): boolean {
+function isV2Path(path: string): boolean {
   return path.startsWith('/v2');
 }
 
@@ -143,7 +137,7 @@ export interface KnownOpen {
   matches(req: FuzzRequest, res: FuzzResponse, problems: string[]): boolean;
 }
 
-export const KNOWN_OPEN: KnownOpen[] = [
+const KNOWN_OPEN: KnownOpen[] = [
   {
     // Documented in docs/errors.md: the headers timeout fires with no rawPacket (Node keeps the partial request line to
     // itself), so the path is unknown and even a /v2 request gets the REST body.

@@ -144,3 +144,17 @@ export function assertClose(actual: unknown, expected: readonly number[], tolera
 /** The iris reference (test/fixtures/onnx/iris_logreg.json, row 0): a setosa. */
 export const IRIS_ROW = [5.1, 3.5, 1.4, 0.2];
 export const IRIS_PROBABILITIES = [0.9815794229507446, 0.018420549109578133, 1.459569620720913e-8];
+
+/** The iris ONNX model served as `model`, asked over V2 for IRIS_ROW: label 0 and the reference probabilities. */
+export function irisOverV2(model: string): KnownGood {
+  return {
+    name: `${model} over V2 on a setosa`,
+    path: `/v2/models/${model}/infer`,
+    body: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: IRIS_ROW }] },
+    check: (answer) => {
+      const outputs = (answer as { outputs: { name: string; data: unknown[] }[] }).outputs;
+      assert.deepEqual(outputs.find((o) => o.name === 'label')?.data.map(Number), [0]);
+      assertClose(outputs.find((o) => o.name === 'probabilities')?.data, IRIS_PROBABILITIES, 1e-6, `${model} V2 probabilities`);
+    },
+  };
+}

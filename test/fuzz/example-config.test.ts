@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { EXAMPLE_CONFIG } from '../helpers/service.ts';
 import { CI_RUNS, fuzz, newReport, settings, startFuzzServer, summary, type FuzzReport, type FuzzServer } from './harness.ts';
 import { apiRequests, readServedApi, routeRequests, type ServedApi } from './routes.ts';
-import { assertClose, assertHealthyAfter, IRIS_PROBABILITIES, IRIS_ROW, rawCorpus, runRawCorpus } from './corpus.ts';
+import { assertClose, assertHealthyAfter, IRIS_PROBABILITIES, IRIS_ROW, irisOverV2, rawCorpus, runRawCorpus } from './corpus.ts';
 
 describe('fuzzing the example service (examples/longshore.yaml)', () => {
   let fuzzServer: FuzzServer;
@@ -81,16 +81,7 @@ describe('fuzzing the example service (examples/longshore.yaml)', () => {
           assertClose(output.probabilities, IRIS_PROBABILITIES, 1e-6, 'iris_onnx probabilities');
         },
       },
-      {
-        name: 'iris_onnx over V2 on a setosa',
-        path: '/v2/models/iris_onnx/infer',
-        body: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: IRIS_ROW }] },
-        check: (answer) => {
-          const outputs = (answer as { outputs: { name: string; data: unknown[] }[] }).outputs;
-          assert.deepEqual(outputs.find((o) => o.name === 'label')?.data.map(Number), [0]);
-          assertClose(outputs.find((o) => o.name === 'probabilities')?.data, IRIS_PROBABILITIES, 1e-6, 'V2 probabilities');
-        },
-      },
+      irisOverV2('iris_onnx'),
     ]);
   });
 });

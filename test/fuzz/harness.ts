@@ -12,32 +12,60 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { loadConfigFile } from '../../src/config/load.ts';
-import { startServer, type RunningServer } from '../../src/server.ts';
-import { silentLogger } from '../helpers/service.ts';
+import type { RunningServer } from '../../src/server.ts';
+import { startServerFromFile } from '../helpers/server.ts';
 import { failureClass, judge, type Verdict } from './checks.ts';
 import { repro, send, type FuzzRequest, type FuzzResponse } from './wire.ts';
 
 /** The CI seed: fixed, so `npm test` is deterministic. */
 export const CI_SEED = 14;
-const LONG = process.env.FUZZ_MODE === 'long';
 
 export interface FuzzSettings {
   seed: number;
   runs: number;
   path?: string;
-  collect: boolean;
 }
 
 /** Runs of the main property in CI mode; FUZZ_RUNS sets it, and every other property scales with it. */
 export const CI_RUNS = 500;
 
+/** What the environment asks of this run: one seed for every property, the factor on their CI runs, a replay path. */
+export interface FuzzEnvironment {
+  seed: number;
+  factor: number;
+  path?: string;
+  /** FUZZ_COLLECT=1: collect failure classes instead of stopping at the first. */
+  collect: boolean;
+}
+
+/** A whole number from the environment, undefined when unset; anything else (or one below `min`) throws `must`. */
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, min: number, must: string): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be ${must}, got '${text}'`);
+  return value;
+}
+
+/** Reads FUZZ_MODE, FUZZ_SEED, FUZZ_RUNS, FUZZ_PATH and FUZZ_COLLECT; an unusable number says which and why. */
+export function fuzzEnvironment(env: NodeJS.ProcessEnv): FuzzEnvironment {
+  const long = env.FUZZ_MODE === 'long';
+  const runs = wholeNumber(env, 'FUZZ_RUNS', 1, 'a whole number of requests, at least 1');
+  return {
+    seed: wholeNumber(env, 'FUZZ_SEED', Number.MIN_SAFE_INTEGER, 'a whole number (the seed a failure printed)') ?? (long ? Date.now() % 2 ** 31 : CI_SEED),
+    factor: runs !== undefined ? runs / CI_RUNS : long ? 20 : 1,
+    ...(env.FUZZ_PATH ? { path: env.FUZZ_PATH } : {}),
+    collect: env.FUZZ_COLLECT === '1',
+  };
+}
+
+/** Read once: a long run's fresh seed is the same for every property and in the summary. */
+const ENVIRONMENT = fuzzEnvironment(process.env);
+
 /** The settings of a property that runs `ciRuns` times in CI mode: 20× that in long mode, scaled by FUZZ_RUNS / CI_RUNS when set. */
 export function settings(ciRuns: number): FuzzSettings {
-  const seed = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) : LONG ? Date.now() % 2 ** 31 : CI_SEED;
-  const factor = process.env.FUZZ_RUNS !== undefined ? Number(process.env.FUZZ_RUNS) / CI_RUNS : LONG ? 20 : 1;
-  const runs = Math.max(1, Math.round(ciRuns * factor));
-  return { seed, runs, ...(process.env.FUZZ_PATH ? { path: process.env.FUZZ_PATH } : {}), collect: process.env.FUZZ_COLLECT === '1' };
+  const runs = Math.max(1, Math.round(ciRuns * ENVIRONMENT.factor));
+  return { seed: ENVIRONMENT.seed, runs, ...(ENVIRONMENT.path ? { path: ENVIRONMENT.path } : {}) };
 }
 
 export interface FuzzServer {
@@ -57,8 +85,7 @@ const onUncaught = (error: Error): void => void uncaught.push(error);
 
 /** Starts longshore on 127.0.0.1:0 over a config file and waits until every model has loaded. */
 export async function startFuzzServer(configFile: string): Promise<FuzzServer> {
-  const server = await startServer({ loaded: loadConfigFile(configFile), host: '127.0.0.1', port: 0, logger: silentLogger() });
-  await server.modelsLoaded;
+  const server = await startServerFromFile(configFile);
   process.on('uncaughtException', onUncaught);
   return {
     server,
@@ -98,7 +125,7 @@ export function record(report: FuzzReport, base: URL, req: FuzzRequest, res: Fuz
     return;
   }
   const text = `${verdict.problems.join('; ')}\n  request: ${req.label}\n  repro: ${repro(base, req)}`;
-  if (process.env.FUZZ_COLLECT === '1') {
+  if (ENVIRONMENT.collect) {
     const key = failureClass(req, res, verdict.problems);
     const seen = report.failures.get(key);
     if (seen) seen.count++;
@@ -124,10 +151,6 @@ export async function exchange(report: FuzzReport, base: URL, req: FuzzRequest):
   record(report, base, req, res);
 }
 
-/**
- * fast-check over `requests`: each generated request is sent and judged. On failure the error names the seed and
- * path to replay (FUZZ_SEED, FUZZ_PATH) and the shrunk request as a curl command.
- */
 /** Where a property runs, for the replay command: the test file and the test's name. */
 export interface Where {
   file: string;
@@ -135,19 +158,27 @@ export interface Where {
 }
 
 /** The command that replays one failure exactly. */
-export function replayCommand(where: Where, seed: number, path: string | undefined): string {
+function replayCommand(where: Where, seed: number, path: string | undefined): string {
   const file = where.file.slice(where.file.indexOf('test/fuzz/'));
   return `FUZZ_SEED=${seed} FUZZ_PATH=${path ?? ''} node --import tsx --test --test-name-pattern '${where.test.replace(/'/g, '.')}' ${file}`;
 }
 
-export async function fuzz(report: FuzzReport, base: URL, requests: fc.Arbitrary<FuzzRequest>, options: FuzzSettings, where: Where): Promise<void> {
-  const shown = requests.map((req) => Object.assign(req, { [fc.toStringMethod]: () => repro(base, req) }));
-  const property = fc.asyncProperty(shown, async (req) => exchange(report, base, req));
+/** Checks `property` with `options`; a failure throws with the command that replays it (seed, path) and its error. */
+export async function checkProperty<Ts>(property: fc.IAsyncProperty<Ts>, options: FuzzSettings, where: Where, what = 'fuzz failure'): Promise<void> {
   const result = await fc.check(property, { seed: options.seed, numRuns: options.runs, ...(options.path ? { path: options.path } : {}), endOnFailure: false });
   if (result.failed) {
     const error = result.errorInstance as Error | undefined;
-    throw new Error(`fuzz failure after ${result.numRuns} run(s); replay: ${replayCommand(where, result.seed, result.counterexamplePath ?? undefined)}\n${error?.message ?? String(result.errorInstance)}`);
+    throw new Error(`${what} after ${result.numRuns} run(s); replay: ${replayCommand(where, result.seed, result.counterexamplePath ?? undefined)}\n${error?.message ?? String(result.errorInstance)}`);
   }
+}
+
+/**
+ * fast-check over `requests`: each generated request is sent and judged. On failure the error names the seed and
+ * path to replay (FUZZ_SEED, FUZZ_PATH) and the shrunk request as a curl command.
+ */
+export async function fuzz(report: FuzzReport, base: URL, requests: fc.Arbitrary<FuzzRequest>, options: FuzzSettings, where: Where): Promise<void> {
+  const shown = requests.map((req) => Object.assign(req, { [fc.toStringMethod]: () => repro(base, req) }));
+  await checkProperty(fc.asyncProperty(shown, async (req) => exchange(report, base, req)), options, where);
 }
 
 /** Multi-line summary of a report (statuses seen, tolerated known-open classes, collected failure classes). */
@@ -155,5 +186,5 @@ export function summary(report: FuzzReport): string {
   const statuses = [...report.statuses].sort(([a], [b]) => a - b).map(([status, count]) => `${status}×${count}`).join(' ');
   const tolerated = [...report.tolerated].map(([id, count]) => `${id}×${count}`).join(' ');
   const failures = [...report.failures].sort(([, a], [, b]) => b.count - a.count).map(([key, f]) => `  [${f.count}] ${key}\n      ${f.problems.join('; ').slice(0, 400)}\n      ${f.repro.slice(0, 900)}`);
-  return [`seed ${settings(1).seed}; statuses: ${statuses}`, tolerated ? `tolerated known-open: ${tolerated}` : '', failures.length ? `failure classes:\n${failures.join('\n')}` : ''].filter(Boolean).join('\n');
+  return [`seed ${ENVIRONMENT.seed}; statuses: ${statuses}`, tolerated ? `tolerated known-open: ${tolerated}` : '', failures.length ? `failure classes:\n${failures.join('\n')}` : ''].filter(Boolean).join('\n');
 }

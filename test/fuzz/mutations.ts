@@ -14,9 +14,9 @@ export function raw(text: string): string {
   return `${SENTINEL}${text}\u0000`;
 }
 
-export const DEPTH = 10_000;
+const DEPTH = 10_000;
 export const DEEP_ARRAY = `${'['.repeat(DEPTH)}1${']'.repeat(DEPTH)}`;
-export const DEEP_OBJECT = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
+const DEEP_OBJECT = `${'{"a":'.repeat(DEPTH)}1${'}'.repeat(DEPTH)}`;
 
 /** JSON text of `value`, with every raw() sentinel replaced by its text. */
 export function toJsonText(value: unknown): string {
@@ -35,14 +35,14 @@ export const oddNumber: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Strings that hurt: long, unicode, lone surrogates, NUL, path tricks. */
-export const oddString: fc.Arbitrary<string> = fc.oneof(
+const oddString: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('', ' ', 'x', '\u0000', '\ud800', '\udfff', 'é', '☃', '🧪', '../../etc/passwd', '%00', '${x}', '<script>', 'null', 'true', '1', 'FP32', 'BYTES'),
   fc.integer({ min: 1, max: 100_000 }).map((n) => 'a'.repeat(n)),
   fc.string({ unit: 'binary', maxLength: 50 }),
 );
 
 /** A value of the wrong kind for almost any position. */
-export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
+const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom(null, true, false, [], {}, [[]], [null], { '': null }, [1, [2, 3], 4], [[1, 2], 3], ['a', ['b', 'c']], [1, [], 2]) },
   { weight: 3, arbitrary: oddNumber },
   { weight: 3, arbitrary: oddString },

@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { writeConfig } from '../helpers/service.ts';
 import { FIXTURES, readFixture } from '../runtimes/onnx-harness.ts';
-import { assertClose, assertHealthyAfter, IRIS_PROBABILITIES, IRIS_ROW, rawCorpus, runRawCorpus } from './corpus.ts';
-import { CI_RUNS, fuzz, newReport, replayCommand, settings, startFuzzServer, summary, type FuzzReport, type FuzzServer } from './harness.ts';
+import { assertClose, assertHealthyAfter, irisOverV2, rawCorpus, runRawCorpus } from './corpus.ts';
+import { checkProperty, CI_RUNS, fuzz, newReport, settings, startFuzzServer, summary, type FuzzReport, type FuzzServer } from './harness.ts';
 import { apiRequests, readServedApi, routeRequests, type ServedApi } from './routes.ts';
 import { sameAnswerProperty } from './same-answer.ts';
 
@@ -72,12 +72,7 @@ describe('fuzzing a server of the ONNX fixtures', () => {
   });
 
   it('gives the same outputs for the same tensors as flat JSON, nested JSON, framed binary and REST records', async (t) => {
-    const s = settings(100);
-    const result = await fc.check(sameAnswerProperty(fuzzServer.base, api.tensors), { seed: s.seed, numRuns: s.runs, ...(s.path ? { path: s.path } : {}) });
-    if (result.failed) {
-      const replay = replayCommand({ file: import.meta.filename, test: t.name }, result.seed, result.counterexamplePath ?? undefined);
-      throw new Error(`same-answer failure; replay: ${replay}\n${String((result.errorInstance as Error | undefined)?.message ?? result.errorInstance)}`);
-    }
+    await checkProperty(sameAnswerProperty(fuzzServer.base, api.tensors), settings(100), { file: import.meta.filename, test: t.name }, 'same-answer failure');
   });
 
   it('answers malformed HTTP (raw bytes on a socket), bodies cut short and over the limit included, in the catalogue format', async (t) => {
@@ -89,16 +84,7 @@ describe('fuzzing a server of the ONNX fixtures', () => {
     const multi = readFixture('multi_input');
     const text = readFixture('text_clf');
     await assertHealthyAfter(fuzzServer.base, [
-      {
-        name: 'iris over V2 on a setosa',
-        path: '/v2/models/iris/infer',
-        body: { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: IRIS_ROW }] },
-        check: (answer) => {
-          const outputs = (answer as { outputs: { name: string; data: unknown[] }[] }).outputs;
-          assert.deepEqual(outputs.find((o) => o.name === 'label')?.data.map(Number), [0]);
-          assertClose(outputs.find((o) => o.name === 'probabilities')?.data, IRIS_PROBABILITIES, 1e-6, 'probabilities');
-        },
-      },
+      irisOverV2('iris'),
       {
         name: 'multi_input over V2 on its reference rows',
         path: '/v2/models/multi_input/infer',

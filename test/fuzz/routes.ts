@@ -53,7 +53,7 @@ export async function readServedApi(base: URL): Promise<ServedApi> {
 }
 
 /** Path segments no model has: unknown, too long, NUL, encoded dot segments, slashes, unicode, empty, bad escapes. */
-export const HOSTILE_SEGMENTS = [
+const HOSTILE_SEGMENTS = [
   'unknown_model',
   'a'.repeat(1000),
   'b'.repeat(101),

@@ -108,7 +108,7 @@ export function sendRaw(base: URL, bytes: Buffer, boundMs = ANSWER_BOUND_MS): Pr
 }
 
 /** One HTTP/1.1 response from the start of `data`, or undefined while it is incomplete. */
-export function parseResponse(data: Buffer, closed: boolean): Omit<FuzzResponse, 'ms'> | undefined {
+function parseResponse(data: Buffer, closed: boolean): Omit<FuzzResponse, 'ms'> | undefined {
   const end = data.indexOf('\r\n\r\n');
   if (end === -1) return undefined;
   const lines = data.subarray(0, end).toString('latin1').split('\r\n');

@@ -14,6 +14,9 @@ export function member(exportName: string): string {
   return `${MEMBERS_FILE}#${exportName}`;
 }
 
+/** The `models:` lines of `cat`, a FixedClassifier answering label `cat` to any `{x}`: the first member of most test graphs. */
+export const CAT = [`  - class_path: ${member('FixedClassifier')}`, '    qualified_name: cat', '    configuration: {label: cat}'];
+
 /** Serves `lines` (the YAML under `models:`, already indented) with every model loaded. */
 export function serveModels(lines: readonly string[]): Promise<Harness> {
   return serveYaml(['models:', ...lines, ''].join('\n'));

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { member, predict, serveModels, type Harness } from './graph-harness.ts';
+import { CAT, member, predict, serveModels, type Harness } from './graph-harness.ts';
 
 const THROWER = [
   `  - class_path: ${member('NegativeThrower')}`,
@@ -17,9 +17,7 @@ describe('a member that fails a call', () => {
   let harness: Harness;
   before(async () => {
     harness = await serveModels([
-      `  - class_path: ${member('FixedClassifier')}`,
-      '    qualified_name: cat',
-      '    configuration: {label: cat}',
+      ...CAT,
       ...THROWER,
       `  - class_path: ${member('Scaler')}`,
       '    qualified_name: triple',
@@ -85,9 +83,7 @@ describe('a member that is too slow or too busy', () => {
   let harness: Harness;
   before(async () => {
     harness = await serveModels([
-      `  - class_path: ${member('FixedClassifier')}`,
-      '    qualified_name: cat',
-      '    configuration: {label: cat}',
+      ...CAT,
       `  - class_path: ${member('Sleeper')}`,
       '    qualified_name: late',
       '    timeout_ms: 20',
@@ -126,9 +122,7 @@ describe('a member that fails to load', () => {
   let harness: Harness;
   before(async () => {
     harness = await serveModels([
-      `  - class_path: ${member('FixedClassifier')}`,
-      '    qualified_name: cat',
-      '    configuration: {label: cat}',
+      ...CAT,
       `  - class_path: ${member('BrokenLoad')}`,
       '    qualified_name: broken',
       '    required: false',
@@ -166,9 +160,7 @@ describe('a member that fails to load', () => {
 describe('a failed member of an optional graph', () => {
   it('leaves readiness alone when neither the member nor the graph is required', async () => {
     const harness = await serveModels([
-      `  - class_path: ${member('FixedClassifier')}`,
-      '    qualified_name: cat',
-      '    configuration: {label: cat}',
+      ...CAT,
       `  - class_path: ${member('BrokenLoad')}`,
       '    qualified_name: broken',
       '    required: false',

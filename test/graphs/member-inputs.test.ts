@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { inputDifferences } from '../../src/graphs/input-compatibility.ts';
-import { member, ONNX_FIXTURES, predict, serveModels, type Harness } from './graph-harness.ts';
+import { CAT, member, ONNX_FIXTURES, predict, serveModels, type Harness } from './graph-harness.ts';
 
 const X = { type: 'object', properties: { x: { type: 'number' } }, required: ['x'], additionalProperties: false };
 
@@ -84,9 +84,7 @@ describe('graphs whose members take different inputs', () => {
   let harness: Harness;
   before(async () => {
     harness = await serveModels([
-      `  - class_path: ${member('FixedClassifier')}`,
-      '    qualified_name: cat',
-      '    configuration: {label: cat}',
+      ...CAT,
       `  - class_path: ${member('Threshold')}`,
       '    qualified_name: th',
       `  - class_path: ${member('Scaler')}`,

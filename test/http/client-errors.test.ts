@@ -119,6 +119,15 @@ describe('errors a client can provoke, in the catalogue and in longshore format'
     assert.equal(JSON.parse(expect.body).type, 'ExpectationFailedError');
   });
 
+  it("answers an unknown Expect with what to send instead, keeping the client's x-request-id as every answer does", async () => {
+    const kept = await raw(port(service), ['GET /api/health HTTP/1.1\r\nHost: x\r\nExpect: coffee\r\nX-Request-Id: trace-417\r\nConnection: close\r\n\r\n']);
+    assert.equal(kept.status, 417);
+    assert.equal(kept.headers['x-request-id'], 'trace-417');
+    assert.equal(JSON.parse(kept.body).message, 'unsupported Expect header "coffee"; send Expect: 100-continue or no Expect header');
+    const replaced = await raw(port(service), ['GET /api/health HTTP/1.1\r\nHost: x\r\nExpect: coffee\r\nX-Request-Id: not ok!\r\nConnection: close\r\n\r\n']);
+    assert.match(replaced.headers['x-request-id'] ?? '', /^[0-9a-f-]{36}$/, 'an unsafe id is replaced by a UUID');
+  });
+
   it('answers a body sent slowly with 408 RequestTimeoutError within server.request_timeout_ms, V2 body under /v2', async () => {
     // The body would take 10 × 300 ms = 3 s; the request timeout is 800 ms.
     const body = '{"inputs":[]}';

@@ -7,17 +7,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startServe, type ServeProcess } from '../helpers/cli.ts';
 import { configYaml, fixture, writeConfig } from '../helpers/service.ts';
+import { postJson } from '../helpers/server.ts';
 
 describe('longshore serve: errors thrown outside any call', { concurrency: false }, () => {
   let server: ServeProcess;
-  const predict = async (mode: string) => {
-    const response = await fetch(`${server.url}/api/models/timer_throw/prediction`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mode }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const predict = (mode: string) => postJson(`${server.url}/api/models/timer_throw/prediction`, { mode });
   /** The log lines about errors outside calls, waiting until there are `count`. */
   const outsideCallLines = async (count: number) => {
     const deadline = performance.now() + 5000;

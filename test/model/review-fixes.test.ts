@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { MAX_DETAILS } from '../../src/model/call-errors.ts';
+import { checkOutput, indexedProblems, MAX_DETAILS } from '../../src/model/call-errors.ts';
 import { buildService, configYaml, fixture, irisConfigYaml } from '../helpers/service.ts';
 
 describe('a batch of records predicted one by one', () => {
@@ -37,6 +37,20 @@ describe('error details are capped', () => {
     assert.equal(body.details.length, MAX_DETAILS);
     assert.equal(body.details[0]?.path, '/0/sepal_length');
     assert.ok(response.body.length < 20_000, `response is ${response.body.length} bytes`);
+  });
+
+  it(`caps the details of outputs that break the output schema at ${MAX_DETAILS} too`, () => {
+    // Two problems per output: the last output counted can take the list past the cap before indexedProblems stops.
+    const problems = indexedProblems(Array.from({ length: 200 }, (_, index) => index), () => [
+      { path: '/a', message: 'is required' },
+      { path: '/b', message: 'is required' },
+    ]);
+    assert.ok(problems.length >= MAX_DETAILS);
+    assert.throws(
+      () => checkOutput('m', [...problems, { path: '/x', message: 'one more' }]),
+      (error: { type: string; details: unknown[]; message: string }) =>
+        error.type === 'InferenceError' && error.details.length === MAX_DETAILS && /model 'm' returned output that does not match its output schema/.test(error.message),
+    );
   });
 });
 

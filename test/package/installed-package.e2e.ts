@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { documentedNpmrc, installedVersion, mustRun, pack, REPO_ROOT, run, ServeProcess, TempDirs, type Packed } from './packed-project.ts';
 import { CLIENT_USE, CONSUMER_TSCONFIG, docsMinimalModel, IMPORT_CHECK, REQUIRE_CHECK, SCALER_MODEL } from './consumer-files.ts';
+import { postJson } from '../helpers/server.ts';
 
 const MAX_TARBALL_BYTES = 3 * 1024 * 1024;
 const temp = new TempDirs();
@@ -110,9 +111,9 @@ describe('a project that installed the tarball', () => {
       outputs: { label: { data: number[] }; probabilities: { data: number[] } };
     };
     const rows = chunk(reference.inputs.input.data, 4);
-    const answer = await postJson(`${url}/api/models/iris/predictions`, rows.map((input) => ({ input })));
+    const answer = await postJson<{ label: number; probabilities: number[] }[]>(`${url}/api/models/iris/predictions`, rows.map((input) => ({ input })));
     assert.equal(answer.status, 200);
-    const records = answer.body as { label: number; probabilities: number[] }[];
+    const records = answer.body;
     assert.deepEqual(records.map((record) => record.label), reference.outputs.label.data);
     const expected = chunk(reference.outputs.probabilities.data, 3);
     records.forEach((record, i) => record.probabilities.forEach((p, j) => assert.ok(Math.abs(p - (expected[i]?.[j] ?? NaN)) < 1e-5)));
@@ -163,11 +164,6 @@ async function waitReady(url: string): Promise<void> {
     await new Promise((resolveWait) => setTimeout(resolveWait, 100));
   }
   throw new Error(`${url} did not become ready within 30 s`);
-}
-
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
-  return { status: response.status, body: await response.json() };
 }
 
 function chunk(values: readonly number[], size: number): number[][] {

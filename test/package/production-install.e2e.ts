@@ -20,6 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { argDefault, assignments, execForm, healthcheck, last, readDockerfile, runCommands, underRoot, type Stage } from '../deploy/dockerfile-instructions.ts';
 import { SCALER_MODEL } from './consumer-files.ts';
 import { mustRun, pack, REPO_ROOT, run, TempDirs } from './packed-project.ts';
+import { postJson } from '../helpers/server.ts';
 
 /** The container's top-level folders the image uses; paths under them are moved under the stand-in root. */
 const IMAGE_ROOTS = ['app', 'config', 'models', 'node_modules', 'tmp'];
@@ -119,11 +120,6 @@ function freePort(): Promise<number> {
   });
 }
 
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(STEP_TIMEOUT_MS) });
-  return { status: response.status, body: await response.json() };
-}
-
 before(async () => {
   if (!isRoot) return;
   // As in a Docker build: root installs with umask 022, so the image's user can read everything and write nothing.
@@ -221,10 +217,10 @@ describe('the image runtime stage, replayed outside a container', { skip: !isRoo
   });
 
   test('serves the ONNX file and the TypeScript model mounted under /models', async () => {
-    const onnx = await postJson(`${url}/api/models/iris_onnx/prediction`, { input: [7.0, 3.2, 4.7, 1.4] });
+    const onnx = await postJson(`${url}/api/models/iris_onnx/prediction`, { input: [7.0, 3.2, 4.7, 1.4] }, STEP_TIMEOUT_MS);
     assert.equal(onnx.status, 200, JSON.stringify(onnx.body));
     assert.equal((onnx.body as { label: number }).label, 1);
-    const scaler = await postJson(`${url}/api/models/scaler/prediction`, { x: 2 });
+    const scaler = await postJson(`${url}/api/models/scaler/prediction`, { x: 2 }, STEP_TIMEOUT_MS);
     assert.deepEqual(scaler, { status: 200, body: { y: 6 } });
   });
 

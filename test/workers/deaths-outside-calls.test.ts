@@ -8,18 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { captureLogger, configYaml, fixture, writeConfig, type LogLine } from '../helpers/service.ts';
+import { postJson } from '../helpers/server.ts';
 
 describe('workers: a thread that dies outside a call', { concurrency: false }, () => {
   let server: RunningServer;
   let lines: LogLine[];
-  const predict = async (mode: string) => {
-    const response = await fetch(`${server.url}/api/models/timer_throw/prediction`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ mode }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  };
+  const predict = (mode: string) => postJson(`${server.url}/api/models/timer_throw/prediction`, { mode });
   const restarts = async (reason: string) => {
     const values = (await server.registry.metrics.registry.getSingleMetric('longshore_worker_restarts_total')?.get())?.values ?? [];
     return values.find((v) => v.labels.model === 'timer_throw' && v.labels.reason === reason)?.value ?? 0;
