@@ -16,7 +16,7 @@ import { ConfigError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { describeListenError } from './listen-errors.js';
 import { LOG_FORMATS, type LogFormat } from './logging/logger.js';
-import { ModelRegistry } from './model/registry.js';
+import { createService, type Service } from './service.js';
 import { runDockerfile } from './scaffold/dockerfile.js';
 import { runInit } from './scaffold/init.js';
 import { startServer } from './server.js';
@@ -86,8 +86,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .option('-o, --output <file>', 'where to write it; .json or .yaml/.yml picks the format, - writes JSON to stdout', 'openapi.yaml')
     .action(async (options: ModelFlags & { output: string }) => {
       const loaded = readConfig(options, env);
-      exitCode = await withLoadedModels(loaded, async (registry, logger) => {
-        const app = await buildApp({ config: loaded.config, registry, logger });
+      exitCode = await withLoadedModels(loaded, async (service, logger) => {
+        const app = await buildApp({ config: loaded.config, dataplane: service.dataplane, metrics: service.metrics, logger });
         await app.ready();
         const document = app.openapiDocument();
         await app.close();
@@ -104,7 +104,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelNameOption())
     .action(async (options: ModelFlags) => {
       const loaded = readConfig(options, env);
-      exitCode = await withLoadedModels(loaded, async (registry) => {
+      exitCode = await withLoadedModels(loaded, async ({ registry }) => {
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
         // No models passes only with health.ready_without_models (readConfig refuses it otherwise).
         const what = names.length === 0 ? 'serves no model (health.ready_without_models: true)' : `${names.length} model(s) loaded: ${names.join(', ')}`;
@@ -161,10 +161,11 @@ function readConfigAndFlags(flags: ModelFlags, env: NodeJS.ProcessEnv): LoadedCo
   const extra = modelFlagEntries(flags.model ?? []);
   const fromDir = modelDirFromFlags(flags, cwd);
   for (const warning of fromDir?.warnings ?? []) process.stderr.write(`longshore: ${warning}\n`);
-  if (extra.length === 0 && !fromDir) return loadConfigFile(findConfigFile(explicit, env, cwd));
+  // LONGSHORE_<SECTION>__<KEY> variables go over the file (config/env-overlay.ts); flags go over both, later.
+  if (extra.length === 0 && !fromDir) return loadConfigFile(findConfigFile(explicit, env, cwd), { env });
   const base = explicit !== undefined || env.LONGSHORE_CONFIG || env.REST_CONFIG
-    ? loadConfigFile(findConfigFile(explicit, env, cwd))
-    : parseConfig('', '<command line>', cwd);
+    ? loadConfigFile(findConfigFile(explicit, env, cwd), { env })
+    : parseConfig('', '<command line>', cwd, { env });
   return withExtraModels(base, [...extra, ...(fromDir?.models ?? [])], cwd);
 }
 
@@ -189,23 +190,24 @@ function writeOutput(output: string, text: string): void {
 class CommandError extends Error {}
 
 /** Creates and loads every model, runs `action`, unloads. A model that fails to load is a config problem (exit 2). */
-async function withLoadedModels(loaded: LoadedConfig, action: (registry: ModelRegistry, logger: Logger) => Promise<void>): Promise<number> {
+async function withLoadedModels(loaded: LoadedConfig, action: (service: Service, logger: Logger) => Promise<void>): Promise<number> {
   const logger = commandLogger();
-  const registry = await ModelRegistry.fromConfig(loaded, logger);
+  const service = await createService(loaded, logger);
+  const { registry } = service;
   await registry.loadAll();
   try {
     const failed = registry.list().filter((model) => model.state === 'failed');
     if (failed.length > 0) {
       const problems = failed.map((model) =>
-        loaded.problem(['models', registry.entryIndexOf(model.name) ?? 0], `model '${model.name}' failed to load: ${model.error ?? 'unknown error'}`),
+        loaded.problem(['models', service.entryIndexOf(model.name) ?? 0], `model '${model.name}' failed to load: ${model.error ?? 'unknown error'}`),
       );
       process.stderr.write(`${configError(loaded.file, problems).message}\n`);
       return EXIT_BAD_CONFIG;
     }
-    await action(registry, logger);
+    await action(service, logger);
     return EXIT_OK;
   } finally {
-    await registry.unloadAll();
+    await service.unloadAll();
   }
 }
 

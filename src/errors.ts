@@ -186,3 +186,14 @@ function render(value: unknown, depth: number, budget: number): string {
   }
   return out + close;
 }
+
+/** A problem with one key of a model entry; the registry turns it into `file:line models[i].key: message`. */
+export class EntryProblem extends Error {
+  constructor(
+    /** A key of the entry, or a path below it (`['decorators', 1, 'class_path']`). */
+    readonly key: string | readonly (string | number)[],
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,5 +1,6 @@
 /**
- * longshore's public API: the model contract a user implements, the server starter, and the error catalogue. Only the
+ * longshore's public API: the model contract a user implements, the server starter (or, to embed: createService, then
+ * buildApp over its dataplane), and the error catalogue. Only the
  * user-facing contract types are exported; what the server adds for itself (RuntimeModel, ServedMetadata) stays inside.
  */
 export type {
@@ -20,6 +21,8 @@ export type {
 export type { LongshoreConfig, ModelEntry } from './config/schema.js';
 export { loadConfigFile, parseConfig, findConfigFile, type LoadedConfig } from './config/load.js';
 export { startServer, type RunningServer, type StartOptions } from './server.js';
-export { buildApp } from './http/app.js';
-export { ModelRegistry } from './model/registry.js';
+export { createService, type Service } from './service.js';
+export { buildApp, type BuildAppOptions } from './http/app.js';
+export type { Dataplane } from './dataplane/dataplane.js';
+export type { ModelRegistry } from './model/registry.js';
 export * from './errors.js';

@@ -1,5 +1,5 @@
 /**
- * Starting and stopping a server: logger, registry, app, listen, background model loading, and a graceful drain on
+ * Starting and stopping a server: logger, service (service.ts), app, listen, background model loading, and a graceful drain on
  * SIGTERM/SIGINT (readiness flips to 503 first, in-flight requests finish, models unload); a second signal exits at once.
  * With the CLI's handlers, an error thrown outside any call on the main thread (a model's timer, a stray promise) is
  * logged with the model it came from and counted, and the server keeps serving.
@@ -11,7 +11,8 @@ import { configError, type LoadedConfig } from './config/load.js';
 import type { LogLevel } from './config/schema.js';
 import { buildApp } from './http/app.js';
 import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, LoggingSetupError, type LogFormat } from './logging/logger.js';
-import { ModelRegistry } from './model/registry.js';
+import type { ModelRegistry } from './model/registry.js';
+import { createService, type Service } from './service.js';
 
 /** How long close() waits for loads still running before unloading anyway. */
 const LOAD_WAIT_ON_CLOSE_MS = 5000;
@@ -32,14 +33,16 @@ export interface StartOptions {
   /** Install SIGTERM/SIGINT handlers that drain and close (the CLI does; tests and embedders need not). */
   readonly handleSignals?: boolean;
   /**
-   * Called once the registry exists, before the app is built and listens: a cluster worker (src/cluster/worker.ts)
+   * Called once the service exists, before the app is built and listens: a cluster worker (src/cluster/worker.ts)
    * wires its metrics and readiness to the primary here.
    */
-  readonly beforeListen?: (registry: ModelRegistry, logger: Logger) => void;
+  readonly beforeListen?: (service: Service, logger: Logger) => void;
 }
 
 export interface RunningServer {
   readonly app: FastifyInstance;
+  /** The models, registry, dataplane, metrics and prediction logs behind the app. */
+  readonly service: Service;
   readonly registry: ModelRegistry;
   /** `http://host:port` actually bound. */
   readonly url: string;
@@ -82,9 +85,10 @@ export function loggerFromConfig(loaded: LoadedConfig, overrides: { logLevel?: L
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options.loaded;
   const logger = options.logger ?? loggerFromConfig(options.loaded, { logLevel: options.logLevel, logFormat: options.logFormat });
-  const registry = await ModelRegistry.fromConfig(options.loaded, logger);
-  options.beforeListen?.(registry, logger);
-  const app = await buildApp({ config, registry, logger });
+  const service = await createService(options.loaded, logger);
+  const { registry, dataplane } = service;
+  options.beforeListen?.(service, logger);
+  const app = await buildApp({ config, dataplane, metrics: service.metrics, logger });
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `http://${formatHost(address.address)}:${address.port}` : String(address);
@@ -92,7 +96,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const modelsLoaded = registry.loadAll().then(() => {
     const failed = registry.list().filter((model) => model.state === 'failed').map((model) => model.name);
-    logger.info({ ready: registry.isReady(), failed }, 'model loading finished');
+    logger.info({ ready: dataplane.ready(), failed }, 'model loading finished');
   });
 
   let closing: Promise<void> | undefined;
@@ -103,7 +107,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await app.close();
       // A model still loading is given a moment to finish, so its unload() sees a settled state; never hang on it.
       await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
-      await registry.unloadAll();
+      await service.unloadAll();
       logger.info('longshore stopped');
       // Lines are written asynchronously: make sure the last ones (these included) reached the destination.
       await flushLogger(logger);
@@ -145,15 +149,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // A model's stray promise, or an error thrown from its timer, must not take every other model down with it: log it
     // with its stack and the model whose file it came from, count it, and keep serving.
     const outsideCalls = (kind: 'uncaught_exception' | 'unhandled_rejection', what: string) => (error: unknown) => {
-      const model = registry.modelOfError(error);
-      registry.metrics.uncaughtError(model, kind);
+      const model = service.modelOfError(error);
+      service.metrics.uncaughtError(model, kind);
       const culprit = model === undefined ? 'a model or longshore' : `model '${model}'`;
       logger.error({ err: error, model: model ?? 'unknown', kind }, `${what} outside any call (a bug in ${culprit}); the server keeps running`);
     };
     process.on('unhandledRejection', outsideCalls('unhandled_rejection', 'unhandled promise rejection'));
     process.on('uncaughtException', outsideCalls('uncaught_exception', 'uncaught exception'));
   }
-  return { app, registry, url, modelsLoaded, close };
+  return { app, service, registry, url, modelsLoaded, close };
 }
 
 function formatHost(host: string): string {

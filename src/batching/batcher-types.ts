@@ -2,7 +2,7 @@
  * The batcher's interfaces: its options, the executor that runs its jobs, what a submit takes, and the observer it
  * reports to (the metrics catalogue). Re-exported by batcher.ts, where importers take them from.
  */
-import type { CancelSignal, RunStop } from './cancel-signal.js';
+import type { CancelSignal, RunStop } from '../call-context.js';
 
 export type BatchPolicy = 'eager' | 'timed' | 'off';
 

@@ -8,11 +8,11 @@
  */
 import { DeadlineExceededError, QueueFullError, RequestCancelledError, type ModelNotReadyError } from '../errors.js';
 import type { BatchExecutor, BatcherOptions, SubmitOptions } from './batcher-types.js';
-import type { CancelSignal, RunStop } from './cancel-signal.js';
+import type { CancelSignal, RunStop } from '../call-context.js';
 import { Slots, type RunningBatch } from './slots.js';
 
 export type { BatchExecutor, BatchObserver, BatcherOptions, BatchPolicy, RejectionReason, SubmitOptions } from './batcher-types.js';
-export { Cancellation, type CancelSignal, type RunStop } from './cancel-signal.js';
+export { Cancellation, type CancelSignal, type RunStop } from '../call-context.js';
 
 /** Longest delay a Node timer takes (2^31−1 ms, about 24.8 days); beyond it Node fires after 1 ms instead. */
 const MAX_TIMER_MS = 2_147_483_647;

@@ -10,7 +10,7 @@
  * (instead of queueing them into a 504) and readiness says why, until a stuck call settles.
  */
 import { ModelNotReadyError } from '../errors.js';
-import { RunStop } from './cancel-signal.js';
+import { RunStop } from '../call-context.js';
 
 /** Seconds a caller refused because every slot is stuck is told to wait: a call past its deadline rarely ends at once. */
 export const STUCK_RETRY_AFTER_SECONDS = 5;

@@ -1,6 +1,5 @@
 /** LongshoreClient: typed calls to a longshore server's REST API and Open Inference Protocol (V2) API. */
-import type { ModelDescription, TensorMetadata } from '../dataplane.js';
-import type { ModelListing } from '../model/metadata.js';
+import type { ModelDescription, ModelListing, TensorMetadata } from '../wire.js';
 import { jsonBody, Transport, type HttpAnswer } from './http.js';
 import { encodeInferRequest } from './infer-request.js';
 import { decodeInferResponse, type InferResponse } from './infer-response.js';

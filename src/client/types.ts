@@ -2,8 +2,7 @@
 import type { Datatype, TensorData } from '../tensors/datatypes.js';
 
 export type { Datatype, TensorData } from '../tensors/datatypes.js';
-export type { ModelDescription, TensorMetadata, TensorSpecView } from '../dataplane.js';
-export type { ModelListing } from '../model/metadata.js';
+export type { ModelDescription, ModelListing, TensorMetadata, TensorSpecView } from '../wire.js';
 
 export interface LongshoreClientOptions {
   /**

@@ -4,9 +4,8 @@
  * and this worker's readiness and metrics sent to the primary.
  */
 import { setMetricsSource, metricsEnabled } from '../http/metrics.js';
-import { setReadinessGate } from '../http/routes/health.js';
-import type { ModelRegistry } from '../model/registry.js';
 import { loggerFromConfig, startServer } from '../server.js';
+import type { Service } from '../service.js';
 import { metricsPartOf } from './metrics-aggregate.js';
 import type { ClusterServeOptions } from './options.js';
 import { ClusterReadinessView, reportReadiness } from './readiness.js';
@@ -26,7 +25,7 @@ export async function runWorker(options: ClusterServeOptions): Promise<void> {
       port: options.port,
       logger,
       handleSignals: true,
-      beforeListen: (registry) => joinCluster(registry, options),
+      beforeListen: (service) => joinCluster(service, options),
     });
   } catch (error) {
     // The IPC channel keeps a cluster worker alive: once the CLI has written the error and set process.exitCode,
@@ -37,11 +36,11 @@ export async function runWorker(options: ClusterServeOptions): Promise<void> {
 }
 
 /** Wires this worker's readiness and metrics to the primary. */
-function joinCluster(registry: ModelRegistry, options: ClusterServeOptions): void {
+function joinCluster({ metrics, dataplane }: Service, options: ClusterServeOptions): void {
   const view = new ClusterReadinessView();
-  const channel = new WorkerChannel({ view: (message) => view.update(message), collect: metricsPartOf(registry.metrics.registry) });
-  setReadinessGate(registry, () => view.problems());
-  if (metricsEnabled(options.loaded.config.metrics)) setMetricsSource(registry.metrics.registry, () => channel.requestMetrics());
+  const channel = new WorkerChannel({ view: (message) => view.update(message), collect: metricsPartOf(metrics.registry) });
+  dataplane.readiness.setGate(() => view.problems());
+  if (metricsEnabled(options.loaded.config.metrics)) setMetricsSource(metrics.registry, () => channel.requestMetrics());
   // The first report also tells the primary this worker listens: it answers with the view, and asks it for metrics.
-  reportReadiness(() => registry.isReady(), (message) => channel.send(message));
+  reportReadiness(() => dataplane.readiness.isReady(), (message) => channel.send(message));
 }

@@ -1,26 +1,44 @@
 /**
- * Reads `longshore.yaml`: finds the file, parses YAML, validates against the one schema, reports every problem with
- * its file, key path and line, fills defaults and freezes the result.
+ * Reads `longshore.yaml`: finds the file, parses YAML, lays the LONGSHORE_* environment overlay over it, tells each
+ * model entry's runtime from its keys, validates against the one schema (each entry against its runtime's), reports
+ * every problem with its file, key path and line (or variable), then resolves each entry's serving and monitoring
+ * settings and deep-freezes the result.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
-import { ConfigSchema, ONNX_ONLY_KEYS, type LongshoreConfig, type ModelEntry } from './schema.js';
+import { entryProblems, sectionProblems } from './cross-key-rules.js';
+import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
+import { applyEnvOverlay, readEnvOverlay, type EnvSetting, type Environment } from './env-overlay.js';
+import { resolveMonitoring, type MonitoringConfig } from './monitoring-defaults.js';
+import { configError, deepFreeze, describeSchemaErrors, formatKeyPath, lineOf, type KeyPath, type ProblemAt } from './problems.js';
+import { ConfigSchema, type LongshoreConfig, type ModelEntry, type ValidatedConfig } from './schema.js';
+import { resolveServing } from './serving.js';
 
-/** A key path inside the config, e.g. `['models', 0, 'class_path']`. */
-export type KeyPath = readonly (string | number)[];
+export { configError, formatKeyPath, type KeyPath } from './problems.js';
+export type { Environment } from './env-overlay.js';
 
 /** A loaded config plus what is needed to point at a line of its file later (e.g. a class_path that fails to import). */
 export interface LoadedConfig {
+  /** Deep-frozen: every default filled, each model entry resolved (runtime, serving, monitoring). */
   readonly config: LongshoreConfig;
   /** Absolute path of the file, or a label such as `<command line>` when there is none. */
   readonly file: string;
   /** Directory relative paths in the config resolve against. */
   readonly dir: string;
-  /** Formats a problem as `file:line key.path: message`. */
+  /** Formats a problem as `file:line key.path: message` (`environment LONGSHORE_... key.path: message` for a key a variable set). */
   problem(path: KeyPath, message: string): ErrorDetail;
+}
+
+export interface LoadOptions {
+  /**
+   * The environment whose LONGSHORE_<SECTION>__<KEY> variables are laid over the file (env-overlay.ts). The CLI
+   * passes process.env; without it nothing is overlaid.
+   */
+  readonly env?: Environment;
 }
 
 /** Files looked for in the working directory, in order, when no path is given. */
@@ -43,27 +61,32 @@ export function findConfigFile(explicit: string | undefined, env: NodeJS.Process
   );
 }
 
-/** Reads, validates and freezes the config at `file`. Throws ConfigError listing every problem. */
-export function loadConfigFile(file: string): LoadedConfig {
+/** Reads, validates, resolves and freezes the config at `file`. Throws ConfigError listing every problem. */
+export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`, { cause: error });
   }
-  return parseConfig(text, file, dirname(file));
+  return parseConfig(text, file, dirname(file), options);
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validateConfig = ajv.compile<LongshoreConfig>(ConfigSchema);
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true, discriminator: true });
+const validateConfig = ajv.compile<ValidatedConfig>(ConfigSchema);
+const validateModels = ajv.compile<{ models: ValidatedEntry[] }>(Type.Object({ models: Type.Array(ModelEntrySchema) }));
 
 /** Validates config text. `file` labels messages; `dir` anchors relative paths. */
-export function parseConfig(text: string, file: string, dir: string): LoadedConfig {
+export function parseConfig(text: string, file: string, dir: string, options: LoadOptions = {}): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const overlay = readEnvOverlay(options.env ?? {}, ConfigSchema);
   const problem = (path: KeyPath, message: string): ErrorDetail => {
+    const key = formatKeyPath(path) || '(top level)';
+    const variable = variableOf(path, overlay.settings, doc);
+    if (variable !== undefined) return { path: formatKeyPath(path), message: `environment ${variable} ${key}: ${message}` };
     const line = lineOf(doc, lineCounter, path);
-    return { path: formatKeyPath(path), message: `${file}${line === undefined ? '' : `:${line}`} ${formatKeyPath(path) || '(top level)'}: ${message}` };
+    return { path: formatKeyPath(path), message: `${file}${line === undefined ? '' : `:${line}`} ${key}: ${message}` };
   };
 
   if (doc.errors.length > 0) {
@@ -77,73 +100,67 @@ export function parseConfig(text: string, file: string, dir: string): LoadedConf
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw configError(file, [problem([], 'the file must hold a mapping of keys (service_title, models, ...)')]);
   }
+  applyEnvOverlay(raw as Record<string, unknown>, overlay.settings);
+  const envProblems = overlay.problems.map(({ variable, message }) => ({ path: variable, message: `environment ${variable}: ${message}` }));
+  setRuntimes((raw as { models?: unknown }).models);
   const valid = validateConfig(raw);
-  const problems = [...(valid ? [] : describeSchemaErrors(validateConfig.errors ?? [], problem)), ...crossKeyProblems(raw, problem)];
+  const errors = valid ? [] : (validateConfig.errors ?? []);
+  const problems = [
+    ...envProblems,
+    ...describeSchemaErrors(errors, problem),
+    ...sectionProblems(raw as { monitoring?: MonitoringConfig }, problem),
+    ...passedEntryProblems((raw as { models?: unknown }).models, errors, 0, problem),
+  ];
   if (!valid || problems.length > 0) throw configError(file, problems);
-  return { config: deepFreeze(raw), file, dir, problem };
+  const config = { ...raw, models: raw.models.map((entry) => effectiveEntry(entry, raw)) };
+  return { config: deepFreeze(config), file, dir, problem };
 }
 
 /**
- * Cross-key rules of every model entry that passed the schema on its own, so one run reports schema problems and
- * cross-key problems together.
+ * The variable that set the key at `path` or a mapping holding it; for a key the file does not have, the variables
+ * that set keys below it. Undefined when the key is the file's.
  */
-function crossKeyProblems(raw: object, problem: LoadedConfig['problem']): ErrorDetail[] {
-  const server = [
-    ...monitoringProblems((raw as { monitoring?: MonitoringSettings }).monitoring, ['monitoring'], problem),
-    ...regexProblems((raw as { metrics?: { excluded_handlers?: unknown } }).metrics?.excluded_handlers, ['metrics', 'excluded_handlers'], problem),
-  ];
-  const models = (raw as { models?: unknown }).models;
-  if (!Array.isArray(models)) return server;
-  const failing = new Set((validateConfig.errors ?? []).map((error) => /^\/models\/(\d+)/.exec(error.instancePath)?.[1]).filter(Boolean));
-  return [
-    ...server,
-    ...models.flatMap((entry: unknown, index) =>
-      typeof entry === 'object' && entry !== null && !failing.has(String(index))
-        ? [...entryProblems(entry as ModelEntry, index, problem), ...monitoringProblems((entry as ModelEntry).monitoring, ['models', index, 'monitoring'], problem)]
-        : [],
-    ),
-  ];
+function variableOf(path: KeyPath, settings: readonly EnvSetting[], doc: Document): string | undefined {
+  const within = (inner: readonly (string | number)[], outer: KeyPath) => outer.every((key, index) => inner[index] === key);
+  const setting = settings.filter((candidate) => within(path, candidate.path)).at(-1);
+  if (setting !== undefined) return setting.variable;
+  if (path.length === 0 || doc.hasIn(path)) return undefined;
+  const below = settings.filter((candidate) => within(candidate.path, path)).map((candidate) => candidate.variable);
+  return below.length > 0 ? below.join(', ') : undefined;
 }
 
-type MonitoringSettings = LongshoreConfig['monitoring'];
+/**
+ * The runtime of an entry, told from its keys (the one place that does): `runtime:` when given, else `onnx` with a
+ * model_path, `graph` with a graph, else `module` (which then needs class_path).
+ */
+function runtimeOfKeys(entry: Readonly<Record<string, unknown>>): unknown {
+  if (entry.runtime !== undefined) return entry.runtime;
+  return entry.model_path !== undefined ? 'onnx' : entry.graph !== undefined ? 'graph' : 'module';
+}
 
-/** Each pattern of a list of regular expressions must compile. */
-function regexProblems(patterns: unknown, at: KeyPath, problem: LoadedConfig['problem']): ErrorDetail[] {
-  if (!Array.isArray(patterns)) return [];
-  return patterns.flatMap((pattern: unknown, index) => {
-    if (typeof pattern !== 'string') return [];
-    try {
-      new RegExp(pattern);
-      return [];
-    } catch (error) {
-      return [problem([...at, index], `${JSON.stringify(pattern)} is not a valid regular expression: ${(error as Error).message}`)];
+/** Writes each entry's runtime into it, so the schema checks it against that runtime's keys. */
+function setRuntimes(models: unknown): void {
+  if (!Array.isArray(models)) return;
+  for (const entry of models as unknown[]) {
+    if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
+      const keys = entry as Record<string, unknown>;
+      keys.runtime = runtimeOfKeys(keys);
     }
-  });
+  }
 }
 
-/** Rules across the keys of a `monitoring` mapping (server-wide or a model's). */
-function monitoringProblems(monitoring: MonitoringSettings | undefined, at: KeyPath, problem: LoadedConfig['problem']): ErrorDetail[] {
-  if (typeof monitoring !== 'object' || monitoring === null) return [];
-  const problems: ErrorDetail[] = [];
-  if (monitoring.sample_rate !== undefined && monitoring.sample_every !== undefined) {
-    problems.push(problem([...at, 'sample_every'], 'give either sample_rate (a fraction, at random) or sample_every (every Nth prediction), not both'));
-  }
-  const destination = monitoring.destination;
-  if (destination?.type === 'file' && destination.path === undefined) {
-    problems.push(problem([...at, 'destination'], "a file destination needs 'path' (the JSONL file to write)"));
-  }
-  if (destination?.type === 'http' && destination.url === undefined) {
-    problems.push(problem([...at, 'destination'], "an http destination needs 'url' (the endpoint that receives the batches)"));
-  }
-  if (destination?.type === 'http' && destination.url !== undefined && !/^https?:\/\//.test(destination.url)) {
-    problems.push(problem([...at, 'destination', 'url'], `must be an http:// or https:// URL, got ${JSON.stringify(destination.url)}`));
-  }
-  return problems;
+/** Cross-key problems of the entries that passed the schema (so one run reports both kinds). */
+function passedEntryProblems(models: unknown, errors: readonly ErrorObject[], offset: number, problem: ProblemAt): ErrorDetail[] {
+  if (!Array.isArray(models)) return [];
+  const failing = new Set(errors.map((error) => /^\/models\/(\d+)/.exec(error.instancePath)?.[1]).filter(Boolean));
+  return (models as ValidatedEntry[]).flatMap((entry, index) =>
+    typeof entry === 'object' && entry !== null && !failing.has(String(index)) ? entryProblems(entry, index + offset, problem) : [],
+  );
 }
 
-/** The runtime an entry asks for: explicit, else `onnx` when it names a model_path. */
-export function runtimeOf(entry: ModelEntry): 'module' | 'onnx' | 'graph' {
-  return entry.runtime ?? (entry.model_path !== undefined ? 'onnx' : entry.graph !== undefined ? 'graph' : 'module');
+/** A validated entry with its serving and monitoring settings resolved once (what the rest of longshore reads). */
+function effectiveEntry(entry: ValidatedEntry, config: Pick<ValidatedConfig, 'defaults' | 'monitoring'>): ModelEntry {
+  return { ...entry, serving: resolveServing(entry, config.defaults), monitoring: resolveMonitoring(config.monitoring, entry.monitoring) };
 }
 
 /**
@@ -153,7 +170,7 @@ export function runtimeOf(entry: ModelEntry): 'module' | 'onnx' | 'graph' {
  */
 export function nameKeyOf(entry: ModelEntry): 'qualified_name' | 'model_path' | 'class_path' {
   if (entry.qualified_name !== undefined) return 'qualified_name';
-  return runtimeOf(entry) === 'onnx' ? 'model_path' : 'class_path';
+  return entry.runtime === 'onnx' ? 'model_path' : 'class_path';
 }
 
 /**
@@ -170,156 +187,31 @@ export function noModelsError(loaded: LoadedConfig): ConfigError | undefined {
   return configError(loaded.file, [loaded.problem(['models'], message)]);
 }
 
-/** Rules across keys of one model entry that a JSON Schema would state only obscurely. */
-function entryProblems(entry: ModelEntry, index: number, problem: LoadedConfig['problem']): ErrorDetail[] {
-  const at = (key: string, message: string) => problem(key ? ['models', index, key] : ['models', index], message);
-  const runtime = runtimeOf(entry);
-  if (runtime === 'graph') return graphEntryProblems(entry, at);
-  if (entry.graph !== undefined) return [at('graph', `a ${runtime} model takes no graph; a graph entry has graph and no class_path or model_path`)];
-  if (runtime === 'module') {
-    const problems: ErrorDetail[] = [];
-    if (entry.class_path === undefined) {
-      problems.push(at('', "missing required key 'class_path' (or 'model_path' for an ONNX model)"));
-    }
-    if (entry.model_path !== undefined && entry.class_path !== undefined) {
-      problems.push(at('model_path', "give either class_path (a TS/JS model) or model_path (an ONNX file), not both"));
-    }
-    for (const key of ONNX_ONLY_KEYS) {
-      if (entry[key] !== undefined) problems.push(at(key, `'${key}' applies only to ONNX models (model_path / runtime: onnx)`));
-    }
-    return problems;
-  }
-  if (entry.model_path === undefined) return [at('', "missing required key 'model_path' for runtime: onnx")];
-  if (entry.class_path !== undefined) return [at('class_path', 'an ONNX model (model_path / runtime: onnx) takes no class_path')];
-  return [];
-}
-
-/** A graph entry: no code or file of its own, a qualified_name, and keys that fit its kind. */
-function graphEntryProblems(entry: ModelEntry, at: (key: string, message: string) => ErrorDetail): ErrorDetail[] {
-  const problems: ErrorDetail[] = [];
-  const graph = entry.graph;
-  if (graph === undefined) return [at('', "missing required key 'graph' for runtime: graph")];
-  for (const key of ['class_path', 'model_path', 'workers', ...ONNX_ONLY_KEYS] as const) {
-    if (entry[key] !== undefined) problems.push(at(key, `a graph (an entry with graph) takes no ${key}`));
-  }
-  if (entry.qualified_name === undefined) problems.push(at('', "missing required key 'qualified_name': a graph has no class to take its name from"));
-  const kindOnly: Record<string, readonly string[]> = {
-    combine: ['ensemble'],
-    label_field: ['ensemble'],
-    probabilities_field: ['ensemble'],
-    labels: ['ensemble'],
-    header: ['router'],
-  };
-  for (const [key, kinds] of Object.entries(kindOnly)) {
-    if ((graph as Record<string, unknown>)[key] !== undefined && !kinds.includes(graph.kind)) {
-      problems.push(at('graph', `graph.${key} applies only to kind ${kinds.join(' or ')}, not ${graph.kind}`));
-    }
-  }
-  if (graph.kind === 'pipeline' && graph.members.length < 2) problems.push(at('graph', 'a pipeline needs at least two members'));
-  return problems;
-}
-
 /**
  * Adds models given outside the file (e.g. `--model iris=./iris.onnx`), validated like file entries. `label` names
  * each one's origin in messages; relative paths in them resolve against `dir`.
  */
 export function withExtraModels(loaded: LoadedConfig, extra: readonly { label: string; entry: Record<string, unknown> }[], dir: string): LoadedConfig {
   const base = loaded.config.models.length;
-  const raw = { ...structuredClone(loaded.config), models: [...structuredClone(loaded.config.models), ...extra.map((e) => structuredClone(e.entry))] };
   const problem = (path: KeyPath, message: string): ErrorDetail => {
     const index = path[0] === 'models' && typeof path[1] === 'number' ? path[1] : -1;
     if (index < base) return loaded.problem(path, message);
     const label = extra[index - base]?.label ?? 'command line';
     return { path: formatKeyPath(path), message: `${label}: ${message}` };
   };
-  if (!validateConfig(raw)) throw configError(loaded.file, describeSchemaErrors(validateConfig.errors ?? [], problem));
-  const models = raw.models.map((entry, index) => (index < base ? entry : resolveEntryPaths(entry, dir, loaded.dir)));
-  const problems = models.flatMap((entry, index) => entryProblems(entry, index, problem));
-  if (problems.length > 0) throw configError(loaded.file, problems);
-  return { ...loaded, config: deepFreeze({ ...raw, models }), problem };
+  const shifted: ProblemAt = (path, message) => problem(path[0] === 'models' && typeof path[1] === 'number' ? ['models', path[1] + base, ...path.slice(2)] : path, message);
+  const raw = { models: extra.map((model) => structuredClone(model.entry)) };
+  setRuntimes(raw.models);
+  const valid = validateModels(raw);
+  const errors = valid ? [] : (validateModels.errors ?? []);
+  const problems = [...describeSchemaErrors(errors, shifted), ...passedEntryProblems(raw.models, errors, base, problem)];
+  if (!valid || problems.length > 0) throw configError(loaded.file, problems);
+  const added = raw.models.map((entry) => effectiveEntry(resolveEntryPaths(entry, dir, loaded.dir), loaded.config));
+  return { ...loaded, config: deepFreeze({ ...loaded.config, models: [...loaded.config.models, ...added] }), problem };
 }
 
 /** Makes an extra entry's model_path absolute, since entries are otherwise resolved against the config's directory. */
-function resolveEntryPaths(entry: ModelEntry, from: string, configDir: string): ModelEntry {
-  if (entry.model_path === undefined || from === configDir) return entry;
+function resolveEntryPaths(entry: ValidatedEntry, from: string, configDir: string): ValidatedEntry {
+  if (entry.runtime !== 'onnx' || from === configDir) return entry;
   return { ...entry, model_path: resolve(from, entry.model_path) };
-}
-
-/** One ConfigError whose message lists every problem, a line each. */
-export function configError(file: string, unsorted: ErrorDetail[]): ConfigError {
-  const details = sortByLine(unsorted);
-  const lines = details.map((detail) => `  ${detail.message}`).join('\n');
-  return new ConfigError(`invalid configuration in ${file}:\n${lines}`, { details });
-}
-
-/** One problem per failing key: the branches of a failed `anyOf` (one per allowed literal) fold into that anyOf. */
-function describeSchemaErrors(errors: readonly ErrorObject[], problem: LoadedConfig['problem']): ErrorDetail[] {
-  const anyOfPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
-  return errors
-    .filter((error) => error.keyword === 'anyOf' || !(anyOfPaths.has(error.instancePath) && error.schemaPath.includes('/anyOf/')))
-    .map((error) => describeSchemaError(error, problem));
-}
-
-/** Orders problems by the line number in their message (`file:LINE key: ...`), keeping ties in order. */
-function sortByLine(problems: readonly ErrorDetail[]): ErrorDetail[] {
-  const lineOf = (detail: ErrorDetail) => Number(/:(\d+) /.exec(detail.message)?.[1] ?? 0);
-  return [...problems].sort((a, b) => lineOf(a) - lineOf(b));
-}
-
-function describeSchemaError(error: ErrorObject, problem: LoadedConfig['problem']): ErrorDetail {
-  const path = parsePointer(error.instancePath);
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const key = String(error.params.additionalProperty);
-      const allowed = Object.keys((error.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      return problem([...path, key], `unknown key '${key}'; allowed keys: ${allowed.join(', ')}`);
-    }
-    case 'required':
-      return problem(path, `missing required key '${String(error.params.missingProperty)}'`);
-    case 'anyOf': {
-      const options = (error.parentSchema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf ?? [];
-      const allowed = options.map((option) => JSON.stringify(option.const)).join(', ');
-      return problem(path, `must be one of ${allowed}`);
-    }
-    default:
-      return problem(path, error.message ?? 'is invalid');
-  }
-}
-
-function parsePointer(pointer: string): (string | number)[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
-}
-
-/** `['models', 0, 'class_path']` → `models[0].class_path`. */
-export function formatKeyPath(path: KeyPath): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
-}
-
-/** 1-based line of the deepest key that exists along `path` (a missing key points at its parent). */
-function lineOf(doc: Document, lineCounter: LineCounter, path: KeyPath): number | undefined {
-  for (let depth = path.length; depth >= 0; depth--) {
-    // A mapping key's own line: its value (e.g. a block mapping) may start on a later line.
-    if (depth > 0) {
-      const parent = depth === 1 ? doc.contents : doc.getIn(path.slice(0, depth - 1), true);
-      const key = path[depth - 1];
-      const pair = isMap(parent) ? parent.items.find((item) => (isScalar(item.key) ? item.key.value : item.key) === key) : undefined;
-      if (pair && isNode(pair.key) && pair.key.range) return lineCounter.linePos(pair.key.range[0]).line;
-    }
-    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
-    if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-  }
-  return undefined;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

@@ -1,8 +1,10 @@
 /**
  * Resolves a model's serving settings (batching, limits, timeout) from its entry, the file's `defaults:` and the
- * built-in defaults, in that order of precedence.
+ * built-in defaults, in that order of precedence. load.ts does it once per entry (`entry.serving`).
  */
-import { BUILTIN_SERVING, type BatchingPolicy, type LongshoreConfig, type ModelEntry } from './schema.js';
+import type { ValidatedEntry } from './entry-schema.js';
+import { BUILTIN_SERVING, type BatchingPolicy, type ServingDefaultsSchema } from './serving-schema.js';
+import type { Static } from '@sinclair/typebox';
 
 export interface ServingSettings {
   readonly policy: BatchingPolicy;
@@ -13,17 +15,18 @@ export interface ServingSettings {
   readonly maxQueueSize: number;
   /**
    * Batches or calls in flight; Infinity when unlimited; undefined for the built-in default, which depends on whether
-   * the model turns out to batch (known only once it has loaded).
+   * the model turns out to batch (known only once it has loaded): see defaultConcurrency.
    */
   readonly maxConcurrency: number | undefined;
   /** 0 when requests have no deadline of the server's. */
   readonly timeoutMs: number;
 }
 
-export function resolveServing(entry: ModelEntry, defaults: LongshoreConfig['defaults'], runtime: 'module' | 'onnx' | 'graph'): ServingSettings {
-  const policy = entry.batching?.policy ?? defaults.batching?.policy ?? BUILTIN_SERVING.policy[runtime === 'graph' ? 'module' : runtime];
+export function resolveServing(entry: ValidatedEntry, defaults: Static<typeof ServingDefaultsSchema>): ServingSettings {
+  const policy = entry.batching?.policy ?? defaults.batching?.policy ?? BUILTIN_SERVING.policy[entry.runtime];
   // A worker pool runs one call per thread: as many in flight as threads keeps each busy without piling up in its queue.
-  const concurrency = entry.max_concurrency ?? defaults.max_concurrency ?? (entry.workers ? entry.workers : undefined);
+  const workers = entry.runtime === 'graph' ? 0 : entry.workers;
+  const concurrency = entry.max_concurrency ?? defaults.max_concurrency ?? (workers > 0 ? workers : undefined);
   return {
     policy,
     maxBatchSize: entry.batching?.max_batch_size ?? defaults.batching?.max_batch_size ?? BUILTIN_SERVING.max_batch_size,

@@ -4,7 +4,8 @@
  */
 import { BUILTIN_DECORATORS, type DecoratorEntry } from '../config/schema.js';
 import type { Decorator, DecoratorClass, DecoratorSetup } from '../model/contract.js';
-import { EntryProblem, importClass } from '../runtimes/module.js';
+import { EntryProblem } from '../errors.js';
+import { importClass } from '../runtimes/module.js';
 import { builtinDecorator } from './builtin/index.js';
 import type { NamedDecorator } from './chain.js';
 

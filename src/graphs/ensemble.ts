@@ -2,8 +2,8 @@
  * An ensemble: every member answers the same input, in parallel, and the answers are combined: a weighted majority
  * vote on the label, a weighted mean of the numeric fields (regression), or a weighted mean of class probabilities.
  */
-import type { ModelEntry } from '../config/schema.js';
-import { EntryProblem } from '../runtimes/module.js';
+import type { GraphModelEntry } from '../config/schema.js';
+import { EntryProblem } from '../errors.js';
 import type { CallContext } from '../model/contract.js';
 import { isRecord, type SchemaRecord } from '../model/validation.js';
 import { GraphModel, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
@@ -33,8 +33,8 @@ export class EnsembleModel extends GraphModel {
   readonly #weights: readonly number[];
   readonly #totalWeight: number;
 
-  constructor(entry: ModelEntry, members: readonly GraphMember[]) {
-    const graph = entry.graph as NonNullable<ModelEntry['graph']>;
+  constructor(entry: GraphModelEntry, members: readonly GraphMember[]) {
+    const graph = entry.graph;
     const combine = graph.combine ?? 'majority';
     super(entry, 'ensemble', members, `Ensemble of ${uniqueNames(members).join(', ')} (${COMBINE_TEXT[combine]})`);
     for (const key of ['label_field', 'probabilities_field', 'labels'] as const) {

@@ -3,7 +3,7 @@
  * ready fails the graph), schemas derived from the members' after load, member calls that keep the caller's deadline,
  * cancellation, request id and headers, and errors that name the graph and the member.
  */
-import type { ModelEntry } from '../config/schema.js';
+import type { GraphModelEntry } from '../config/schema.js';
 import { InferenceError, LongshoreError, type ErrorDetail } from '../errors.js';
 import type { CallContext, Model } from '../model/contract.js';
 import type { SchemaRecord } from '../model/validation.js';
@@ -27,9 +27,8 @@ export abstract class GraphModel implements Model {
   protected readonly members: readonly GraphMember[];
   #schemas: GraphSchemas | undefined;
 
-  protected constructor(entry: ModelEntry, kind: GraphKind, members: readonly GraphMember[], summary: string) {
-    // Config validation requires a qualified_name on every graph entry.
-    this.qualified_name = entry.qualified_name as string;
+  protected constructor(entry: GraphModelEntry, kind: GraphKind, members: readonly GraphMember[], summary: string) {
+    this.qualified_name = entry.qualified_name;
     this.display_name = entry.display_name ?? this.qualified_name;
     this.description = entry.description ?? summary;
     this.version = entry.version ?? '1';
@@ -83,7 +82,7 @@ export abstract class GraphModel implements Model {
   /** Calls a member through its served model (validation, queue, deadline, metrics), naming it in any failure. */
   protected async call(member: GraphMember, input: unknown, context: CallContext | undefined): Promise<unknown> {
     try {
-      return await member.served.predict(
+      return await member.served.ready().predict(
         input,
         context === undefined ? {} : { timeoutMs: context.timeoutMs, signal: context.signal, requestId: context.requestId, headers: context.headers },
       );

@@ -2,7 +2,7 @@
  * Model graphs (docs/graphs.md): a model entry whose members are other models of the same file, combined as an
  * ensemble, chained as a pipeline, or picked per request by a router. The registry serves the result like any model.
  */
-import type { ModelEntry } from '../config/schema.js';
+import type { GraphModelEntry } from '../config/schema.js';
 import type { Model } from '../model/contract.js';
 import type { ServedModel } from '../model/served-model.js';
 import { EnsembleModel } from './ensemble.js';
@@ -16,12 +16,11 @@ import { RouterModel } from './router.js';
  * `known`, when given, lists the usable names in the unknown-member message.
  */
 export function createGraphModel(
-  entry: ModelEntry,
+  entry: GraphModelEntry,
   members: (name: string) => ServedModel | undefined,
   known?: () => readonly string[],
 ): Model {
   const graph = entry.graph;
-  if (graph === undefined) throw new Error(`model entry '${entry.qualified_name ?? '?'}' is not a graph`);
   const resolved = resolveMembers(graph, members, known);
   switch (graph.kind) {
     case 'ensemble':

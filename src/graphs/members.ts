@@ -4,7 +4,7 @@
  */
 import type { GraphEntry } from '../config/schema.js';
 import type { ServedModel } from '../model/served-model.js';
-import { EntryProblem } from '../runtimes/module.js';
+import { EntryProblem } from '../errors.js';
 
 export type GraphKind = GraphEntry['kind'];
 

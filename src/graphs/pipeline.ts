@@ -3,7 +3,7 @@
  * fields are renamed by the next member's `map`, then cut to the fields its input schema lists, so extra output
  * fields do not trip an `additionalProperties: false`.
  */
-import type { ModelEntry } from '../config/schema.js';
+import type { GraphModelEntry } from '../config/schema.js';
 import type { CallContext } from '../model/contract.js';
 import { isRecord } from '../model/validation.js';
 import { GraphModel, schemaOf, type GraphSchemas } from './graph-model.js';
@@ -21,7 +21,7 @@ interface Stage {
 export class PipelineModel extends GraphModel {
   #stages: readonly Stage[] = [];
 
-  constructor(entry: ModelEntry, members: readonly GraphMember[]) {
+  constructor(entry: GraphModelEntry, members: readonly GraphMember[]) {
     super(entry, 'pipeline', members, `Pipeline ${members.map((member) => member.name).join(' → ')}`);
   }
 

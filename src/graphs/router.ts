@@ -2,10 +2,9 @@
  * A router: each request goes to one member, picked by a request header when the graph names one and the request
  * carries it, else at random in proportion to the members' weights. The answer says which member gave it (`routed_to`).
  */
-import type { ModelEntry } from '../config/schema.js';
-import { quote, SchemaValidationError } from '../errors.js';
+import type { GraphModelEntry } from '../config/schema.js';
+import { EntryProblem, quote, SchemaValidationError } from '../errors.js';
 import type { CallContext } from '../model/contract.js';
-import { EntryProblem } from '../runtimes/module.js';
 import { isRecord } from '../model/validation.js';
 import { GraphModel, schemaOf, uniqueNames, type GraphSchemas } from './graph-model.js';
 import { withRequiredProperty } from '../model/schema-edit.js';
@@ -23,8 +22,8 @@ export class RouterModel extends GraphModel {
   readonly #cumulative: readonly number[];
   readonly #total: number;
 
-  constructor(entry: ModelEntry, members: readonly GraphMember[]) {
-    const graph = entry.graph as NonNullable<ModelEntry['graph']>;
+  constructor(entry: GraphModelEntry, members: readonly GraphMember[]) {
+    const graph = entry.graph;
     const how = graph.header === undefined ? 'by weight' : `by header ${graph.header}, else by weight`;
     super(entry, 'router', members, `Router over ${uniqueNames(members).join(', ')} (${how})`);
     this.#header = graph.header?.toLowerCase();

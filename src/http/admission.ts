@@ -10,34 +10,18 @@
  * explain routes, not ready 503 ModelNotReadyError.
  */
 import type { FastifyInstance, preParsingHookHandler } from 'fastify';
-import type { Dataplane } from '../dataplane.js';
-import type { ModelOperation } from '../metrics/catalogue.js';
-import type { ServedModel } from '../model/served-model.js';
-
-interface GuardedRoute {
-  /** Whether the route is explain: its 501 (the model has no explain()) comes before a full queue. */
-  readonly explain: boolean;
-  /** The call the model's metrics count for this route, if any (longshore_requests_total{operation}). */
-  operation(model: ServedModel): ModelOperation | undefined;
-}
-
-const predict: GuardedRoute = { explain: false, operation: () => 'predict' };
-const predictBatch: GuardedRoute = { explain: false, operation: () => 'predict_batch' };
-// A model's own score() is not a counted call; longshore's scoring predicts the examples as one batch.
-const score: GuardedRoute = { explain: false, operation: (model) => (model.model.score ? undefined : 'predict_batch') };
-const infer: GuardedRoute = { explain: false, operation: () => 'infer' };
-const explain: GuardedRoute = { explain: true, operation: () => undefined };
+import type { ArrivingCall, Dataplane } from '../dataplane/dataplane.js';
 
 /** The POST routes refused on arrival, by route template. Operations (`/operations/{op}`) are not: they do not queue. */
-const GUARDED_ROUTES: ReadonlyMap<string, GuardedRoute> = new Map([
-  ['/api/models/:name/prediction', predict],
-  ['/api/models/:name/predictions', predictBatch],
-  ['/api/models/:name/score', score],
-  ['/api/models/:name/explain', explain],
-  ['/v2/models/:name/infer', infer],
-  ['/v2/models/:name/versions/:version/infer', infer],
-  ['/v2/models/:name/explain', explain],
-  ['/v2/models/:name/versions/:version/explain', explain],
+const GUARDED_ROUTES: ReadonlyMap<string, ArrivingCall> = new Map([
+  ['/api/models/:name/prediction', 'predict'],
+  ['/api/models/:name/predictions', 'predict_batch'],
+  ['/api/models/:name/score', 'score'],
+  ['/api/models/:name/explain', 'explain'],
+  ['/v2/models/:name/infer', 'infer'],
+  ['/v2/models/:name/versions/:version/infer', 'infer'],
+  ['/v2/models/:name/explain', 'explain'],
+  ['/v2/models/:name/versions/:version/explain', 'explain'],
 ]);
 
 /**
@@ -50,9 +34,9 @@ export const EARLY_REFUSAL_SWITCH = 'BENCH_EARLY_REFUSAL';
 export function installAdmission(app: FastifyInstance, dataplane: Dataplane, env: NodeJS.ProcessEnv = process.env): void {
   if (env[EARLY_REFUSAL_SWITCH] === 'off') return;
   app.addHook('onRoute', (route) => {
-    const guarded = GUARDED_ROUTES.get(route.url);
-    if (guarded === undefined || route.method !== 'POST') return;
-    const hook = admissionHook(dataplane, guarded);
+    const call = GUARDED_ROUTES.get(route.url);
+    if (call === undefined || route.method !== 'POST') return;
+    const hook = admissionHook(dataplane, call);
     // First of the route's preParsing hooks (the body checks of request-body.ts come after it): a full queue refuses
     // before anything about the body is looked at. preParsing, not onRequest: a route-level onRequest hook cost about
     // 4% of served iris at c=64 (measured), a second preParsing hook nothing measurable.
@@ -61,20 +45,12 @@ export function installAdmission(app: FastifyInstance, dataplane: Dataplane, env
   });
 }
 
-function admissionHook(dataplane: Dataplane, route: GuardedRoute): preParsingHookHandler {
-  const models = dataplane.registry;
+function admissionHook(dataplane: Dataplane, call: ArrivingCall): preParsingHookHandler {
   // Callback style: a promise per request is measurable on this path.
   return (request, _reply, payload, done) => {
     const { name, version } = request.params as { name: string; version?: string };
-    const model = models.get(name);
-    const queue = model?.queue;
-    if (model === undefined || queue === undefined || !queue.full) return done(null, payload);
-    try {
-      if (route.explain) dataplane.assertExplains(name, version);
-      else dataplane.assertInferable(name, version);
-    } catch (error) {
-      return done(error as Error);
-    }
-    done(queue.refuseOnArrival(route.operation(model)));
+    const refusal = dataplane.refusalOnArrival(name, version, call);
+    if (refusal === undefined) done(null, payload);
+    else done(refusal);
   };
 }

@@ -1,5 +1,5 @@
 /**
- * buildApp: the fastify application (routes, docs, error handling, request ids) over a registry. It never listens;
+ * buildApp: the fastify application (routes, docs, error handling, request ids) over a dataplane. It never listens;
  * server.ts does, and tests use inject() or listen on 127.0.0.1:0.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -8,9 +8,8 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { LongshoreConfig } from '../config/schema.js';
-import { Dataplane } from '../dataplane.js';
-import { LONGSHORE_VERSION } from '../version.js';
-import type { ModelRegistry } from '../model/registry.js';
+import type { Dataplane } from '../dataplane/dataplane.js';
+import type { MetricsCatalogue } from '../metrics/catalogue.js';
 import { installAdmission } from './admission.js';
 import { installUtf8JsonParser } from './media-types.js';
 import { installRequestBodyChecks } from './request-body.js';
@@ -33,7 +32,9 @@ declare module 'fastify' {
 
 export interface BuildAppOptions {
   readonly config: LongshoreConfig;
-  readonly registry: ModelRegistry;
+  /** The operations the routes adapt (service.ts assembles it). */
+  readonly dataplane: Dataplane;
+  readonly metrics: MetricsCatalogue;
   readonly logger: Logger;
 }
 
@@ -46,7 +47,7 @@ function connectionsCheckingInterval(headersTimeoutMs: number, requestTimeoutMs:
   return timeouts.length === 0 ? 30_000 : Math.max(25, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
 }
 
-export async function buildApp({ config, registry, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, dataplane, metrics, logger }: BuildAppOptions): Promise<FastifyInstance> {
   const { headers_timeout_ms: headersTimeoutMs, request_timeout_ms: requestTimeoutMs, keep_alive_timeout_ms: keepAliveTimeoutMs } = config.server;
   const bodyLimit = config.server.body_limit_bytes;
   const app = Fastify({
@@ -83,7 +84,7 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
   // `Expect:` other than 100-continue: Node would answer an empty 417 on its own.
   app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => answerExpectationFailed(request, response));
   const accessLog = config.logging.access_log;
-  const http = httpMetricsFor(registry.metrics, config.metrics);
+  const http = httpMetricsFor(metrics, config.metrics);
   // Callback style, not async: these run on every request and a promise per request is measurable. The route template
   // is read once per hook (fastify builds routeOptions anew on each read).
   const observing = http !== undefined || accessLog;
@@ -165,8 +166,7 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  const dataplane = new Dataplane(registry, LONGSHORE_VERSION);
-  const document = createOpenApiDocumentSource(app, registry);
+  const document = createOpenApiDocumentSource(app, dataplane);
   app.decorate('openapiDocument', document);
 
   await app.register(fastifySwaggerUi, {
@@ -179,8 +179,8 @@ export async function buildApp({ config, registry, logger }: BuildAppOptions): P
 
   installAdmission(app, dataplane); // before the model routes: a full queue refuses their calls before the body is read
   buildHealthRoutes(app, dataplane);
-  buildMetricsRoute(app, registry.metrics, config.metrics);
-  buildRestRoutes(app, dataplane);
-  await buildV2Routes(app, dataplane);
+  buildMetricsRoute(app, metrics, config.metrics);
+  await buildRestRoutes(app, dataplane, bodyLimit);
+  await buildV2Routes(app, dataplane, bodyLimit);
   return app;
 }

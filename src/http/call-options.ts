@@ -3,14 +3,13 @@
  * signal that aborts when the client goes away before its answer is sent.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Cancellation } from '../batching/batcher.js';
+import { Cancellation, type CallContext } from '../call-context.js';
 import { SchemaValidationError } from '../errors.js';
-import type { CallOptions } from '../model/served-model-options.js';
 
 export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 
 /** Builds the call options; `bodyTimeoutMs` is a deadline the body carried (V2 `parameters.timeout`), the shorter wins. */
-export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTimeoutMs?: number): CallOptions {
+export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTimeoutMs?: number): CallContext {
   const headerTimeout = parseTimeoutHeader(request.headers[TIMEOUT_HEADER]);
   const timeoutMs = headerTimeout === undefined ? bodyTimeoutMs : bodyTimeoutMs === undefined ? headerTimeout : Math.min(headerTimeout, bodyTimeoutMs);
   const cancellation = new Cancellation();

@@ -10,7 +10,7 @@ import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse 
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 import { ExpectationFailedError, HeadersTooLargeError, MalformedRequestError, PayloadTooLargeError, quote, RequestTimeoutError, type LongshoreError } from '../errors.js';
-import { errorBody, markAnsweredOnSocket, requestIdOf } from './error-handler.js';
+import { markAnsweredOnSocket, requestIdOf, unroutedErrorBody } from './error-handler.js';
 
 /** The timeouts named in a 408's message. */
 export interface ClientTimeouts {
@@ -57,7 +57,7 @@ export function createClientErrorHandler(timeouts: ClientTimeouts, logger: Fasti
     // Never write into a response already under way: that would corrupt what the client reads.
     if (socket.writable && (response === undefined || !response.headersSent)) {
       if (response !== undefined) markAnsweredOnSocket(response, catalogueError);
-      const body = JSON.stringify(errorBody(path, catalogueError));
+      const body = JSON.stringify(unroutedErrorBody(path)(catalogueError));
       socket.write(
         `HTTP/1.1 ${catalogueError.status} ${STATUS_CODES[catalogueError.status] ?? ''}\r\n` +
           `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
@@ -80,7 +80,7 @@ export function requestId(request: IncomingMessage): string {
 /** Node's 'checkExpectation': an `Expect` other than 100-continue gets 417 in longshore's format (Node's own has no body). */
 export function answerExpectationFailed(request: IncomingMessage, response: ServerResponse): void {
   const error = new ExpectationFailedError(`unsupported Expect header ${quote(String(request.headers.expect))}; send Expect: 100-continue or no Expect header`);
-  const body = JSON.stringify(errorBody(request.url ?? '', error));
+  const body = JSON.stringify(unroutedErrorBody(request.url ?? '')(error));
   response.writeHead(error.status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),

@@ -77,9 +77,28 @@ export function isLoggedFailure(error: LongshoreError): boolean {
   return error.status >= 500 && error.status !== 503 && error.status !== 504 && error.type !== 'NotImplementedError';
 }
 
-/** The body of an error: `{"error": message}` under /v2 (the Open Inference Protocol), longshore's REST body elsewhere. */
-export function errorBody(url: string, error: LongshoreError): ErrorBody | { error: string } {
-  return url.startsWith('/v2') ? { error: error.message } : { type: error.type, message: error.message, details: error.details };
+/** Writes the body of an error; each protocol's plugin sets its own in its scope (catalogueErrorHandler). */
+export type ErrorRenderer = (error: LongshoreError) => ErrorBody | { error: string };
+
+/** longshore's REST body: a stable type, a message, one detail per problem. */
+export const restErrorBody: ErrorRenderer = (error) => ({ type: error.type, message: error.message, details: error.details });
+
+/** The Open Inference Protocol's body: `{"error": message}`. */
+export const v2ErrorBody: ErrorRenderer = (error) => ({ error: error.message });
+
+/**
+ * The body of an error for a request that matched no route (or failed before routing: Node's parser, fastify's URL
+ * checks), where no plugin's scope applies: by its path, the protocol's body under /v2, the REST body elsewhere.
+ */
+export function unroutedErrorBody(url: string): ErrorRenderer {
+  return url.startsWith('/v2') ? v2ErrorBody : restErrorBody;
+}
+
+/** The error handler of a plugin's scope: anything thrown becomes a catalogue error, written with `render`. */
+export function catalogueErrorHandler(bodyLimitBytes: number, render: ErrorRenderer) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    sendError(request, reply, toCatalogueError(error, bodyLimitBytes), render);
+  };
 }
 
 export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: number, options: ErrorHandlingOptions = {}): void {
@@ -89,12 +108,11 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, new RouteNotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`));
   });
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    sendError(request, reply, toCatalogueError(error, bodyLimitBytes));
-  });
+  app.setErrorHandler(catalogueErrorHandler(bodyLimitBytes, restErrorBody));
 }
 
-export function sendError(request: FastifyRequest, reply: FastifyReply, error: LongshoreError): void {
+/** Answers with `error`, logged as its status says; `render` writes the body (by default: by path, unroutedErrorBody). */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: LongshoreError, render: ErrorRenderer = unroutedErrorBody(request.url)): void {
   // Already answered on the socket (408, then the unfinished body's read fails): nothing left to say, nobody to say it to.
   if (answeredOnSocket(reply.raw) !== undefined) return;
   request.longshoreError = error;
@@ -113,8 +131,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: L
     }
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  // The Open Inference Protocol's routes answer errors as {"error": message}; the REST API with the full body.
-  void reply.code(error.status).type('application/json; charset=utf-8').send(errorBody(request.url, error));
+  void reply.code(error.status).type('application/json; charset=utf-8').send(render(error));
 }
 
 /** The catalogue type of each 4xx fastify or one of its plugins may answer with (any other 4xx becomes a 400). */

@@ -1,12 +1,11 @@
 /**
  * The OpenAPI document: @fastify/swagger describes the fixed routes from their own schemas; this module adds one
  * prediction path (and a score path) per model with the model's input and output schemas as named components. The result is rebuilt
- * only when the registry's state changes (a model finishing its load may reveal its schemas), never per request.
+ * only when a model's state changes (a model finishing its load may reveal its schemas), never per request.
  */
 import type { FastifyInstance } from 'fastify';
-import type { SchemaRecord } from '../model/validation.js';
-import type { ModelRegistry } from '../model/registry.js';
-import type { ServedModel } from '../model/served-model.js';
+import type { Dataplane, DocumentedModel } from '../dataplane/dataplane.js';
+import type { SchemaObject as SchemaRecord } from '../wire.js';
 
 export type OpenApiDocument = Record<string, unknown> & {
   paths: Record<string, unknown>;
@@ -35,20 +34,20 @@ const TIMEOUT_PARAMETER = {
   schema: { type: 'number', exclusiveMinimum: 0 },
 };
 
-/** Returns a function that gives the current document, rebuilding it when the registry's version moved. */
-export function createOpenApiDocumentSource(app: FastifyInstance, registry: ModelRegistry): () => OpenApiDocument {
+/** Returns a function that gives the current document, rebuilding it when the models' version moved. */
+export function createOpenApiDocumentSource(app: FastifyInstance, dataplane: Dataplane): () => OpenApiDocument {
   let cached: { version: number; document: OpenApiDocument } | undefined;
   return () => {
-    if (cached?.version !== registry.version) {
-      const version = registry.version;
-      cached = { version, document: withModelPaths(app.swagger() as unknown as OpenApiDocument, registry.list()) };
+    if (cached?.version !== dataplane.modelsVersion) {
+      const version = dataplane.modelsVersion;
+      cached = { version, document: withModelPaths(app.swagger() as unknown as OpenApiDocument, dataplane.documentedModels()) };
     }
     return cached.document;
   };
 }
 
 /** Adds each callable model's paths and schema components to a copy of the base document. */
-export function withModelPaths(base: OpenApiDocument, models: readonly ServedModel[]): OpenApiDocument {
+export function withModelPaths(base: OpenApiDocument, models: readonly DocumentedModel[]): OpenApiDocument {
   const document = structuredClone(base);
   document.components ??= { schemas: {} };
   document.components.schemas ??= {};
@@ -150,7 +149,7 @@ const SCORE_RESPONSE: SchemaRecord = {
   },
 };
 
-function operation(model: ServedModel, tag: string, kind: string, request: SchemaRecord, response: SchemaRecord, summary: string, ok = 'The model output.') {
+function operation(model: DocumentedModel, tag: string, kind: string, request: SchemaRecord, response: SchemaRecord, summary: string, ok = 'The model output.') {
   const responses: Record<string, unknown> = {
     200: { description: ok, content: { 'application/json': { schema: response } } },
   };
@@ -169,7 +168,7 @@ function operation(model: ServedModel, tag: string, kind: string, request: Schem
 }
 
 /** The model's self-tests as named request examples (docs/self-tests.md). */
-function withExamples(operationObject: ReturnType<typeof operation>, model: ServedModel): ReturnType<typeof operation> {
+function withExamples(operationObject: ReturnType<typeof operation>, model: DocumentedModel): ReturnType<typeof operation> {
   const examples = model.requestExamples;
   if (examples.length === 0) return operationObject;
   const named = Object.fromEntries(examples.map((example) => [example.name, { summary: example.name, value: example.input }]));

@@ -5,33 +5,8 @@
 import type { Logger } from 'pino';
 import { LongshoreError } from '../errors.js';
 import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
+import type { PredictionRecorder } from '../monitoring/events.js';
 import type { CallContext, Model } from './contract.js';
-
-/** One finished call, as the prediction log receives it. */
-export interface PredictionEvent {
-  /** Epoch milliseconds when the call started. */
-  readonly timestamp: number;
-  readonly requestId?: string;
-  readonly model: string;
-  readonly version: string;
-  readonly operation: ModelOperation;
-  /** The request as the model got it: one record, an array of records, or tensors. */
-  readonly inputs: unknown;
-  /** The answer, when the call succeeded. */
-  readonly outputs?: unknown;
-  readonly error?: { readonly type: string; readonly message: string };
-  /** The whole call, queue included, in microseconds. */
-  readonly latencyUs: number;
-  /** What the model's metricsFor() returned for this call, if it has one. */
-  readonly metrics?: Record<string, number>;
-}
-
-export interface PredictionRecorder {
-  /** Asked once per call, before anything is built: whether this call is sampled into the log. */
-  wants(): boolean;
-  /** Takes a sampled call; must never throw or block (it buffers and writes later). */
-  record(event: PredictionEvent): void;
-}
 
 export interface CallObservationOptions {
   readonly model: Model;

@@ -6,6 +6,10 @@
 
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import type { CallContext } from '../call-context.js';
+
+export type { CallContext, CallSignal } from '../call-context.js';
+export type { ModelState } from '../wire.js';
 
 /**
  * A JSON Schema object: a TypeBox schema, a plain object literal (`as const` too, readonly arrays and all), or a value of
@@ -63,8 +67,13 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
    * headers and deadline (a graph passes them on to its members); models may ignore it.
    */
   predict(input: Input, context?: CallContext): Promise<Output> | Output;
-  /** Predicts many records at once, in order. Without it, batches call `predict` once per record. */
-  predictBatch?(inputs: Input[]): Promise<Output[]> | Output[];
+  /**
+   * Predicts many records at once, in order. Without it, batches call `predict` once per record. `context` is the
+   * request's when the records are one `/predictions` body run on its own (batching off); when longshore merged several
+   * requests' records into one batch (batching on), it holds nothing, since each request keeps its own deadline and
+   * cancellation in the queue.
+   */
+  predictBatch?(inputs: Input[], context?: CallContext): Promise<Output[]> | Output[];
   /**
    * Custom metrics for the prediction log: called only for calls sampled into the log, with what the model got (one
    * record, an array of records, or tensors) and what it answered. E.g. a confidence margin or a drift score.
@@ -99,34 +108,6 @@ export interface Model<Input = unknown, Output = unknown> extends ModelMetadata 
   readonly notes?: readonly string[];
   /** Releases resources. Called at shutdown. */
   unload?(): Promise<void> | void;
-}
-
-/** What a model call knows about its caller. Every field is optional: a call from a self-test has none. */
-export interface CallContext {
-  /** The client's deadline in milliseconds (the shorter of it and the model's `timeout_ms` applies). */
-  readonly timeoutMs?: number;
-  /** Cancelled when the client goes away, so queued work for it is dropped. */
-  readonly signal?: CallSignal;
-  /** The HTTP request id. */
-  readonly requestId?: string;
-  /** The request's headers, names in lower case (a router graph picks a member by one). */
-  readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
-  /** The call is a self-test (docs/self-tests.md): decorators must not answer it from a cache. */
-  readonly selfTest?: boolean;
-}
-
-/**
- * Tells a call that its client went away (`CallContext.signal`). A model doing long work on one call can poll
- * `cancelled` to stop early.
- */
-export interface CallSignal {
-  /** True once the client has gone away. */
-  readonly cancelled: boolean;
-  /**
-   * Sets (or clears, with undefined) the one listener called when the signal is cancelled. longshore's queue sets it
-   * while the call waits; a model should not, or the queue no longer hears of the cancellation.
-   */
-  onCancel(listener: (() => void) | undefined): void;
 }
 
 /** One custom operation of a model: its schemas (validated like predict's) and the function that runs it. */
@@ -195,6 +176,3 @@ export interface ScoreExample<Input = unknown> {
 
 /** A model class as named by `class_path`: constructed with the entry's `configuration` mapping. */
 export type ModelClass = new (configuration: Record<string, unknown>) => Model;
-
-/** Lifecycle states of a served model (see docs/architecture.md for the transitions). */
-export type ModelState = 'loading' | 'ready' | 'failed' | 'unloading' | 'unloaded';

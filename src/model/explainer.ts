@@ -1,16 +1,13 @@
 /**
  * explain for a served model (docs/operations.md): the model's own explain(), or 501 without one. The input is checked
- * against the model's own input schema, since explain is not decorated; over the Open Inference Protocol the tensors
- * become records of that schema and the explanations come back as JSON text, one per row.
+ * against the model's own input schema, since explain is not decorated (the dataplane turns V2 tensors into records of
+ * that schema, dataplane/tensor-calls.ts).
  */
 import { NotImplementedError, type LongshoreError } from '../errors.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
-import { columnsToRecords } from '../tensors/record-columns.js';
-import { checkInputs } from '../tensors/signature-check.js';
-import type { Tensor } from '../tensors/tensor.js';
 import { inputError } from './call-errors.js';
-import type { CallContext } from './contract.js';
-import { RECORD_PLATFORM, type ModelSchemas } from './model-schemas.js';
+import type { CallContext } from '../call-context.js';
+import type { ModelSchemas } from './model-schemas.js';
 
 export class Explainer {
   constructor(
@@ -39,15 +36,5 @@ export class Explainer {
     } catch (error) {
       throw this.modelThrew(error);
     }
-  }
-
-  /** explain for tensors: one record per row, the explanations as JSON text in a BYTES output `explanation`. */
-  async explainTensors(inputs: readonly Tensor[], context: CallContext): Promise<Tensor[]> {
-    this.assertAvailable();
-    const columns = [...this.schemas.modelInputColumns];
-    const byName = checkInputs(this.name, { platform: RECORD_PLATFORM, inputs: columns, outputs: [] }, inputs);
-    const records = columnsToRecords(columns, byName);
-    const explanations = await Promise.all(records.map((record) => this.explain(record, context)));
-    return [{ name: 'explanation', datatype: 'BYTES', shape: [records.length], data: explanations.map((explanation) => JSON.stringify(explanation ?? null)) }];
   }
 }

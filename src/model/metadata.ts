@@ -3,19 +3,14 @@
  * the defaults applied, so every field is known. The registry resolves it once per model; everything after reads it.
  */
 import { MODEL_NAME_PATTERN, type ModelEntry } from '../config/schema.js';
-import { EntryProblem } from '../runtimes/module.js';
-import type { Model, ModelMetadata, ModelState } from './contract.js';
+import { EntryProblem } from '../errors.js';
+import type { Model, ModelMetadata } from './contract.js';
 
 const NAME = new RegExp(MODEL_NAME_PATTERN);
 
 /** ModelMetadata with every field resolved, as `GET /api/models` shows it. */
 export type ServedMetadata = Required<ModelMetadata>;
 
-/** The listing of one model, as `GET /api/models` shows it. */
-export interface ModelListing extends ServedMetadata {
-  readonly status: ModelState;
-  readonly error?: string;
-}
 
 /** The model's own metadata with the entry's overrides applied; throws EntryProblem when a field is unusable. */
 export function resolveMetadata(model: Model, entry: ModelEntry): ServedMetadata {

@@ -3,6 +3,7 @@
  * compiled once, its input and output validated around its `run`.
  */
 import { InferenceError, LongshoreError, RouteNotFoundError, SchemaValidationError } from '../errors.js';
+import type { OperationDescription } from '../wire.js';
 import type { CallContext, OperationSpec } from './contract.js';
 import { createSchemaCompiler, isRecord, summarize, type RecordValidator, type SchemaRecord } from './validation.js';
 
@@ -15,12 +16,6 @@ interface CompiledOperation {
   readonly validateOutput: RecordValidator;
 }
 
-export interface OperationDescription {
-  readonly name: string;
-  readonly description: string;
-  readonly input_schema: SchemaRecord;
-  readonly output_schema: SchemaRecord;
-}
 
 export class ModelOperations {
   readonly #model: string;

@@ -6,8 +6,8 @@
 import { InferenceError, LongshoreError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { ScoreExample } from './contract.js';
 import { MAX_DETAILS } from './call-errors.js';
-import type { ServedModel } from './served-model.js';
-import type { CallOptions } from './served-model-options.js';
+import type { CallContext } from '../call-context.js';
+import type { CallPath } from './call-path.js';
 import { isRecord, summarize } from './validation.js';
 
 export type ScoreTask = 'classification' | 'regression';
@@ -78,9 +78,11 @@ export function parseScoreBody(body: unknown): ScoreRequest {
   };
 }
 
-/** Scores a ready, callable model: its own score() when it has one, else metrics from its predictions. */
-export async function scoreModel(served: ServedModel, body: unknown, options: CallOptions = {}): Promise<ScoreResponse> {
-  served.assertReady(); // 503 before the body is looked at, as for predictions
+/**
+ * Scores a ready model (the caller has its CallPath, so 404 and 503 came before the body is looked at): its own score()
+ * when it has one, else metrics from its predictions.
+ */
+export async function scoreModel(served: CallPath, body: unknown, options: CallContext): Promise<ScoreResponse> {
   const request = parseScoreBody(body);
   const inputs = request.examples.map((example) => example.input);
   const own = served.model.score;

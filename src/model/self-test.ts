@@ -49,7 +49,7 @@ export async function runExamples(examples: readonly ModelExample[], predict: (i
     try {
       output = await predict(example.input);
     } catch (error) {
-      failures.push(`self-test '${name}' failed: ${(error as Error).message ?? String(error)}`);
+      failures.push(`self-test '${name}' failed: ${error instanceof Error ? error.message : String(error)}`);
       continue;
     }
     if (example.expected_output === undefined) continue;
@@ -70,7 +70,8 @@ export async function runExamples(examples: readonly ModelExample[], predict: (i
 export function differencesOf(expected: unknown, actual: unknown, tolerance: number, path: string): string[] {
   const at = path || '/';
   if (typeof expected === 'number' && typeof actual === 'number') {
-    return Math.abs(expected - actual) <= tolerance || (Number.isNaN(expected) && Number.isNaN(actual)) ? [] : [`${at}: expected ${expected}, got ${actual}`];
+    const same = expected === actual || Math.abs(expected - actual) <= tolerance || (Number.isNaN(expected) && Number.isNaN(actual));
+    return same ? [] : [`${at}: expected ${expected}, got ${actual}`];
   }
   if (Array.isArray(expected)) {
     if (!Array.isArray(actual)) return [`${at}: expected an array, got ${show(actual)}`];
@@ -80,10 +81,15 @@ export function differencesOf(expected: unknown, actual: unknown, tolerance: num
   if (typeof expected === 'object' && expected !== null) {
     if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return [`${at}: expected an object, got ${show(actual)}`];
     return Object.entries(expected).flatMap(([key, value]) =>
-      key in actual ? differencesOf(value, (actual as Record<string, unknown>)[key], tolerance, `${path}/${key}`) : [`${path}/${key}: missing from the answer`],
+      key in actual ? differencesOf(value, (actual as Record<string, unknown>)[key], tolerance, `${path}/${pointerToken(key)}`) : [`${path}/${pointerToken(key)}: missing from the answer`],
     );
   }
   return Object.is(expected, actual) ? [] : [`${at}: expected ${show(expected)}, got ${show(actual)}`];
+}
+
+/** A key as a JSON Pointer token: `~` and `/` escaped (`a/b` is `a~1b`), so the path names one field. */
+function pointerToken(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 function show(value: unknown): string {

@@ -6,8 +6,8 @@ import type { BatchObserver } from '../batching/batcher.js';
 import type { ServingSettings } from '../config/serving.js';
 import type { NamedDecorator } from '../decorators/chain.js';
 import type { ModelObserver } from '../metrics/catalogue.js';
-import type { PredictionRecorder } from './call-observation.js';
-import type { CallContext, ModelExample } from './contract.js';
+import type { PredictionRecorder } from '../monitoring/events.js';
+import type { ModelExample } from './contract.js';
 import type { ServedMetadata } from './metadata.js';
 
 export interface ServedModelOptions {
@@ -15,8 +15,6 @@ export interface ServedModelOptions {
   readonly createEndpoint: boolean;
   readonly required: boolean;
   readonly logger: Logger;
-  /** Called after every state change (the registry bumps its version so cached documents refresh). */
-  readonly onStateChange: () => void;
   /** Batching, limits and timeout; without it, calls run one by one with no limit or deadline. */
   readonly serving?: ServingSettings;
   /** Receives the queue's measurements (the metrics catalogue). */
@@ -30,9 +28,6 @@ export interface ServedModelOptions {
   /** Self-tests from the config entry, run after the model's own (docs/self-tests.md). */
   readonly examples?: readonly ModelExample[];
 }
-
-/** Per-call settings from the client: deadline, cancellation, request id, headers (see CallContext). */
-export type CallOptions = CallContext;
 
 /** Without serving settings: calls run one by one with no limit or deadline. */
 export const UNLIMITED: ServingSettings = {

@@ -1,30 +1,28 @@
 /**
- * One model as the server sees it: its metadata (after YAML overrides), its state machine, and guarded calls that
- * validate input and output around the user's code. The compiled schemas are ModelSchemas, the batching chosen at
- * load is CallPlan, metrics and the prediction log are CallObservation, explain is Explainer, and the errors come from
- * call-errors.ts.
+ * One model as the server sees it: its metadata (after YAML overrides), its state machine (load, unload) and what it
+ * shows before it has loaded (schemas, examples, notes). Calls go through the CallPath built at load, which `ready()`
+ * hands out only while the model is ready. The compiled schemas are ModelSchemas, the batching chosen at load is
+ * CallPlan (batching/), metrics and the prediction log are CallObservation.
  */
 import type { Logger } from 'pino';
+import { CallPlan, type ModelQueue } from '../batching/call-plan.js';
 import type { BatchObserver } from '../batching/batcher.js';
 import type { ServingSettings } from '../config/serving.js';
-import { composeChain, type DecoratedCall, type NamedDecorator } from '../decorators/chain.js';
-import { SchemaValidationError, type LongshoreError } from '../errors.js';
+import type { NamedDecorator } from '../decorators/chain.js';
+import type { LongshoreError } from '../errors.js';
 import type { ModelObserver } from '../metrics/catalogue.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
-import { columnsToRecords, recordsToColumns, type ColumnSpec } from '../tensors/record-columns.js';
-import { checkInputs, checkOutputs } from '../tensors/signature-check.js';
-import type { Tensor, TensorSignature } from '../tensors/tensor.js';
-import { checkDecorated, checkOutput, checkRecords, indexedProblems, inputError, modelThrewError, notReadyError } from './call-errors.js';
+import type { TensorSignature } from '../tensors/tensor.js';
+import type { ModelListing, ModelState, OperationDescription } from '../wire.js';
+import { modelThrewError, notReadyError } from './call-errors.js';
 import { CallObservation } from './call-observation.js';
-import { CallPlan, type ModelQueue } from './call-plan.js';
-import type { ModelExample, ModelState } from './contract.js';
-import { Explainer } from './explainer.js';
-import type { ModelListing, ServedMetadata } from './metadata.js';
-import { ModelSchemas, type Validators } from './model-schemas.js';
-import { ModelOperations, type OperationDescription } from './operations.js';
-import { callerExamples, runSelfTests } from './self-test.js';
-import { UNLIMITED, type CallOptions, type ServedModelOptions } from './served-model-options.js';
-import type { RecordValidator, SchemaRecord } from './validation.js';
+import { CallPath } from './call-path.js';
+import type { ModelExample } from './contract.js';
+import type { ServedMetadata } from './metadata.js';
+import { ModelSchemas } from './model-schemas.js';
+import { callerExamples } from './self-test.js';
+import { UNLIMITED, type ServedModelOptions } from './served-model-options.js';
+import type { SchemaRecord } from './validation.js';
 
 export class ServedModel {
   readonly metadata: ServedMetadata;
@@ -34,21 +32,19 @@ export class ServedModel {
   #state: ModelState = 'loading';
   #loading: Promise<void> | undefined;
   #error: string | undefined;
+  /** The calls of the loaded model; undefined before load and after unload began. */
+  #calls: CallPath | undefined;
+  /** Kept past unload, so the model's queue (and its stuck calls) stays visible to readiness. */
+  #plan: CallPlan | undefined;
   readonly #schemas: ModelSchemas;
   readonly #decorators: readonly NamedDecorator[];
-  /** predict through the decorators, when there are any. */
-  #chain: DecoratedCall | undefined;
-  #operations: ModelOperations | undefined;
   readonly #configExamples: readonly ModelExample[];
   readonly #logger: Logger;
-  readonly #onStateChange: () => void;
+  readonly #listeners: (() => void)[] = [];
   readonly #serving: ServingSettings;
   readonly #observer: BatchObserver | undefined;
   readonly #modelObserver: ModelObserver | undefined;
   readonly #observation: CallObservation;
-  readonly #explainer: Explainer;
-  /** How calls reach the model; built at load. */
-  #plan: CallPlan | undefined;
 
   /** Compiles the schemas the model already exposes; throws if one is not a valid JSON Schema. */
   constructor(model: RuntimeModel, options: ServedModelOptions) {
@@ -57,7 +53,6 @@ export class ServedModel {
     this.createEndpoint = options.createEndpoint;
     this.required = options.required;
     this.#logger = options.logger.child({ model: options.metadata.qualified_name, version: options.metadata.version });
-    this.#onStateChange = options.onStateChange;
     this.#serving = options.serving ?? UNLIMITED;
     this.#observer = options.observer;
     this.#modelObserver = options.modelObserver;
@@ -72,10 +67,40 @@ export class ServedModel {
     this.#decorators = options.decorators ?? [];
     this.#configExamples = options.examples ?? [];
     this.#schemas = new ModelSchemas(this.name, this.#decorators);
-    this.#explainer = new Explainer(model, this.name, this.#schemas, (error) => this.#modelThrew(error));
-    if (this.#decorators.length > 0) this.#chain = composeChain(this.name, this.#decorators, (input, context) => this.#callModel(input, context));
     this.#modelObserver?.watchReady(() => this.#state === 'ready');
     this.#schemas.compile(model);
+  }
+
+  /** Calls `listener` after every state change (the registry bumps its version so cached documents refresh). */
+  onStateChange(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  get name(): string {
+    return this.metadata.qualified_name;
+  }
+
+  get version(): string {
+    return this.metadata.version;
+  }
+
+  get state(): ModelState {
+    return this.#state;
+  }
+
+  /** Why the model failed to load, when it did. */
+  get error(): string | undefined {
+    return this.#error;
+  }
+
+  /**
+   * The model's calls, when it is ready; else ModelNotReadyError (503, with Retry-After while it loads, naming the
+   * load error when it failed). The one readiness check of a call.
+   */
+  ready(): CallPath {
+    const calls = this.#calls;
+    if (this.#state !== 'ready' || !calls) throw notReadyError(this.name, this.#state, this.#error);
+    return calls;
   }
 
   /** Facts about how the model is served: the model's own notes, then the batching decided at load. */
@@ -88,19 +113,6 @@ export class ServedModel {
     return this.#plan;
   }
 
-  get name(): string {
-    return this.metadata.qualified_name;
-  }
-
-  get state(): ModelState {
-    return this.#state;
-  }
-
-  /** Why the model failed to load, when it did. */
-  get error(): string | undefined {
-    return this.#error;
-  }
-
   get inputSchema(): SchemaRecord | undefined {
     return this.#schemas.input;
   }
@@ -110,11 +122,11 @@ export class ServedModel {
   }
 
   /**
-   * The tensor view: the model's own (ONNX), else one column per top-level field of the record schemas. A decorated
-   * model always has the record view of its outermost schemas, since its decorators work on records.
+   * The tensor view (known before load for a code model): the model's own (ONNX), else one column per top-level field
+   * of the record schemas. A decorated model always has the record view, since its decorators work on records.
    */
   get signature(): TensorSignature | undefined {
-    return this.#chain ? this.#schemas.recordSignature : (this.model.signature ?? this.#schemas.recordSignature);
+    return this.#decorators.length > 0 ? this.#schemas.recordSignature : (this.model.signature ?? this.#schemas.recordSignature);
   }
 
   /** The self-tests: the model's own examples, then the config entry's. */
@@ -137,7 +149,7 @@ export class ServedModel {
 
   /** The model's custom operations with their schemas (known once it has loaded). */
   get operations(): OperationDescription[] {
-    return this.#operations?.describe() ?? [];
+    return this.#calls?.operations.describe() ?? [];
   }
 
   listing(): ModelListing {
@@ -147,9 +159,9 @@ export class ServedModel {
   }
 
   /**
-   * Runs the model's load(), then (re)compiles its schemas. Never throws: a failure moves the model to `failed`.
-   * Idempotent: a ready model is not loaded again, a load in progress is shared, an unloaded model stays unloaded; only
-   * a failed model is retried.
+   * Runs the model's load(), then (re)compiles its schemas, builds its call path and runs its self-tests. Never throws:
+   * a failure moves the model to `failed`. Idempotent: a ready model is not loaded again, a load in progress is shared,
+   * an unloaded model stays unloaded; only a failed model is retried.
    */
   load(): Promise<void> {
     if (this.#state === 'ready' || this.#state === 'unloading' || this.#state === 'unloaded') return Promise.resolve();
@@ -175,13 +187,26 @@ export class ServedModel {
       this.#schemas.compile(this.model);
       const validators = this.#schemas.validators;
       if (!validators) throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
-      this.#operations = new ModelOperations(this.name, this.model.operations);
-      this.#plan = new CallPlan(this.model, this.name, this.#serving, this.#observer, this.#modelObserver);
-      const failures = await this.#runSelfTests(validators);
+      const plan = new CallPlan(this.model, this.name, this.#serving, this.#observer, this.#modelObserver);
+      this.#plan = plan;
+      const calls = new CallPath({
+        model: this.model,
+        name: this.name,
+        version: this.version,
+        schemas: this.#schemas,
+        validators,
+        decorators: this.#decorators,
+        plan,
+        observation: this.#observation,
+        configExamples: this.#configExamples,
+        modelThrew: (error) => this.#modelThrew(error),
+      });
+      const failures = await calls.runSelfTests();
       if (failures.length > 0) throw new Error(failures.join('; '));
+      this.#calls = calls;
       this.#modelObserver?.loaded((performance.now() - started) / 1000);
       this.#setState('ready');
-      this.#logger.info({ duration_ms: round(performance.now() - started), batching: this.#plan.batching, policy: this.#serving.policy }, 'model ready');
+      this.#logger.info({ duration_ms: round(performance.now() - started), batching: plan.batching, policy: this.#serving.policy }, 'model ready');
       for (const note of this.notes) this.#logger.warn({ note }, 'model served with a limitation');
     } catch (error) {
       if (this.#state !== 'loading') return;
@@ -212,171 +237,10 @@ export class ServedModel {
     this.#logger.info({ duration_ms: round(performance.now() - started) }, 'model unloaded');
   }
 
-  /** Validates one record, predicts, validates the output. */
-  predict(input: unknown, options: CallOptions = {}): Promise<unknown> {
-    return this.#observation.observe('predict', input, options, () => this.#predict(input, options));
-  }
-
-  /** Validates every record (reporting each failing one by index), predicts them as one batch, validates outputs. */
-  predictBatch(inputs: readonly unknown[], options: CallOptions = {}): Promise<unknown[]> {
-    return this.#observation.observe('predict_batch', inputs, options, () => this.#predictBatch(inputs, options));
-  }
-
-  /**
-   * Runs Open Inference Protocol tensors: checked against the signature first, then run natively (ONNX) or turned into
-   * records, predicted as one batch (with the usual validation both ways) and turned back into columns.
-   */
-  infer(inputs: readonly Tensor[], requested: readonly string[] | undefined, options: CallOptions = {}): Promise<Tensor[]> {
-    return this.#observation.observe('infer', inputs, options, () => this.#inferTensors(inputs, requested, options));
-  }
-
-  /** `validators` defaults to the ready model's; a self-test during load passes them itself. */
-  async #predict(input: unknown, options: CallOptions, { validateInput, validateOutput }: Validators = this.#readyValidators()): Promise<unknown> {
-    const problems = validateInput(input);
-    if (problems) throw inputError(this.name, problems);
-    const output = this.#chain ? await this.#chain(input, options) : await this.#callModel(input, options);
-    checkOutput(this.name, validateOutput(output));
-    return output;
-  }
-
-  /**
-   * The model's own call for one record, through its queue. Behind decorators it also checks the record against the
-   * model's own schemas: a decorator may hand on, or return, something the model's schemas do not allow.
-   */
-  async #callModel(input: unknown, options: CallOptions): Promise<unknown> {
-    if (this.#chain) checkDecorated(this.name, 'passed the model an input', this.#schemas.validateModelInput?.(input));
-    const output = await this.#predictOne(input, options);
-    if (this.#chain) checkDecorated(this.name, 'got an output from the model', this.#schemas.validateModelOutput?.(output));
-    return output;
-  }
-
-  /** One record through the model's queue, with what the model throws turned into a catalogue error. */
-  async #predictOne(input: unknown, options: CallOptions): Promise<unknown> {
-    try {
-      const [output] = await this.#planned().predictRecords([input], undefined, options);
-      return output;
-    } catch (error) {
-      throw this.#modelThrew(error);
-    }
-  }
-
-  /** Why the model answered what it did (the model's explain(); 501 without one); see Explainer. */
-  explain(input: unknown, options: CallOptions = {}): Promise<unknown> {
-    this.#explainer.assertAvailable();
-    this.#readyValidators();
-    return this.#explainer.explain(input, options);
-  }
-
-  /** Throws 501 NotImplementedError when the model has no explain(). */
-  assertExplains(): void {
-    this.#explainer.assertAvailable();
-  }
-
-  /** explain for Open Inference Protocol tensors: the explanations as JSON text in a BYTES output `explanation`. */
-  explainTensors(inputs: readonly Tensor[], options: CallOptions = {}): Promise<Tensor[]> {
-    this.#explainer.assertAvailable();
-    this.#readyValidators();
-    return this.#explainer.explainTensors(inputs, options);
-  }
-
-  /** Runs one of the model's custom operations (404 for one it does not have). */
-  runOperation(operation: string, input: unknown, options: CallOptions = {}): Promise<unknown> {
-    this.#readyValidators();
-    return (this.#operations as ModelOperations).run(operation, input, options);
-  }
-
   /** Runs the self-tests again (the deep readiness probe); one line per failing example, empty when all pass. */
   selfTest(): Promise<string[]> {
-    if (this.#state !== 'ready') return Promise.resolve([]);
-    return this.#runSelfTests(this.#readyValidators());
-  }
-
-  /** The model's examples and the config entry's (see runSelfTests); caches stand aside (`selfTest`). */
-  async #runSelfTests(validators: Validators): Promise<string[]> {
-    const direct = async (input: unknown) => {
-      const problems = this.#schemas.validateModelInput?.(input);
-      if (problems) throw inputError(this.name, problems);
-      const output = await this.#predictOne(input, { selfTest: true });
-      checkOutput(this.name, this.#schemas.validateModelOutput?.(output));
-      return output;
-    };
-    return runSelfTests(this.model.examples ?? [], this.#configExamples, direct, (input) => this.#predict(input, { selfTest: true }, validators));
-  }
-
-  /**
-   * Checks records against the input schema, each failing one reported by index (`/3/x`); throws SchemaValidationError.
-   * Also for operations that hand records to the model by another path (score()).
-   */
-  validateInputs(inputs: readonly unknown[]): void {
-    checkRecords(this.name, inputs, this.#readyValidators().validateInput);
-  }
-
-  /** validateInputs against the model's own input schema (not its decorators'): for calls that reach the model itself. */
-  validateModelInputs(inputs: readonly unknown[]): void {
-    this.#readyValidators();
-    checkRecords(this.name, inputs, this.#schemas.validateModelInput as RecordValidator);
-  }
-
-  async #predictBatch(inputs: readonly unknown[], options: CallOptions): Promise<unknown[]> {
-    const { validateInput, validateOutput } = this.#readyValidators();
-    checkRecords(this.name, inputs, validateInput);
-    let outputs: unknown[];
-    const chain = this.#chain;
-    if (chain) {
-      // Decorators work on one record at a time; the records still meet again in the model's queue.
-      outputs = await Promise.all(inputs.map((input) => chain(input, options)));
-    } else {
-      try {
-        outputs = await this.#planned().predictRecords([...inputs], 0, options);
-      } catch (error) {
-        throw this.#modelThrew(error);
-      }
-    }
-    checkOutput(this.name, indexedProblems(outputs, validateOutput));
-    return outputs;
-  }
-
-  async #inferTensors(inputs: readonly Tensor[], requested: readonly string[] | undefined, options: CallOptions): Promise<Tensor[]> {
-    this.#readyValidators();
-    const plan = this.#planned();
-    const signature = this.signature;
-    if (!signature) {
-      throw new SchemaValidationError(`model '${this.name}' has no tensor view: its input and output schemas must be objects with properties`);
-    }
-    const byName = checkInputs(this.name, signature, inputs);
-    const outputs = checkOutputs(this.name, signature, requested);
-    // A decorated model runs its decorators on records, so its tensors take the record path below.
-    if (!this.#chain && plan.runsTensors) {
-      try {
-        return await plan.runTensors(signature, byName, outputs, inputs[0]?.shape[0] ?? 1, options);
-      } catch (error) {
-        throw this.#modelThrew(error);
-      }
-    }
-    const records = await this.#predictBatch(columnsToRecords(this.#schemas.inputColumns, byName), options);
-    const columns = outputs.map((name) => this.#schemas.outputColumns.find((column) => column.name === name) as ColumnSpec);
-    return recordsToColumns(columns, records as Record<string, unknown>[]);
-  }
-
-  /** The call plan of the loaded model; ModelNotReadyError before load or after unload. */
-  #planned(): CallPlan {
-    if (!this.#plan) throw this.#notReady();
-    return this.#plan;
-  }
-
-  /** Throws ModelNotReadyError (with Retry-After while loading) unless the model is ready. */
-  assertReady(): void {
-    this.#readyValidators();
-  }
-
-  #readyValidators(): Validators {
-    const validators = this.#schemas.validators;
-    if (this.#state !== 'ready' || !validators) throw this.#notReady();
-    return validators;
-  }
-
-  #notReady(): LongshoreError {
-    return notReadyError(this.name, this.#state, this.#error);
+    if (this.#state !== 'ready' || !this.#calls) return Promise.resolve([]);
+    return this.#calls.runSelfTests();
   }
 
   #modelThrew(error: unknown): LongshoreError {
@@ -386,7 +250,7 @@ export class ServedModel {
   #setState(state: ModelState): void {
     this.#state = state;
     if (state !== 'failed') this.#error = undefined;
-    this.#onStateChange();
+    for (const listener of this.#listeners) listener();
   }
 }
 

@@ -5,7 +5,7 @@
  * here runs inside a prediction except wants() and record(), which only sample, push and arm a timer.
  */
 import type { Logger } from 'pino';
-import type { PredictionEvent, PredictionRecorder } from '../model/call-observation.js';
+import type { PredictionEvent, PredictionRecorder } from './events.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffSettings } from './backoff.js';
 import { writtenBefore, type Destination } from './destination.js';
 import type { PredictionLogCounters } from './metrics.js';

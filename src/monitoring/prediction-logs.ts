@@ -7,7 +7,8 @@ import type { Registry } from 'prom-client';
 import { DestinationPool } from './destination.js';
 import { PredictionLogMetrics } from './metrics.js';
 import { PredictionLog } from './prediction-log.js';
-import { resolvePredictionLog, type MonitoringConfig } from './settings.js';
+import type { ResolvedMonitoring } from '../config/monitoring-defaults.js';
+import { predictionLogSettings } from './settings.js';
 
 /** How long shutdown waits for buffered records to be written (a down http receiver is retried meanwhile). */
 export const SHUTDOWN_WAIT_MS = 5000;
@@ -15,11 +16,10 @@ export const SHUTDOWN_WAIT_MS = 5000;
 export interface PredictionLogsOptions {
   readonly registry: Registry;
   readonly logger: Logger;
-  /** The server-wide `monitoring` mapping. */
-  readonly monitoring: MonitoringConfig | undefined;
   /** The config file's directory, for relative file paths. */
   readonly configDir: string;
-  readonly modelLabels?: boolean;
+  /** Label the log's metrics with the model (metrics.model_labels). */
+  readonly modelLabels: boolean;
 }
 
 export class PredictionLogs {
@@ -37,11 +37,11 @@ export class PredictionLogs {
   }
 
   /** The log of one model, or undefined when its merged settings leave the prediction log off. */
-  forModel(model: string, override: MonitoringConfig | undefined): PredictionLog | undefined {
-    const settings = resolvePredictionLog(this.#options.monitoring, override, this.#options.configDir);
+  forModel(model: string, monitoring: ResolvedMonitoring): PredictionLog | undefined {
+    const settings = predictionLogSettings(monitoring, this.#options.configDir);
     if (!settings) return undefined;
     // Registered with the first enabled log, so a server without a prediction log shows none of its metrics.
-    this.#metrics ??= new PredictionLogMetrics(this.#options.registry, this.#options.modelLabels ?? true);
+    this.#metrics ??= new PredictionLogMetrics(this.#options.registry, this.#options.modelLabels);
     const metrics = this.#metrics;
     const destination = this.#pool.open(settings.destination);
     const logger = this.#options.logger.child({ model, component: 'prediction_log' });

@@ -3,7 +3,7 @@
  * data}` with plain arrays; 64-bit integers become numbers when JSON carries them exactly, decimal strings otherwise;
  * typed arrays and bigints anywhere else in a code model's records are converted the same way.
  */
-import type { PredictionEvent } from '../model/call-observation.js';
+import type { PredictionEvent } from './events.js';
 import { datatypeInfo, MAX_SAFE_INT64 } from '../tensors/datatypes.js';
 import type { Tensor } from '../tensors/tensor.js';
 import type { MonitoringInclude } from './settings.js';

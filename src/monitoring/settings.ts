@@ -1,23 +1,12 @@
 /**
- * The prediction log's settings of one model: its entry's `monitoring` keys over the server-wide ones (key by key; the
- * destination as a whole), with the defaults filled in and a file path resolved against the config's directory.
+ * The prediction log's settings of one model, from its effective `monitoring` (the config loader merged the entry's
+ * keys over the server-wide ones and filled every default: config/monitoring-defaults.ts), with a file path resolved
+ * against the config's directory.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { LongshoreConfig } from '../config/schema.js';
+import type { MonitoringInclude, ResolvedDestination, ResolvedMonitoring } from '../config/monitoring-defaults.js';
 
-export type MonitoringConfig = LongshoreConfig['monitoring'];
-export type MonitoringInclude = NonNullable<MonitoringConfig['include']>;
-
-export const MONITORING_DEFAULTS = {
-  sampleRate: 1,
-  batchSize: 100,
-  flushIntervalMs: 1000,
-  maxBuffer: 10_000,
-  include: 'both' as MonitoringInclude,
-  maxBytes: 100 * 1024 * 1024,
-  maxFiles: 5,
-  timeoutMs: 5000,
-};
+export type { MonitoringInclude } from '../config/monitoring-defaults.js';
 
 export type DestinationSettings =
   | { readonly type: 'stdout' }
@@ -34,50 +23,31 @@ export interface PredictionLogSettings {
   readonly destination: DestinationSettings;
 }
 
-/** The merged settings, or undefined when the prediction log is off for this model. */
-export function resolvePredictionLog(
-  server: MonitoringConfig | undefined,
-  model: MonitoringConfig | undefined,
-  configDir: string,
-): PredictionLogSettings | undefined {
-  const merged: MonitoringConfig = { ...server, ...model };
-  // sample_rate and sample_every exclude each other: the model's choice replaces the server's, whichever it names.
-  if (model?.sample_rate !== undefined || model?.sample_every !== undefined) {
-    merged.sample_rate = model.sample_rate;
-    merged.sample_every = model.sample_every;
-  }
-  if (merged.enabled !== true) return undefined;
+/** The settings of a model's prediction log, or undefined when it is off for this model. */
+export function predictionLogSettings(monitoring: ResolvedMonitoring, configDir: string): PredictionLogSettings | undefined {
+  if (!monitoring.enabled) return undefined;
   return {
-    sampling: merged.sample_every !== undefined ? { every: merged.sample_every } : { rate: merged.sample_rate ?? MONITORING_DEFAULTS.sampleRate },
-    batchSize: merged.batch_size ?? MONITORING_DEFAULTS.batchSize,
-    flushIntervalMs: merged.flush_interval_ms ?? MONITORING_DEFAULTS.flushIntervalMs,
-    maxBuffer: merged.max_buffer ?? MONITORING_DEFAULTS.maxBuffer,
-    include: merged.include ?? MONITORING_DEFAULTS.include,
-    destination: resolveDestination(merged.destination, configDir),
+    sampling: monitoring.sample_every !== undefined ? { every: monitoring.sample_every } : { rate: monitoring.sample_rate ?? 1 },
+    batchSize: monitoring.batch_size,
+    flushIntervalMs: monitoring.flush_interval_ms,
+    maxBuffer: monitoring.max_buffer,
+    include: monitoring.include,
+    destination: destinationSettings(monitoring.destination, configDir),
   };
 }
 
-function resolveDestination(destination: MonitoringConfig['destination'], configDir: string): DestinationSettings {
-  switch (destination?.type) {
-    case undefined:
+function destinationSettings(destination: ResolvedDestination, configDir: string): DestinationSettings {
+  switch (destination.type) {
     case 'stdout':
       return { type: 'stdout' };
-    case 'file': {
-      // load.ts rejects a file destination without a path; the fallback only keeps this total.
-      const path = destination.path ?? 'predictions.jsonl';
+    case 'file':
       return {
         type: 'file',
-        path: isAbsolute(path) ? path : resolve(configDir, path),
-        maxBytes: destination.max_bytes ?? MONITORING_DEFAULTS.maxBytes,
-        maxFiles: destination.max_files ?? MONITORING_DEFAULTS.maxFiles,
+        path: isAbsolute(destination.path) ? destination.path : resolve(configDir, destination.path),
+        maxBytes: destination.max_bytes,
+        maxFiles: destination.max_files,
       };
-    }
     case 'http':
-      return {
-        type: 'http',
-        url: destination.url ?? '',
-        headers: destination.headers ?? {},
-        timeoutMs: destination.timeout_ms ?? MONITORING_DEFAULTS.timeoutMs,
-      };
+      return { type: 'http', url: destination.url, headers: destination.headers, timeoutMs: destination.timeout_ms };
   }
 }

@@ -1,36 +1,30 @@
 /**
- * Picks the runtime for a model entry and creates its Model. Every runtime returns the same contract.
+ * The runtimes below the model layer: a module (a user's class) and an ONNX file. model/runtime-table.ts is the one
+ * table that picks between them (and graphs) for an entry.
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { runtimeOf } from '../config/load.js';
-import type { ModelEntry } from '../config/schema.js';
+import type { OnnxModelEntry } from '../config/schema.js';
 import type { Model } from '../model/contract.js';
-import { createModuleModel, EntryProblem } from './module.js';
+import { EntryProblem } from '../errors.js';
 
-export { EntryProblem } from './module.js';
-
-/** Creates (but does not load) the model an entry describes. Throws EntryProblem naming the faulty key. */
-export async function createModelFromEntry(entry: ModelEntry, dir: string): Promise<Model> {
-  if (runtimeOf(entry) === 'onnx') return createOnnxModel(entry, dir);
-  return createModuleModel(entry, dir);
-}
+export { createModuleModel } from './module.js';
 
 /**
  * onnxruntime-node (a native library, about 290 MB installed with its other platforms) is an optional peer dependency:
  * imported only when a config has an ONNX model, and named in the error when the project has not installed it.
  */
-async function createOnnxModel(entry: ModelEntry, dir: string): Promise<Model> {
-  const path = resolve(dir, entry.model_path as string);
+export async function createOnnxModel(entry: OnnxModelEntry, dir: string): Promise<Model> {
+  const path = resolve(dir, entry.model_path);
   if (!existsSync(path)) throw new EntryProblem('model_path', `file not found: ${path}`);
   const { OnnxModel } = await importOnnxRuntime();
   return new OnnxModel(path, {
-    intraOpThreads: entry.intra_op_threads ?? 1,
+    intraOpThreads: entry.intra_op_threads,
     interOpThreads: entry.inter_op_threads,
     graphOptimizationLevel: entry.graph_optimization_level,
-    executionProviders: entry.execution_providers ?? ['cpu'],
+    executionProviders: entry.execution_providers,
     outputs: entry.outputs,
-    workers: entry.workers ?? 0,
+    workers: entry.workers,
   });
 }
 

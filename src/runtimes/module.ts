@@ -7,32 +7,23 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { resolve as resolveEsm } from 'import-meta-resolve';
-import type { ModelEntry } from '../config/schema.js';
+import type { ModuleModelEntry } from '../config/schema.js';
+import { EntryProblem } from '../errors.js';
 import type { Model, ModelClass } from '../model/contract.js';
 import { exportNames, exportOf } from './module-exports.js';
 import { prepareImport } from './typescript-loader.js';
 
-/** A problem with one key of a model entry; the registry turns it into `file:line models[i].key: message`. */
-export class EntryProblem extends Error {
-  constructor(
-    /** A key of the entry, or a path below it (`['decorators', 1, 'class_path']`). */
-    readonly key: string | readonly (string | number)[],
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Creates the model a module entry (`class_path`) describes. With `workers` > 0 the instance constructed here only
  * supplies metadata and schemas: the returned model runs the class in that many worker threads, each with its own
  * instance, loaded by the returned model's load().
  */
-export async function createModuleModel(entry: ModelEntry, dir: string): Promise<Model> {
-  const located = locateClass(entry.class_path as string, dir);
+export async function createModuleModel(entry: ModuleModelEntry, dir: string): Promise<Model> {
+  const located = locateClass(entry.class_path, dir);
   const modelClass = await importLocatedClass(located);
   const model = constructModel(modelClass, entry.configuration);
-  const workers = entry.workers ?? 0;
+  const workers = entry.workers;
   if (workers === 0) return model;
   if (typeof (model as { infer?: unknown }).infer === 'function') {
     throw new EntryProblem('workers', `${modelClass.name} has its own infer(), which does not run in worker threads; remove workers or infer()`);

@@ -109,7 +109,7 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
       this.#session = session;
       if (signature.batched) {
         this.#recordCodec = {
-          toTensors: (records, firstIndex) => this.#toTensors(records as OnnxRecord[], firstIndex),
+          toTensors: (records, indexed) => this.#toTensors(records as OnnxRecord[], indexed ? 0 : undefined),
           toRecords: (outputs, count) => toRecords(signature.outputs, readers, outputs, count, true),
         };
       }

@@ -22,7 +22,7 @@ export interface RuntimeModel<Input = unknown, Output = unknown> extends Model<I
   readonly recordCodec?: RecordTensorCodec | undefined;
   /** The serving layer passes `stop` (see RunStop); a user's class ignores the extra argument. */
   predict(input: Input, context?: CallContext, stop?: RunStop): Promise<Output> | Output;
-  predictBatch?(inputs: Input[], stop?: RunStop): Promise<Output[]> | Output[];
+  predictBatch?(inputs: Input[], context?: CallContext, stop?: RunStop): Promise<Output[]> | Output[];
 }
 
 /**
@@ -35,8 +35,11 @@ export interface RunStop {
 
 /** Records to tensors and back, for a model whose tensors carry one row per record along their first dimension. */
 export interface RecordTensorCodec {
-  /** Stacks records (already schema-valid) into the model's input tensors; `firstIndex` places errors (`/3/x`). */
-  toTensors(records: readonly unknown[], firstIndex?: number): Map<string, Tensor>;
+  /**
+   * Stacks records (already schema-valid) into the model's input tensors. With `indexed`, an error about a record names
+   * its index (`/3/x`, as in a /predictions body); without, the record is a request's only one (`/x`).
+   */
+  toTensors(records: readonly unknown[], indexed: boolean): Map<string, Tensor>;
   /** Cuts output tensors (every output of the signature, in its order) into `count` records. */
   toRecords(outputs: readonly Tensor[], count: number): unknown[];
 }

@@ -64,7 +64,7 @@ class WorkerPoolModel implements Model {
   input_schema: JsonSchema;
   output_schema: JsonSchema;
   /** Present only when the class has predictBatch (ServedModel checks for it). */
-  readonly predictBatch?: (inputs: unknown[], stop?: RunStop) => Promise<unknown[]>;
+  readonly predictBatch?: (inputs: unknown[], context?: CallContext, stop?: RunStop) => Promise<unknown[]>;
   readonly #options: Omit<WorkerPoolModelOptions, 'template'>;
   #pool: Piscina<WorkerTask, WorkerReply> | undefined;
   /** The load in progress, shared by concurrent callers. */
@@ -94,7 +94,7 @@ class WorkerPoolModel implements Model {
     this.input_schema = template.input_schema;
     this.output_schema = template.output_schema;
     if (typeof template.predictBatch === 'function') {
-      this.predictBatch = async (inputs, stop) => this.#run({ op: 'predictBatch', inputs }, stop) as Promise<unknown[]>;
+      this.predictBatch = async (inputs, _context, stop) => this.#run({ op: 'predictBatch', inputs }, stop) as Promise<unknown[]>;
     }
   }
 

@@ -22,13 +22,24 @@ export function toHalfBits(value: number): number {
     const half = mantissa >>> shift;
     const remainder = mantissa & ((1 << shift) - 1);
     const halfway = 1 << (shift - 1);
-    return sign | (half + (remainder > halfway || (remainder === halfway && (half & 1)) ? 1 : 0));
+    return sign | (half + (remainder > halfway || (remainder === halfway && roundsUpAtTie(value, half)) ? 1 : 0));
   }
   const half = sign | (halfExponent << 10) | (mantissa >>> 13);
   const remainder = mantissa & 0x1fff;
   // Round to nearest even; a carry out of the mantissa correctly bumps the exponent.
-  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1))) return half + 1;
+  if (remainder > 0x1000 || (remainder === 0x1000 && roundsUpAtTie(value, half))) return half + 1;
   return half;
+}
+
+/**
+ * At a tie between two halves in float32 terms: whether to take the upper one. The tie is exact in float32, so when
+ * `value` was not (float32 rounded it onto the tie), the side `value` lies on decides; a true tie goes to even. Rounding
+ * once, not twice: 65519.999 is 65504, not Infinity.
+ */
+function roundsUpAtTie(value: number, half: number): boolean {
+  const single = floatView[0] as number;
+  if (single === value) return (half & 1) === 1;
+  return Math.abs(value) > Math.abs(single);
 }
 
 /** The number FP16 `bits` hold. */

@@ -98,7 +98,7 @@ describe('code models with predictBatch share batches over HTTP', () => {
     assert.deepEqual(model('merged_timed').batchSizes, [total]);
     assert.deepEqual([...(model('merged_timed').batches[0] as string[])].sort(), calls.flatMap((c) => c.records.map((r) => r.id)).sort());
     assert.equal(model('merged_timed').predictCalls, 0, 'predict() is never called: single predictions go through predictBatch too');
-    assert.deepEqual(await batchSizes(served.registry, 'merged_timed'), { count: 1, sum: total, batchesOverOneRow: 1 });
+    assert.deepEqual(await batchSizes(served.service, 'merged_timed'), { count: 1, sum: total, batchesOverOneRow: 1 });
   });
 
   it('policy eager: requests queued while a batch runs are merged into the next predictBatch call', async () => {

@@ -141,7 +141,7 @@ describe('deadlines over HTTP', () => {
 
   it('requests queued behind a slow one time out while queued, are never run, and are counted as deadline rejections', async () => {
     const single = model('single');
-    const deadlinesBefore = await rejected(served.registry, 'single', 'deadline');
+    const deadlinesBefore = await rejected(served.service, 'single', 'deadline');
     const first = postJson(served.url, '/api/models/single/prediction', { value: 10 });
     await waitFor(() => single.calls === 1, 2000, 'the first call to start');
     const queued = await Promise.all([
@@ -161,16 +161,16 @@ describe('deadlines over HTTP', () => {
     assert.deepEqual(json(firstAnswer), { value: 11 });
     await sleep(50);
     assert.deepEqual(single.seen, [10]);
-    assert.equal(await rejected(served.registry, 'single', 'deadline'), deadlinesBefore + 3);
+    assert.equal(await rejected(served.service, 'single', 'deadline'), deadlinesBefore + 3);
     assert.deepEqual({ queuedRows: served.registry.require('single').queue?.queuedRows, running: served.registry.require('single').queue?.running }, { queuedRows: 0, running: 0 });
-    assert.equal(await queueDepth(served.registry, 'single'), 0);
+    assert.equal(await queueDepth(served.service, 'single'), 0);
   });
 
   it('a deadline while computing is counted as a deadline rejection too', async () => {
-    const before = await rejected(served.registry, 'short', 'deadline');
+    const before = await rejected(served.service, 'short', 'deadline');
     const answer = await postJson(served.url, '/api/models/short/prediction', { value: 1 });
     assert.equal(answer.status, 504);
-    assert.equal(await rejected(served.registry, 'short', 'deadline'), before + 1);
+    assert.equal(await rejected(served.service, 'short', 'deadline'), before + 1);
   });
 });
 
@@ -188,7 +188,7 @@ describe('client disconnects over HTTP', () => {
   it('a queued request whose client aborts (fetch AbortController) is dropped: the model never runs it', async () => {
     const model = single();
     const seenBefore = model.seen.length;
-    const cancelledBefore = await rejected(served.registry, 'single', 'cancelled');
+    const cancelledBefore = await rejected(served.service, 'single', 'cancelled');
     const first = postJson(served.url, '/api/models/single/prediction', { value: 100 });
     await waitFor(() => model.seen.length === seenBefore + 1, 2000, 'the first call to start');
 
@@ -202,7 +202,7 @@ describe('client disconnects over HTTP', () => {
     await waitFor(() => served.registry.require('single').queue?.queuedRows === 1, 2000, 'the second request to queue');
     controller.abort();
     await assert.rejects(aborted, { name: 'AbortError' });
-    await waitFor(async () => (await rejected(served.registry, 'single', 'cancelled')) === cancelledBefore + 1, 2000, 'the cancellation to be counted');
+    await waitFor(async () => (await rejected(served.service, 'single', 'cancelled')) === cancelledBefore + 1, 2000, 'the cancellation to be counted');
     assert.equal(served.registry.require('single').queue?.queuedRows, 0, 'the request left the queue at once');
 
     assert.deepEqual(json(await first), { value: 101 });
@@ -214,7 +214,7 @@ describe('client disconnects over HTTP', () => {
   it('a queued request whose socket is destroyed is dropped, and the next request runs right after the slow one', async () => {
     const model = single();
     const seenBefore = model.seen.length;
-    const cancelledBefore = await rejected(served.registry, 'single', 'cancelled');
+    const cancelledBefore = await rejected(served.service, 'single', 'cancelled');
     const first = postJson(served.url, '/api/models/single/prediction', { value: 300 });
     await waitFor(() => model.seen.length === seenBefore + 1, 2000, 'the first call to start');
 
@@ -233,7 +233,7 @@ describe('client disconnects over HTTP', () => {
     await waitFor(() => served.registry.require('single').queue?.queuedRows === 2, 2000, 'the staying request to queue');
     leaving.destroy();
     assert.match((await leavingError).message, /socket hang up|aborted/);
-    await waitFor(async () => (await rejected(served.registry, 'single', 'cancelled')) === cancelledBefore + 1, 2000, 'the cancellation to be counted');
+    await waitFor(async () => (await rejected(served.service, 'single', 'cancelled')) === cancelledBefore + 1, 2000, 'the cancellation to be counted');
     assert.equal(served.registry.require('single').queue?.queuedRows, 1, 'only the staying request is still queued');
 
     assert.deepEqual(json(await first), { value: 301 });
@@ -246,7 +246,7 @@ describe('client disconnects over HTTP', () => {
   it('a V2 request whose client aborts while queued is dropped too', async () => {
     const model = single();
     const seenBefore = model.seen.length;
-    const cancelledBefore = await rejected(served.registry, 'single', 'cancelled');
+    const cancelledBefore = await rejected(served.service, 'single', 'cancelled');
     const first = postJson(served.url, '/api/models/single/prediction', { value: 600 });
     await waitFor(() => model.seen.length === seenBefore + 1, 2000, 'the first call to start');
     const controller = new AbortController();
@@ -259,7 +259,7 @@ describe('client disconnects over HTTP', () => {
     await waitFor(() => served.registry.require('single').queue?.queuedRows === 1, 2000, 'the V2 request to queue');
     controller.abort();
     await assert.rejects(aborted, { name: 'AbortError' });
-    await waitFor(async () => (await rejected(served.registry, 'single', 'cancelled')) === cancelledBefore + 1, 2000, 'the cancellation to be counted');
+    await waitFor(async () => (await rejected(served.service, 'single', 'cancelled')) === cancelledBefore + 1, 2000, 'the cancellation to be counted');
     assert.deepEqual(json(await first), { value: 601 });
     await sleep(100);
     assert.deepEqual(model.seen.slice(seenBefore), [600]);

@@ -39,7 +39,7 @@ function post(url: string, path: string, body: string | Buffer, contentType: str
 
 /** One sample of a counter from the server's own registry, by name and exact labels (0 when absent). */
 async function counter(served: Served, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await served.registry.metrics.registry.metrics();
+  const text = await served.service.metrics.registry.metrics();
   const wanted = Object.entries(labels);
   for (const line of text.split('\n')) {
     const match = /^(\w+)\{(.*)\} (\S+)$/.exec(line);
@@ -60,7 +60,7 @@ describe('refusal on arrival when the queue is full', () => {
   /** Fills `name`'s queue in process: one call running at the gate, then `rows` more waiting. */
   async function fill(name: string, rows: number): Promise<void> {
     const model = served.registry.require(name);
-    for (let i = 0; i <= rows; i++) fills.push(model.predict({ value: i }).catch((error: unknown) => error));
+    for (let i = 0; i <= rows; i++) fills.push(model.ready().predict({ value: i }, {}).catch((error: unknown) => error));
     await waitFor(() => gate(name).calls === 1 && queued(name) === rows, 2000, `${name}: one call running and ${rows} rows queued`);
   }
 
@@ -78,7 +78,7 @@ describe('refusal on arrival when the queue is full', () => {
     await fill('gated', 1);
     assertRestError(await post(served.url, '/api/models/gated/prediction', NOT_JSON, 'application/json'), 400, 'MalformedRequestError');
     // The second queued row makes the queue full for everything that follows.
-    fills.push(served.registry.require('gated').predict({ value: 100 }).catch((error: unknown) => error));
+    fills.push(served.registry.require('gated').ready().predict({ value: 100 }, {}).catch((error: unknown) => error));
     await waitFor(() => queued('gated') === 2, 2000, 'gated: two rows queued');
   });
 
@@ -110,7 +110,7 @@ describe('refusal on arrival when the queue is full', () => {
 
   it('refusals on arrival are counted as queue_full rejections and as failed calls of their operation', async () => {
     const before = {
-      queueFull: await rejected(served.registry, 'gated', 'queue_full'),
+      queueFull: await rejected(served.service, 'gated', 'queue_full'),
       predict: await counter(served, 'longshore_request_failures_total', { model: 'gated', version: '1', operation: 'predict', reason: 'QueueFullError' }),
       batch: await counter(served, 'longshore_request_failures_total', { model: 'gated', version: '1', operation: 'predict_batch', reason: 'QueueFullError' }),
       infer: await counter(served, 'longshore_request_failures_total', { model: 'gated', version: '1', operation: 'infer', reason: 'QueueFullError' }),
@@ -120,7 +120,7 @@ describe('refusal on arrival when the queue is full', () => {
     paths.push('/v2/models/gated/infer', '/v2/models/gated/versions/1/infer', '/v2/models/gated/explain');
     for (const path of paths) assert.equal((await post(served.url, path, '{}', 'application/json')).status, 503, path);
     // Every refusal is a queue_full rejection; the calls the model's metrics count (explain is not one) fail with QueueFullError.
-    assert.equal((await rejected(served.registry, 'gated', 'queue_full')) - before.queueFull, paths.length);
+    assert.equal((await rejected(served.service, 'gated', 'queue_full')) - before.queueFull, paths.length);
     const failures = (operation: string) => counter(served, 'longshore_request_failures_total', { model: 'gated', version: '1', operation, reason: 'QueueFullError' });
     assert.equal((await failures('predict')) - before.predict, 1);
     assert.equal((await failures('predict_batch')) - before.batch, 3, 'predictions twice, and score (longshore computes it from a batch prediction)');
@@ -205,7 +205,7 @@ describe(`${EARLY_REFUSAL_SWITCH}=off (for bench/overload.ts only)`, () => {
     }
     const model = served.registry.require('gated');
     const gated = model.model as unknown as GatedModel;
-    const fills = [model.predict({ value: 1 }), model.predict({ value: 2 })].map((call) => call.catch((error: unknown) => error));
+    const fills = [model.ready().predict({ value: 1 }, {}), model.ready().predict({ value: 2 }, {})].map((call) => call.catch((error: unknown) => error));
     try {
       await waitFor(() => gated.calls === 1 && model.queue?.queuedRows === 1, 2000, 'one call running and one row queued');
       assertRestError(await post(served.url, '/api/models/gated/prediction', NOT_JSON, 'application/json'), 400, 'MalformedRequestError');

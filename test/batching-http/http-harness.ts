@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { LongshoreClient } from '../../src/client/index.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import type { ModelRegistry } from '../../src/model/registry.ts';
+import type { Service } from '../../src/service.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { silentLogger, tempDir } from '../helpers/service.ts';
 
@@ -22,6 +23,7 @@ export { FIXTURES } from '../runtimes/onnx-harness.ts';
 export interface Served {
   server: RunningServer;
   registry: ModelRegistry;
+  service: Service;
   url: string;
   client: LongshoreClient;
   dir: string;
@@ -41,6 +43,7 @@ export async function serve(yaml: string, files: Record<string, Uint8Array | str
   return {
     server,
     registry: server.registry,
+    service: server.service,
     url: server.url,
     client: new LongshoreClient(`${server.url}/`, { timeoutMs: 20_000 }),
     dir,
@@ -67,21 +70,21 @@ interface MetricValue {
   metricName?: string;
 }
 
-async function valuesOf(registry: ModelRegistry, name: string): Promise<MetricValue[]> {
-  const metric = registry.metrics.registry.getSingleMetric(name);
+async function valuesOf(service: Service, name: string): Promise<MetricValue[]> {
+  const metric = service.metrics.registry.getSingleMetric(name);
   assert.ok(metric, `metric ${name} is registered`);
   return (await metric.get()).values as MetricValue[];
 }
 
 /** longshore_rejected_requests_total{model, reason}. */
-export async function rejected(registry: ModelRegistry, model: string, reason: 'queue_full' | 'deadline' | 'cancelled'): Promise<number> {
-  const values = await valuesOf(registry, 'longshore_rejected_requests_total');
+export async function rejected(service: Service, model: string, reason: 'queue_full' | 'deadline' | 'cancelled'): Promise<number> {
+  const values = await valuesOf(service, 'longshore_rejected_requests_total');
   return values.find((v) => v.labels.model === model && v.labels.reason === reason)?.value ?? 0;
 }
 
 /** longshore_batch_size{model}: how many batches ran (count), how many rows they held (sum), and batches over 1 row. */
-export async function batchSizes(registry: ModelRegistry, model: string): Promise<{ count: number; sum: number; batchesOverOneRow: number }> {
-  const values = (await valuesOf(registry, 'longshore_batch_size')).filter((v) => v.labels.model === model);
+export async function batchSizes(service: Service, model: string): Promise<{ count: number; sum: number; batchesOverOneRow: number }> {
+  const values = (await valuesOf(service, 'longshore_batch_size')).filter((v) => v.labels.model === model);
   const count = values.find((v) => v.metricName === 'longshore_batch_size_count')?.value ?? 0;
   const sum = values.find((v) => v.metricName === 'longshore_batch_size_sum')?.value ?? 0;
   const oneOrLess = values.find((v) => v.metricName === 'longshore_batch_size_bucket' && v.labels.le === 1)?.value ?? 0;
@@ -89,8 +92,8 @@ export async function batchSizes(registry: ModelRegistry, model: string): Promis
 }
 
 /** Batches of longshore_batch_size{model} that held more than `rows` rows (`rows` must be a bucket bound). */
-export async function batchesOver(registry: ModelRegistry, model: string, rows: number): Promise<number> {
-  const values = (await valuesOf(registry, 'longshore_batch_size')).filter((v) => v.labels.model === model);
+export async function batchesOver(service: Service, model: string, rows: number): Promise<number> {
+  const values = (await valuesOf(service, 'longshore_batch_size')).filter((v) => v.labels.model === model);
   const count = values.find((v) => v.metricName === 'longshore_batch_size_count')?.value ?? 0;
   const bucket = values.find((v) => v.metricName === 'longshore_batch_size_bucket' && v.labels.le === rows);
   assert.ok(bucket, `longshore_batch_size has a bucket le=${rows}`);
@@ -98,8 +101,8 @@ export async function batchesOver(registry: ModelRegistry, model: string, rows: 
 }
 
 /** longshore_queue_depth{model}. */
-export async function queueDepth(registry: ModelRegistry, model: string): Promise<number> {
-  const values = await valuesOf(registry, 'longshore_queue_depth');
+export async function queueDepth(service: Service, model: string): Promise<number> {
+  const values = await valuesOf(service, 'longshore_queue_depth');
   return values.find((v) => v.labels.model === model)?.value ?? 0;
 }
 

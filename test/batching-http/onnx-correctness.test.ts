@@ -185,10 +185,10 @@ describe('batched answers are identical to unbatched ones, over HTTP', () => {
   for (const policy of ['eager', 'timed'] as const) {
     it(`policy ${policy}: a concurrent mixed REST/V2 burst gets per-request answers identical to policy off, in fewer, merged batches`, async (t) => {
       const model = `iris_${policy}`;
-      const before = await batchSizes(served.registry, model);
+      const before = await batchSizes(served.service, model);
       const answers = await Promise.all(calls.map((call) => send(served, model, call)));
       answers.forEach((answer, i) => assertSameAnswer(answer, reference[i] as Answer, `request ${i} (${calls[i]?.kind})`));
-      const after = await batchSizes(served.registry, model);
+      const after = await batchSizes(served.service, model);
       const batches = after.count - before.count;
       t.diagnostic(`${calls.length} requests (${rowsOf(calls)} rows) ran in ${batches} batches`);
       // Every row ran exactly once, and fewer model calls than requests ran: requests were merged.
@@ -223,7 +223,7 @@ describe('batched answers are identical to unbatched ones, over HTTP', () => {
     const v2Probabilities = answers[3] as Extract<Answer, { kind: 'v2' }>;
     assert.deepEqual(v2Label.outputs.map((o) => [o.name, o.shape]), [['label', [1]]]);
     assert.deepEqual(v2Probabilities.outputs.map((o) => [o.name, o.shape]), [['probabilities', [1, 3]]]);
-    assert.deepEqual(await batchSizes(served.registry, 'iris_shared'), { count: 1, sum: 4, batchesOverOneRow: 1 });
+    assert.deepEqual(await batchSizes(served.service, 'iris_shared'), { count: 1, sum: 4, batchesOverOneRow: 1 });
   });
 });
 
@@ -283,6 +283,6 @@ describe('mixed shapes over HTTP', () => {
       [...rowsByLength].sort(([a], [b]) => a - b).map(([length, rows]) => [rows, length]),
       'one run per inner dimension L with all its rows',
     );
-    assert.deepEqual(await batchSizes(served.registry, 'ragged'), { count: 3, sum: requests.reduce((s, r) => s + r.rows, 0), batchesOverOneRow: 3 });
+    assert.deepEqual(await batchSizes(served.service, 'ragged'), { count: 3, sum: requests.reduce((s, r) => s + r.rows, 0), batchesOverOneRow: 3 });
   });
 });

@@ -160,11 +160,11 @@ describe('overload, bounded', () => {
       await sleep(200);
       const heapBefore = await settledHeap();
       const rejectedBefore = {
-        queue_full: await rejected(served.registry, MODEL, 'queue_full'),
-        deadline: await rejected(served.registry, MODEL, 'deadline'),
-        cancelled: await rejected(served.registry, MODEL, 'cancelled'),
+        queue_full: await rejected(served.service, MODEL, 'queue_full'),
+        deadline: await rejected(served.service, MODEL, 'deadline'),
+        cancelled: await rejected(served.service, MODEL, 'cancelled'),
       };
-      const batchesBefore = await batchSizes(served.registry, MODEL);
+      const batchesBefore = await batchSizes(served.service, MODEL);
 
       const answers: (RawAnswer | Error)[] = new Array(TOTAL);
       const answeredTimes = new Array<number>(TOTAL).fill(0);
@@ -222,15 +222,15 @@ describe('overload, bounded', () => {
       assert.equal(ready.status, 200);
       const queue = served.registry.require(MODEL).queue;
       await waitFor(() => queue?.queuedRows === 0 && queue.running === 0, 5000, 'the queue to drain');
-      assert.equal(await queueDepth(served.registry, MODEL), 0);
-      assert.equal((await rejected(served.registry, MODEL, 'queue_full')) - rejectedBefore.queue_full, statuses.get(503) ?? 0, 'every 503 is a counted queue_full rejection');
-      assert.equal((await rejected(served.registry, MODEL, 'deadline')) - rejectedBefore.deadline, statuses.get(504) ?? 0, 'every 504 is a counted deadline rejection');
-      assert.equal((await rejected(served.registry, MODEL, 'cancelled')) - rejectedBefore.cancelled, 0);
-      const batches = await batchSizes(served.registry, MODEL);
+      assert.equal(await queueDepth(served.service, MODEL), 0);
+      assert.equal((await rejected(served.service, MODEL, 'queue_full')) - rejectedBefore.queue_full, statuses.get(503) ?? 0, 'every 503 is a counted queue_full rejection');
+      assert.equal((await rejected(served.service, MODEL, 'deadline')) - rejectedBefore.deadline, statuses.get(504) ?? 0, 'every 504 is a counted deadline rejection');
+      assert.equal((await rejected(served.service, MODEL, 'cancelled')) - rejectedBefore.cancelled, 0);
+      const batches = await batchSizes(served.service, MODEL);
       const servedRows = planned.filter((_, i) => (answers[i] as RawAnswer).status === 200).reduce((sum, call) => sum + call.rows, 0);
       assert.ok(batches.sum - batchesBefore.sum >= servedRows, `every served row ran: ${batches.sum - batchesBefore.sum} rows ran, ${servedRows} served`);
       assert.ok(batches.count - batchesBefore.count < TOTAL, `${batches.count - batchesBefore.count} batches for ${TOTAL} requests: requests were merged`);
-      assert.equal(await batchesOver(served.registry, MODEL, 16), 0, 'no batch went beyond max_batch_size 16 (each request holds at most 4 rows)');
+      assert.equal(await batchesOver(served.service, MODEL, 16), 0, 'no batch went beyond max_batch_size 16 (each request holds at most 4 rows)');
 
       // Memory back near its starting level once the burst is over.
       await sleep(100);

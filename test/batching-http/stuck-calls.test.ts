@@ -32,7 +32,7 @@ async function get(service: TestService, url: string) {
 }
 
 async function metric(service: TestService, name: string, labels: Record<string, string>): Promise<number | undefined> {
-  const values = (await service.registry.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+  const values = (await service.service.metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
   return values.find((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))?.value;
 }
 

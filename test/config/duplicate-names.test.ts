@@ -8,14 +8,14 @@ import { describe, it } from 'node:test';
 import { loadConfigFile, nameKeyOf } from '../../src/config/load.ts';
 import type { ModelEntry } from '../../src/config/schema.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { fixture, silentLogger, writeConfig } from '../helpers/service.ts';
 
 const IRIS_ONNX = join(import.meta.dirname, '../fixtures/onnx/iris_logreg.onnx');
 
 async function duplicateProblem(yaml: string): Promise<string> {
   const file = writeConfig(yaml);
-  const error = await ModelRegistry.fromConfig(loadConfigFile(file), silentLogger()).then(
+  const error = await createService(loadConfigFile(file), silentLogger()).then(
     () => assert.fail('expected a ConfigError'),
     (thrown: unknown) => thrown,
   );
@@ -27,10 +27,9 @@ async function duplicateProblem(yaml: string): Promise<string> {
 
 describe('nameKeyOf', () => {
   it('is the key the entry takes its name from', () => {
-    assert.equal(nameKeyOf({ model_path: './a.onnx', qualified_name: 'a' } as ModelEntry), 'qualified_name');
-    assert.equal(nameKeyOf({ model_path: './a.onnx' } as ModelEntry), 'model_path');
-    assert.equal(nameKeyOf({ class_path: './a.ts#A' } as ModelEntry), 'class_path');
+    assert.equal(nameKeyOf({ runtime: 'onnx', model_path: './a.onnx', qualified_name: 'a' } as ModelEntry), 'qualified_name');
     assert.equal(nameKeyOf({ runtime: 'onnx', model_path: './a.onnx' } as ModelEntry), 'model_path');
+    assert.equal(nameKeyOf({ runtime: 'module', class_path: './a.ts#A' } as ModelEntry), 'class_path');
   });
 });
 

@@ -33,6 +33,14 @@ const SERVER_DEFAULTS = {
   processes: 1,
 };
 
+/** What a module entry that sets no serving or monitoring key resolves to (its runtime, the schema's and built-in defaults). */
+const RESOLVED_MODULE = {
+  runtime: 'module',
+  workers: 0,
+  serving: { policy: 'off', maxBatchSize: 64, maxLatencyMs: 2, maxQueueSize: 4096, maxConcurrency: undefined, timeoutMs: 60_000 },
+  monitoring: { enabled: false, sample_rate: 1, batch_size: 100, flush_interval_ms: 1000, max_buffer: 10_000, include: 'both', destination: { type: 'stdout' } },
+};
+
 describe('parseConfig: valid files', () => {
   it('fills every default for an empty file', () => {
     const { config } = parseConfig('', FILE, '/srv/app');
@@ -87,7 +95,7 @@ describe('parseConfig: valid files', () => {
     assert.equal(config.service_title, 'Demo');
     assert.deepEqual(config.server, { ...SERVER_DEFAULTS, port: 9001 });
     assert.deepEqual(config.models, [
-      { class_path: './a.ts#A', create_endpoint: true, required: true, configuration: {} },
+      { class_path: './a.ts#A', create_endpoint: true, required: true, configuration: {}, ...RESOLVED_MODULE },
       {
         class_path: './b.ts',
         create_endpoint: false,
@@ -95,6 +103,7 @@ describe('parseConfig: valid files', () => {
         qualified_name: 'b-model',
         version: '3',
         configuration: { threshold: 0.5 },
+        ...RESOLVED_MODULE,
       },
     ]);
   });
@@ -238,8 +247,10 @@ describe('parseConfig: problems name the file, key path and line', () => {
 describe('parseConfig: rules across the keys of a model entry', () => {
   it('accepts an ONNX entry given by model_path alone', () => {
     const { config } = parseConfig('models:\n  - model_path: ./m.onnx\n    intra_op_threads: 2\n', FILE, '/srv/app');
-    assert.equal(config.models[0]?.model_path, './m.onnx');
-    assert.equal(config.models[0]?.intra_op_threads, 2);
+    const entry = config.models[0];
+    assert.equal(entry?.runtime, 'onnx');
+    assert.equal(entry.model_path, './m.onnx');
+    assert.equal(entry.intra_op_threads, 2);
   });
 
   it('rejects an entry with both model_path and class_path, at the class_path line', () => {

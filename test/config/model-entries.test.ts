@@ -8,24 +8,24 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigFile, parseConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import type { EchoModel } from '../fixtures/code-models/echo.ts';
 import type { SlowModel } from '../fixtures/code-models/slow.ts';
 import { fixture, silentLogger, tempDir, writeConfig } from '../helpers/service.ts';
 
-/** The ConfigError ModelRegistry.fromConfig throws for the config file `yaml` (written to a temp dir). */
+/** The ConfigError createService throws for the config file `yaml` (written to a temp dir). */
 async function registryProblems(yaml: string): Promise<{ error: ConfigError; file: string }> {
   const file = writeConfig(yaml);
   try {
-    await ModelRegistry.fromConfig(loadConfigFile(file), silentLogger());
+    await createService(loadConfigFile(file), silentLogger());
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
     return { error, file };
   }
-  assert.fail('ModelRegistry.fromConfig accepted an invalid config');
+  assert.fail('createService accepted an invalid config');
 }
 
-describe('ModelRegistry.fromConfig: one problem per bad model entry', () => {
+describe('createService: one problem per bad model entry', () => {
   it('reports a class_path whose file does not exist', async () => {
     const missing = fixture('missing.ts', 'Missing');
     const { error, file } = await registryProblems(`service_title: t\nmodels:\n  - class_path: ${missing}\n`);
@@ -129,18 +129,18 @@ describe('ModelRegistry.fromConfig: one problem per bad model entry', () => {
   });
 });
 
-describe('ModelRegistry.fromConfig: good entries', () => {
+describe('createService: good entries', () => {
   it('resolves a relative class_path against the directory of the config file', async () => {
     const dir = tempDir();
     copyFileSync(fixture('echo.ts'), join(dir, 'my-echo.ts'));
     const file = writeConfig('models:\n  - class_path: ./my-echo.ts#EchoModel\n', { dir });
-    const registry = await ModelRegistry.fromConfig(loadConfigFile(file), silentLogger());
+    const { registry } = await createService(loadConfigFile(file), silentLogger());
     assert.deepEqual(registry.list().map((m) => m.name), ['echo']);
   });
 
   it('uses the default export when class_path has no #Export', async () => {
     const loaded = parseConfig(`models:\n  - class_path: ${fixture('echo.ts')}\n`, '<test>', tempDir());
-    const registry = await ModelRegistry.fromConfig(loaded, silentLogger());
+    const { registry } = await createService(loaded, silentLogger());
     assert.equal(registry.get('echo')?.model.constructor.name, 'EchoModel');
   });
 
@@ -157,7 +157,7 @@ describe('ModelRegistry.fromConfig: good entries', () => {
       '<test>',
       tempDir(),
     );
-    const registry = await ModelRegistry.fromConfig(loaded, silentLogger());
+    const { registry } = await createService(loaded, silentLogger());
     assert.deepEqual(registry.list().map((m) => m.metadata), [
       { qualified_name: 'echo-v2', display_name: 'Echo Two', description: 'Overridden.', version: '9.9' },
     ]);
@@ -168,7 +168,7 @@ describe('ModelRegistry.fromConfig: good entries', () => {
     const file = join(dir, 'plain.ts');
     writeFileSync(file, readFileSync(fixture('echo.ts'), 'utf8').replace("display_name = 'Echo'", "display_name = 'echo'"));
     const loaded = parseConfig(`models:\n  - class_path: ${file}#EchoModel\n    qualified_name: parrot\n`, '<test>', dir);
-    const registry = await ModelRegistry.fromConfig(loaded, silentLogger());
+    const { registry } = await createService(loaded, silentLogger());
     assert.equal(registry.require('parrot').metadata.display_name, 'parrot');
   });
 
@@ -178,7 +178,7 @@ describe('ModelRegistry.fromConfig: good entries', () => {
       '<test>',
       tempDir(),
     );
-    const registry = await ModelRegistry.fromConfig(loaded, silentLogger());
+    const { registry } = await createService(loaded, silentLogger());
     const model = registry.get('echo')?.model as EchoModel;
     assert.deepEqual(model.configuration, { greeting: 'hi', list: [1, 2] });
     assert.ok(!Object.isFrozen(model.configuration));
@@ -187,7 +187,7 @@ describe('ModelRegistry.fromConfig: good entries', () => {
 
   it('does not call load() while creating the models', async () => {
     const loaded = parseConfig(`models:\n  - class_path: ${fixture('slow.ts', 'SlowModel')}\n`, '<test>', tempDir());
-    const registry = await ModelRegistry.fromConfig(loaded, silentLogger());
+    const { registry } = await createService(loaded, silentLogger());
     assert.equal((registry.get('slow')?.model as SlowModel).loadStarted, false);
     assert.equal(registry.get('slow')?.state, 'loading');
     assert.equal(registry.startupComplete, false);

@@ -1,5 +1,5 @@
 /**
- * Bad decorator entries are config errors before anything loads: ModelRegistry.fromConfig throws one ConfigError whose
+ * Bad decorator entries are config errors before anything loads: createService throws one ConfigError whose
  * details read `file:LINE models[i].decorators[j].<key>: message` — an unknown built-in, a bad or unknown setting of a
  * built-in, a user class that cannot be imported or is not a decorator.
  */
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { silentLogger, writeConfig } from '../helpers/service.ts';
 import { fixturePath } from './decorator-helpers.ts';
 
@@ -17,12 +17,12 @@ const MODEL = fixturePath('counter-model.ts', 'CounterModel');
 async function configProblems(yaml: string): Promise<{ details: { path: string; message: string }[]; file: string }> {
   const file = writeConfig(yaml);
   try {
-    await ModelRegistry.fromConfig(loadConfigFile(file), silentLogger());
+    await createService(loadConfigFile(file), silentLogger());
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
     return { details: error.details, file };
   }
-  assert.fail('ModelRegistry.fromConfig accepted an invalid decorator');
+  assert.fail('createService accepted an invalid decorator');
 }
 
 describe('decorator config errors', () => {

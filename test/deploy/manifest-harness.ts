@@ -10,7 +10,7 @@ import addFormatsModule from 'ajv-formats';
 import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { parseConfig } from '../../src/config/load.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { startServe } from '../helpers/cli.ts';
 import { REPO_ROOT, silentLogger, tempDir } from '../helpers/service.ts';
 
@@ -209,8 +209,8 @@ export function mountedConfig() {
 export async function appFor(configText: string) {
   const raw = (parseYaml(configText) ?? {}) as Json;
   const loaded = parseConfig(toYaml({ ...raw, models: [] }), '<test>', '/');
-  const registry = await ModelRegistry.fromConfig(loaded, silentLogger());
-  const app = await buildApp({ config: loaded.config, registry, logger: silentLogger() });
+  const service = await createService(loaded, silentLogger());
+  const app = await buildApp({ config: loaded.config, dataplane: service.dataplane, metrics: service.metrics, logger: silentLogger() });
   await app.ready();
   return app;
 }

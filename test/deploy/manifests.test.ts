@@ -145,7 +145,7 @@ describe('deploy/kubernetes agrees with longshore', () => {
     assert.equal(mount.mountPath, '/models');
     assert.equal(mount.readOnly, true);
     for (const model of models) {
-      assert.ok(model.model_path, 'an ONNX model');
+      assert.ok(model.runtime === 'onnx', 'an ONNX model');
       const path = resolve(dir, model.model_path);
       assert.ok(path.startsWith(`${mount.mountPath}/`), `${path} is under ${mount.mountPath}`);
     }

@@ -14,6 +14,8 @@ const ONNX_DOC = resolve(import.meta.dirname, '../../docs/onnx.md');
 interface SchemaNode {
   properties?: Record<string, SchemaNode>;
   items?: SchemaNode;
+  /** A model entry: one schema per runtime, whose keys are documented together under `models[]`. */
+  oneOf?: SchemaNode[];
   default?: unknown;
 }
 
@@ -22,7 +24,10 @@ interface Key {
   schema: SchemaNode;
 }
 
-/** Every property key of the schema, depth first, as a full path; array items add `[]` to the path. */
+/**
+ * Every property key of the schema, depth first, as a full path; array items add `[]` to the path. The branches of a
+ * `oneOf` (a model entry's runtimes) are walked in turn, a key they share listed once.
+ */
 function keysOf(schema: SchemaNode, prefix = ''): Key[] {
   const keys: Key[] = [];
   for (const [name, child] of Object.entries(schema.properties ?? {})) {
@@ -30,7 +35,8 @@ function keysOf(schema: SchemaNode, prefix = ''): Key[] {
     keys.push({ path, schema: child }, ...keysOf(child, path));
     if (child.items) keys.push(...keysOf(child.items, `${path}[]`));
   }
-  return keys;
+  for (const branch of schema.oneOf ?? []) keys.push(...keysOf(branch, prefix));
+  return keys.filter((key, index) => keys.findIndex((other) => other.path === key.path) === index);
 }
 
 /** How a default is written in the table: strings bare (`""` when empty), everything else as JSON. */

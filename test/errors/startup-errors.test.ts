@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { runCli } from '../helpers/cli.ts';
 import { buildService, configYaml, fixture, silentLogger, tempDir, thrownConfigError, writeConfig } from '../helpers/service.ts';
 
@@ -29,7 +29,7 @@ async function rejectedConfigError(promise: Promise<unknown>): Promise<ConfigErr
 
 /** The one problem of the ConfigError that creating the registry of `models` (config written in `dir`) fails with. */
 async function onlyProblem(dir: string, models: Record<string, unknown>[]): Promise<{ path: string; message: string }> {
-  const error = await rejectedConfigError(ModelRegistry.fromConfig(loadConfigFile(writeConfig(configYaml(models), { dir })), silentLogger()));
+  const error = await rejectedConfigError(createService(loadConfigFile(writeConfig(configYaml(models), { dir })), silentLogger()));
   assert.equal(error.details.length, 1, error.message);
   return error.details[0] as { path: string; message: string };
 }

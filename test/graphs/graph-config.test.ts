@@ -7,15 +7,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { silentLogger, writeConfig } from '../helpers/service.ts';
 import { member } from './graph-harness.ts';
 
-/** The ConfigError for `yaml`, from loading the file or from ModelRegistry.fromConfig, with the file's path. */
+/** The ConfigError for `yaml`, from loading the file or from createService, with the file's path. */
 async function configProblems(yaml: string): Promise<{ error: ConfigError; file: string }> {
   const file = writeConfig(yaml);
   try {
-    await ModelRegistry.fromConfig(loadConfigFile(file), silentLogger());
+    await createService(loadConfigFile(file), silentLogger());
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
     return { error, file };
@@ -84,13 +84,13 @@ describe('graph config errors', () => {
         '',
       ].join('\n'),
     );
-    const registry = await ModelRegistry.fromConfig(loadConfigFile(file), silentLogger());
+    const { registry } = await createService(loadConfigFile(file), silentLogger());
     await registry.loadAll();
     assert.deepEqual(
       registry.list().map((served) => [served.name, served.state]),
       [['early', 'ready'], ['late', 'ready'], ['cat', 'ready']],
     );
-    const answer = (await registry.require('late').predict({ x: 1 })) as { label: string; routed_to: string };
+    const answer = (await registry.require('late').ready().predict({ x: 1 }, {})) as { label: string; routed_to: string };
     assert.equal(answer.label, 'cat');
     assert.ok(['early', 'cat'].includes(answer.routed_to), answer.routed_to);
     await registry.unloadAll();

@@ -10,7 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { loadConfigFile, type LoadedConfig } from '../../src/config/load.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import type { ModelRegistry } from '../../src/model/registry.ts';
+import { createService, type Service } from '../../src/service.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -64,6 +65,8 @@ export function captureLogger(level: pino.LevelWithSilent = 'info'): { logger: L
 
 export interface TestService {
   app: FastifyInstance;
+  /** The service behind the app: metrics, dataplane, prediction logs. */
+  service: Service;
   registry: ModelRegistry;
   loaded: LoadedConfig;
   file: string;
@@ -82,10 +85,11 @@ export async function buildService(yaml: string, options: { load?: boolean; logg
 export async function buildServiceFromFile(file: string, options: { load?: boolean; logger?: Logger } = {}): Promise<TestService> {
   const logger = options.logger ?? silentLogger();
   const loaded = loadConfigFile(file);
-  const registry = await ModelRegistry.fromConfig(loaded, logger);
+  const service = await createService(loaded, logger);
+  const { registry } = service;
   if (options.load ?? true) await registry.loadAll();
-  const app = await buildApp({ config: loaded.config, registry, logger });
-  return { app, registry, loaded, file, close: () => app.close() };
+  const app = await buildApp({ config: loaded.config, dataplane: service.dataplane, metrics: service.metrics, logger });
+  return { app, service, registry, loaded, file, close: () => app.close() };
 }
 
 /** YAML for a config serving the given models (each `{class_path, ...}` rendered as a models entry via JSON). */

@@ -73,7 +73,7 @@ describe('startServer', () => {
     assert.equal(first, second, 'close() returns the same promise when called twice');
     await first;
     assert.equal(server.registry.draining, true);
-    assert.equal(server.registry.isReady(), false);
+    assert.equal(server.service.dataplane.ready(), false);
     assert.equal(server.registry.require('echo').state, 'unloaded');
     assert.equal((server.registry.require('echo').model as EchoModel).unloaded, true);
     await assert.rejects(fetch(`${server.url}/api/health`));

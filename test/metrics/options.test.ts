@@ -42,7 +42,7 @@ describe('metrics options', () => {
       const response = await service.app.inject({ url: '/metrics' });
       assert.equal(response.statusCode, 404);
       assert.equal((response.json() as { type: string }).type, 'RouteNotFoundError');
-      assert.equal(service.registry.metrics.registry.getSingleMetric('http_requests_total'), undefined);
+      assert.equal(service.service.metrics.registry.getSingleMetric('http_requests_total'), undefined);
       assert.ok(!('/metrics' in service.app.openapiDocument().paths));
     });
   });
@@ -147,7 +147,7 @@ describe('metrics options', () => {
           await traffic(service);
           const response = await service.app.inject({ url: '/metrics' });
           assert.equal(response.statusCode, served ? 200 : 404, `${variable}=${value}`);
-          assert.equal(service.registry.metrics.registry.getSingleMetric('http_requests_total') !== undefined, served);
+          assert.equal(service.service.metrics.registry.getSingleMetric('http_requests_total') !== undefined, served);
         });
       }
     } finally {

@@ -65,7 +65,7 @@ describe('GET /metrics after real traffic', () => {
   after(() => served.close());
 
   it('answers in the Prometheus text format with the registry content type', () => {
-    assert.equal(contentType, served.registry.metrics.registry.contentType);
+    assert.equal(contentType, served.service.metrics.registry.contentType);
     assert.match(contentType ?? '', /^text\/plain; version=0\.0\.4/);
   });
 

@@ -16,13 +16,23 @@ import { SlowModel } from '../fixtures/code-models/slow.ts';
 import { captureLogger, silentLogger } from '../helpers/service.ts';
 
 function serve(model: Model, options: { onStateChange?: () => void; logger?: ReturnType<typeof silentLogger> } = {}): ServedModel {
-  return new ServedModel(model, {
+  const served = new ServedModel(model, {
     metadata: { qualified_name: model.qualified_name ?? 'model', display_name: model.display_name ?? '', description: model.description ?? '', version: model.version ?? '1' },
     createEndpoint: true,
     required: true,
     logger: options.logger ?? silentLogger(),
-    onStateChange: options.onStateChange ?? (() => {}),
   });
+  if (options.onStateChange) served.onStateChange(options.onStateChange);
+  return served;
+}
+
+/** A call as the dataplane makes it: the ready model's call path (503 as a rejection when it is not ready). */
+async function predict(served: ServedModel, input: unknown): Promise<unknown> {
+  return served.ready().predict(input, {});
+}
+
+async function predictBatch(served: ServedModel, inputs: unknown[]): Promise<unknown[]> {
+  return served.ready().predictBatch(inputs, {});
 }
 
 /** Rejects with the error `promise` rejects with, asserting it is an instance of `type`. */
@@ -40,7 +50,7 @@ describe('ServedModel lifecycle', () => {
   it('starts in loading and refuses predictions with a Retry-After hint', async () => {
     const served = serve(new EchoModel({}));
     assert.equal(served.state, 'loading');
-    const error = await rejection(served.predict({ x: 1, name: 'a' }), ModelNotReadyError);
+    const error = await rejection(predict(served, { x: 1, name: 'a' }), ModelNotReadyError);
     assert.equal(error.retryAfterSeconds, LOADING_RETRY_AFTER_SECONDS);
     assert.equal(error.status, 503);
     assert.match(error.message, /still loading/);
@@ -64,7 +74,7 @@ describe('ServedModel lifecycle', () => {
     model.release();
     await loading;
     assert.equal(served.state, 'ready');
-    assert.deepEqual(await served.predict({ value: 41 }), { value: 42 });
+    assert.deepEqual(await predict(served, { value: 41 }), { value: 42 });
   });
 
   it('moves to failed when load() throws, keeps the reason, and logs it', async () => {
@@ -85,7 +95,7 @@ describe('ServedModel lifecycle', () => {
   it('refuses predictions of a failed model with the load error and no Retry-After', async () => {
     const served = serve(new FailingLoadModel({ message: 'no weights' }));
     await served.load();
-    const error = await rejection(served.predict({}), ModelNotReadyError);
+    const error = await rejection(predict(served, {}), ModelNotReadyError);
     assert.equal(error.message, "model 'failing' failed to load: no weights");
     assert.equal(error.retryAfterSeconds, undefined);
   });
@@ -105,8 +115,8 @@ describe('ServedModel lifecycle', () => {
     await served.load();
     assert.equal(served.state, 'ready');
     assert.deepEqual(served.inputSchema, { type: 'object', properties: { q: { type: 'string' } }, required: ['q'] });
-    await rejection(served.predict({}), SchemaValidationError);
-    assert.deepEqual(await served.predict({ q: 'why' }), { answer: 'you asked why' });
+    await rejection(predict(served, {}), SchemaValidationError);
+    assert.deepEqual(await predict(served, { q: 'why' }), { answer: 'you asked why' });
   });
 
   it('accepts new schema objects after load() that keep the same $id', async () => {
@@ -125,7 +135,7 @@ describe('ServedModel lifecycle', () => {
     const served = serve(model);
     await served.load();
     assert.equal(served.state, 'ready', `load failed: ${served.error ?? ''}`);
-    await rejection(served.predict({}), SchemaValidationError);
+    await rejection(predict(served, {}), SchemaValidationError);
   });
 
   it('throws at construction when a schema is not a JSON Schema object', () => {
@@ -146,7 +156,7 @@ describe('ServedModel lifecycle', () => {
     await served.unload();
     assert.equal(served.state, 'unloaded');
     assert.equal(unloads, 1);
-    const error = await rejection(served.predict({ x: 1, name: 'a' }), ModelNotReadyError);
+    const error = await rejection(predict(served, { x: 1, name: 'a' }), ModelNotReadyError);
     assert.match(error.message, /shutting down/);
   });
 
@@ -164,7 +174,7 @@ describe('ServedModel lifecycle', () => {
     await loading;
     assert.equal(served.state, 'unloaded');
     assert.equal(unloads, 2, 'unload() runs again for what the late load acquired');
-    await rejection(served.predict({ value: 1 }), ModelNotReadyError);
+    await rejection(predict(served, { value: 1 }), ModelNotReadyError);
   });
 
   it('keeps a model unloaded when its load() fails after shutdown unloaded it', async () => {
@@ -194,20 +204,20 @@ describe('ServedModel.predict', () => {
   it('validates the input and returns the output', async () => {
     const served = serve(new EchoModel({ greeting: 'hi' }));
     await served.load();
-    assert.deepEqual(await served.predict({ x: 2.5, name: 'Ada' }), { doubled: 5, greeting: 'hi Ada' });
+    assert.deepEqual(await predict(served, { x: 2.5, name: 'Ada' }), { doubled: 5, greeting: 'hi Ada' });
   });
 
   it('rejects invalid input with every failing field, without calling the model', async () => {
     const model = new EchoModel({});
     let calls = 0;
-    const predict = model.predict.bind(model);
+    const original = model.predict.bind(model);
     model.predict = (input) => {
       calls++;
-      return predict(input);
+      return original(input);
     };
     const served = serve(model);
     await served.load();
-    const error = await rejection(served.predict({ x: 'one', extra: 1 }), SchemaValidationError);
+    const error = await rejection(predict(served, { x: 'one', extra: 1 }), SchemaValidationError);
     assert.deepEqual(new Set(error.details.map((d) => d.path)), new Set(['/x', '/name', '/extra']));
     assert.equal(calls, 0);
   });
@@ -220,7 +230,7 @@ describe('ServedModel.predict', () => {
     };
     const served = serve(model);
     await served.load();
-    const error = await rejection(served.predict({ x: 1, name: 'a' }), InferenceError);
+    const error = await rejection(predict(served, { x: 1, name: 'a' }), InferenceError);
     assert.equal(error.message, "model 'echo' failed to predict: boom");
     assert.equal(error.cause, boom);
   });
@@ -232,7 +242,7 @@ describe('ServedModel.predict', () => {
     };
     const served = serve(model);
     await served.load();
-    const error = await rejection(served.predict({ x: 1, name: 'a' }), SchemaValidationError);
+    const error = await rejection(predict(served, { x: 1, name: 'a' }), SchemaValidationError);
     assert.deepEqual(error.details, [{ path: '/x', message: 'ragged' }]);
   });
 
@@ -241,7 +251,7 @@ describe('ServedModel.predict', () => {
     model.predict = () => ({ doubled: 'two' }) as never;
     const served = serve(model);
     await served.load();
-    const error = await rejection(served.predict({ x: 1, name: 'a' }), InferenceError);
+    const error = await rejection(predict(served, { x: 1, name: 'a' }), InferenceError);
     assert.deepEqual(new Set(error.details.map((d) => d.path)), new Set(['/doubled', '/greeting']));
     assert.match(error.message, /does not match its output schema/);
   });
@@ -252,7 +262,7 @@ describe('ServedModel.predictBatch', () => {
     const model = new BatchModel();
     const served = serve(model);
     await served.load();
-    const outputs = await served.predictBatch([{ n: 3 }, { n: 1 }, { n: 2 }]);
+    const outputs = await predictBatch(served, [{ n: 3 }, { n: 1 }, { n: 2 }]);
     assert.deepEqual(outputs, [
       { square: 9, via: 'predictBatch' },
       { square: 1, via: 'predictBatch' },
@@ -265,7 +275,7 @@ describe('ServedModel.predictBatch', () => {
   it('calls predict per record when the model has no predictBatch', async () => {
     const served = serve(new EchoModel({}));
     await served.load();
-    assert.deepEqual(await served.predictBatch([{ x: 1, name: 'a' }, { x: 2, name: 'b' }]), [
+    assert.deepEqual(await predictBatch(served, [{ x: 1, name: 'a' }, { x: 2, name: 'b' }]), [
       { doubled: 2, greeting: 'hello a' },
       { doubled: 4, greeting: 'hello b' },
     ]);
@@ -274,7 +284,7 @@ describe('ServedModel.predictBatch', () => {
   it('reports every failing record by index', async () => {
     const served = serve(new BatchModel());
     await served.load();
-    const error = await rejection(served.predictBatch([{ n: 1 }, { n: 'x' }, {}, 7]), SchemaValidationError);
+    const error = await rejection(predictBatch(served, [{ n: 1 }, { n: 'x' }, {}, 7]), SchemaValidationError);
     assert.deepEqual(error.details, [
       { path: '/1/n', message: 'must be number' },
       { path: '/2/n', message: 'is required' },
@@ -287,7 +297,7 @@ describe('ServedModel.predictBatch', () => {
     model.predictBatch = async () => [];
     const served = serve(model);
     await served.load();
-    const error = await rejection(served.predictBatch([{ n: 1 }]), InferenceError);
+    const error = await rejection(predictBatch(served, [{ n: 1 }]), InferenceError);
     assert.match(error.message, /returned 0 outputs for a batch of 1 inputs/);
   });
 
@@ -296,7 +306,7 @@ describe('ServedModel.predictBatch', () => {
     model.predictBatch = async (inputs) => inputs.map((input, i) => (i === 1 ? (7 as never) : { square: input.n, via: 'predictBatch' as const }));
     const served = serve(model);
     await served.load();
-    const error = await rejection(served.predictBatch([{ n: 1 }, { n: 2 }]), InferenceError);
+    const error = await rejection(predictBatch(served, [{ n: 1 }, { n: 2 }]), InferenceError);
     assert.deepEqual(error.details, [{ path: '/1', message: 'must be object' }]);
   });
 });

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { ModelRegistry } from '../../src/model/registry.ts';
+import type { Service } from '../../src/service.ts';
 import { IRIS_CLASS_PATH, REPO_ROOT } from '../helpers/service.ts';
 
 export const IRIS_ONNX_PATH = join(REPO_ROOT, 'examples/onnx/iris_logreg.onnx');
@@ -173,8 +173,8 @@ export async function startReceiver(options: { startDown?: boolean } = {}): Prom
 // Metrics.
 
 /** A counter's value for the label values given (other labels ignored, summed). */
-export async function metricValue(registry: ModelRegistry, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const metric = registry.metrics.registry.getSingleMetric(name);
+export async function metricValue(service: Service, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = service.metrics.registry.getSingleMetric(name);
   assert.ok(metric, `metric ${name} is registered`);
   const values = (await metric.get()).values as { labels: Record<string, string | number>; value: number }[];
   return values.filter((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value)).reduce((sum, v) => sum + v.value, 0);

@@ -97,9 +97,9 @@ describe('prediction log to a file', () => {
         }
       }
     }
-    assert.equal(await metricValue(served.registry, 'longshore_prediction_log_records_total', { destination: 'file' }), sent.length);
-    assert.equal(await metricValue(served.registry, 'longshore_prediction_log_dropped_total'), 0);
-    assert.equal(await metricValue(served.registry, 'longshore_prediction_log_write_failures_total'), 0);
+    assert.equal(await metricValue(served.service, 'longshore_prediction_log_records_total', { destination: 'file' }), sent.length);
+    assert.equal(await metricValue(served.service, 'longshore_prediction_log_dropped_total'), 0);
+    assert.equal(await metricValue(served.service, 'longshore_prediction_log_write_failures_total'), 0);
   });
 
   it('sample_every 10 logs exactly one call in ten', async () => {
@@ -233,11 +233,11 @@ describe('prediction log to a file', () => {
     for (const answer of answers) assert.equal(answer.status, 200);
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(readRecords(path).length, 0, 'nothing written before a batch fills or the interval passes');
-    assert.equal(await metricValue(served.registry, 'longshore_prediction_log_buffered_records', { model: 'iris_model' }), 30);
+    assert.equal(await metricValue(served.service, 'longshore_prediction_log_buffered_records', { model: 'iris_model' }), 30);
     await served.close();
     const records = readRecords(path);
     assert.equal(records.length, 30);
     assert.deepEqual(new Set(records.map((record) => record.request_id)), new Set(answers.map(requestId)));
-    assert.equal(await metricValue(served.registry, 'longshore_prediction_log_buffered_records', { model: 'iris_model' }), 0);
+    assert.equal(await metricValue(served.service, 'longshore_prediction_log_buffered_records', { model: 'iris_model' }), 0);
   });
 });

@@ -65,7 +65,7 @@ describe('prediction log to an http receiver', () => {
         for (const record of batch.records) assertWellFormed(record);
       }
       // The receiver has the records before the sender has read its 2xx answers and counted them.
-      const written = () => metricValue(served.registry, 'longshore_prediction_log_records_total', { model: 'iris_model', destination: 'http' });
+      const written = () => metricValue(served.service, 'longshore_prediction_log_records_total', { model: 'iris_model', destination: 'http' });
       await waitFor(async () => (await written()) >= 200, 5000, 'every record counted as written');
       assert.equal(await written(), 200);
     } finally {
@@ -82,16 +82,16 @@ describe('prediction log to an http receiver', () => {
       const { answers, slowestMs } = await predictAll(served, 300);
       const elapsedMs = performance.now() - started;
       assert.ok(slowestMs < 1000 && elapsedMs < 3000, `predictions took ${elapsedMs.toFixed(0)} ms (slowest ${slowestMs.toFixed(0)} ms)`);
-      await waitFor(async () => (await metricValue(served.registry, 'longshore_prediction_log_write_failures_total')) >= 2, 5000, 'failed writes');
+      await waitFor(async () => (await metricValue(served.service, 'longshore_prediction_log_write_failures_total')) >= 2, 5000, 'failed writes');
       assert.equal(receiver.records().length, 0);
-      assert.equal(await metricValue(served.registry, 'longshore_prediction_log_buffered_records', { model: 'iris_model' }), 300);
+      assert.equal(await metricValue(served.service, 'longshore_prediction_log_buffered_records', { model: 'iris_model' }), 300);
       await receiver.up();
       await waitFor(() => receiver.records().length >= 300, 20_000, 'the buffered records at the receiver');
       await sleep(100);
       assertDeliveredOnce(receiver, answers);
       for (const batch of receiver.batches) assert.ok(batch.records.length <= 20);
-      assert.equal(await metricValue(served.registry, 'longshore_prediction_log_dropped_total'), 0);
-      assert.equal(await metricValue(served.registry, 'longshore_prediction_log_buffered_records'), 0);
+      assert.equal(await metricValue(served.service, 'longshore_prediction_log_dropped_total'), 0);
+      assert.equal(await metricValue(served.service, 'longshore_prediction_log_buffered_records'), 0);
     } finally {
       await served.close();
       await receiver.down();
@@ -111,7 +111,7 @@ describe('prediction log to an http receiver', () => {
       await waitFor(() => receiver.records().length >= 100, 20_000, 'the records after recovery');
       await sleep(100);
       assertDeliveredOnce(receiver, answers);
-      assert.ok((await metricValue(served.registry, 'longshore_prediction_log_write_failures_total', { destination: 'http' })) >= 3);
+      assert.ok((await metricValue(served.service, 'longshore_prediction_log_write_failures_total', { destination: 'http' })) >= 3);
     } finally {
       await served.close();
       await receiver.down();
@@ -125,15 +125,15 @@ describe('prediction log to an http receiver', () => {
     try {
       const { answers } = await predictAll(served, 100);
       assert.equal(answers.length, 100);
-      assert.equal(await metricValue(served.registry, 'longshore_prediction_log_dropped_total', { model: 'iris_model', reason: 'buffer_full' }), 80);
+      assert.equal(await metricValue(served.service, 'longshore_prediction_log_dropped_total', { model: 'iris_model', reason: 'buffer_full' }), 80);
       receiver.status = 200;
       await waitFor(() => receiver.records().length >= 20, 20_000, 'the buffered records after recovery');
       await sleep(100);
       const delivered = receiver.records();
       assert.equal(delivered.length, 20);
       assert.equal(new Set(delivered.map((record) => record.request_id)).size, 20);
-      assert.equal(await metricValue(served.registry, 'longshore_prediction_log_records_total', { model: 'iris_model' }), 20);
-      assert.equal(await metricValue(served.registry, 'longshore_prediction_log_dropped_total'), 80, 'dropped for no other reason');
+      assert.equal(await metricValue(served.service, 'longshore_prediction_log_records_total', { model: 'iris_model' }), 20);
+      assert.equal(await metricValue(served.service, 'longshore_prediction_log_dropped_total'), 80, 'dropped for no other reason');
     } finally {
       await served.close();
       await receiver.down();
@@ -156,6 +156,6 @@ describe('prediction log to an http receiver', () => {
     await stuck.close();
     const closeMs = performance.now() - started;
     assert.ok(closeMs > 3000 && closeMs < 9000, `close took ${closeMs.toFixed(0)} ms`);
-    assert.equal(await metricValue(stuck.registry, 'longshore_prediction_log_dropped_total', { reason: 'shutdown' }), 10);
+    assert.equal(await metricValue(stuck.service, 'longshore_prediction_log_dropped_total', { reason: 'shutdown' }), 10);
   });
 });

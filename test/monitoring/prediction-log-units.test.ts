@@ -12,8 +12,14 @@ import { PredictionLogMetrics } from '../../src/monitoring/metrics.ts';
 import { PredictionLog } from '../../src/monitoring/prediction-log.ts';
 import { createSampler } from '../../src/monitoring/sampler.ts';
 import { serializeEvent } from '../../src/monitoring/serialize.ts';
-import { resolvePredictionLog, type PredictionLogSettings } from '../../src/monitoring/settings.ts';
-import type { PredictionEvent } from '../../src/model/call-observation.ts';
+import { resolveMonitoring, type MonitoringConfig } from '../../src/config/monitoring-defaults.ts';
+import { predictionLogSettings, type PredictionLogSettings } from '../../src/monitoring/settings.ts';
+
+/** The settings of a model's log: its entry's keys over the server's (as the config loader merges them), then the log's own. */
+function resolvePredictionLog(server: MonitoringConfig | undefined, model: MonitoringConfig | undefined, configDir: string): PredictionLogSettings | undefined {
+  return predictionLogSettings(resolveMonitoring(server, model), configDir);
+}
+import type { PredictionEvent } from '../../src/monitoring/events.ts';
 import { sleep, waitFor } from '../batching-http/http-harness.ts';
 import { silentLogger } from '../helpers/service.ts';
 

@@ -10,7 +10,7 @@ import ort from 'onnxruntime-node';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { OnnxModel } from '../../src/runtimes/onnx.ts';
 import { identityModel, squareModel, type ElemTypeName } from '../fixtures/onnx/build-model.ts';
 import { FIXTURES, serveYaml } from './onnx-harness.ts';
@@ -58,7 +58,7 @@ describe('ONNX models with non-tensor outputs (skl2onnx ZipMap)', () => {
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
     const file = join(FIXTURES, 'cfg.yaml');
     const loaded = parseConfig(`models:\n  - model_path: ./iris_logreg_zipmap.onnx\n`, file, FIXTURES);
-    const registry = await ModelRegistry.fromConfig(loaded, logger);
+    const { registry } = await createService(loaded, logger);
     await registry.loadAll();
     await registry.unloadAll();
     const warning = lines.map((line) => JSON.parse(line) as { level: number; note?: string; model?: string }).find((entry) => entry.note);
@@ -107,7 +107,7 @@ describe('ONNX session failures mark the model failed with a hint while the serv
 
   it('rejects a model_path that does not exist before listening, naming the key and line', async () => {
     const loaded = parseConfig(`service_title: x\nmodels:\n  - model_path: ./nope.onnx\n`, '/cfg/longshore.yaml', FIXTURES);
-    await assert.rejects(ModelRegistry.fromConfig(loaded, pino({ level: 'silent' })), (error: unknown) => {
+    await assert.rejects(createService(loaded, pino({ level: 'silent' })), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       assert.match(error.message, /longshore\.yaml:3 models\[0\]\.model_path: file not found: .*nope\.onnx/);
       return true;

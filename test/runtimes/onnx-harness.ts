@@ -10,7 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { parseConfig } from '../../src/config/load.ts';
 import { buildApp } from '../../src/http/app.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import type { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { tempDir } from '../helpers/service.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/onnx/', import.meta.url));
@@ -30,9 +31,10 @@ export async function serveYaml(yaml: string, files: Record<string, Uint8Array |
   writeFileSync(file, yaml);
   const loaded = parseConfig(yaml, file, dir);
   const logger = pino({ level: 'silent' });
-  const registry = await ModelRegistry.fromConfig(loaded, logger);
+  const service = await createService(loaded, logger);
+  const { registry } = service;
   await registry.loadAll();
-  const app = await buildApp({ config: loaded.config, registry, logger });
+  const app = await buildApp({ config: loaded.config, dataplane: service.dataplane, metrics: service.metrics, logger });
   await app.ready();
   return {
     app,

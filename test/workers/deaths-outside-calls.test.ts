@@ -15,7 +15,7 @@ describe('workers: a thread that dies outside a call', { concurrency: false }, (
   let lines: LogLine[];
   const predict = (mode: string) => postJson(`${server.url}/api/models/timer_throw/prediction`, { mode });
   const restarts = async (reason: string) => {
-    const values = (await server.registry.metrics.registry.getSingleMetric('longshore_worker_restarts_total')?.get())?.values ?? [];
+    const values = (await server.service.metrics.registry.getSingleMetric('longshore_worker_restarts_total')?.get())?.values ?? [];
     return values.find((v) => v.labels.model === 'timer_throw' && v.labels.reason === reason)?.value ?? 0;
   };
   const replaced = async (reason: string, count: number) => {

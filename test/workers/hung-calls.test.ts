@@ -34,7 +34,7 @@ describe('workers: a call past its deadline', { concurrency: false }, () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const restarts = async () => {
-    const metric = server.registry.metrics.registry.getSingleMetric('longshore_worker_restarts_total');
+    const metric = server.service.metrics.registry.getSingleMetric('longshore_worker_restarts_total');
     const values = (await metric?.get())?.values ?? [];
     return values.filter((v) => v.labels.model === 'hang' && v.labels.reason === 'deadline').reduce((sum, v) => sum + v.value, 0);
   };

@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { ModelRegistry } from '../../src/model/registry.ts';
+import { createService } from '../../src/service.ts';
 import { configYaml, fixture, silentLogger, tempDir, writeConfig } from '../helpers/service.ts';
 import { serveModels } from './harness.ts';
 
@@ -33,7 +33,7 @@ describe('workers: lifecycle', () => {
 
   it('ends the worker threads at once when unloaded while they still load, and stays unloaded', async () => {
     const file = writeConfig(configYaml([{ class_path: fixture('slow.ts', 'SlowModel'), workers: 2, configuration: { delay_ms: 3000 } }]));
-    const registry = await ModelRegistry.fromConfig(loadConfigFile(file), silentLogger());
+    const { registry } = await createService(loadConfigFile(file), silentLogger());
     const served = registry.require('slow');
     const loading = registry.loadAll();
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -49,7 +49,7 @@ describe('workers: lifecycle', () => {
 
   it('refuses workers for a model with its own infer(), at the entry\'s workers key', async () => {
     const file = writeConfig(configYaml([{ class_path: fixture('worker-lifecycle.ts', 'OwnInferModel'), workers: 2 }]));
-    await assert.rejects(ModelRegistry.fromConfig(loadConfigFile(file), silentLogger()), (error: unknown) => {
+    await assert.rejects(createService(loadConfigFile(file), silentLogger()), (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       assert.match(error.message + JSON.stringify(error.details), /models\[0\]\.workers: OwnInferModel has its own infer\(\), which does not run in worker threads/);
       return true;

@@ -5,7 +5,7 @@
  * directly, without repeating the path.
  */
 import type { SchemaRecord } from '../../model/validation.js';
-import { EntryProblem } from '../../runtimes/module.js';
+import { EntryProblem } from '../../errors.js';
 
 export type Configuration = Readonly<Record<string, unknown>>;
 

@@ -3,24 +3,7 @@
  * (every model's load finished).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Dataplane } from '../../dataplane.js';
-import type { ModelRegistry } from '../../model/registry.js';
-
-/** Problems beyond this process's own models that hold readiness back (a cluster worker: the other workers). */
-const readinessGates = new WeakMap<ModelRegistry, () => string[]>();
-
-/**
- * Makes the readiness probes over `registry` also require `gate()` to be empty. A cluster worker sets it so that it
- * answers ready only when every worker of the cluster is (src/cluster/readiness.ts). Liveness stays per process.
- */
-export function setReadinessGate(registry: ModelRegistry, gate: () => string[]): void {
-  readinessGates.set(registry, gate);
-}
-
-/** What the readiness gate of the dataplane's registry says (none without a gate). For every readiness route. */
-export function gateProblems(dataplane: Dataplane): string[] {
-  return readinessGates.get(dataplane.registry)?.() ?? [];
-}
+import type { Dataplane } from '../../dataplane/dataplane.js';
 
 function statusSchema(key: string, values: string[], description: string) {
   return {
@@ -66,12 +49,12 @@ export function buildHealthRoutes(app: FastifyInstance, dataplane: Dataplane): v
     },
     async (request, reply) => {
       if (request.query.deep !== true) {
-        if (dataplane.ready() && gateProblems(dataplane).length === 0) return { readiness_status: 'ACCEPTING_TRAFFIC' };
+        if (dataplane.ready()) return { readiness_status: 'ACCEPTING_TRAFFIC' };
         // The lifecycle states (loading, failed, draining) keep rest-model-service's body; run-time trouble says why.
-        const problems = dataplane.registry.draining ? [] : dataplane.registry.runtimeProblems();
+        const problems = dataplane.runtimeProblems();
         return reply.code(503).send(problems.length > 0 ? { readiness_status: 'REFUSING_TRAFFIC', problems } : { readiness_status: 'REFUSING_TRAFFIC' });
       }
-      const problems = [...(await dataplane.deepReadinessProblems()), ...gateProblems(dataplane)];
+      const problems = await dataplane.deepReadinessProblems();
       if (problems.length === 0) return { readiness_status: 'ACCEPTING_TRAFFIC' };
       return reply.code(503).send({ readiness_status: 'REFUSING_TRAFFIC', problems });
     },

@@ -5,8 +5,9 @@
  * and hidden; openapi.ts documents one concrete path per model instead.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Dataplane } from '../../dataplane.js';
+import type { Dataplane } from '../../dataplane/dataplane.js';
 import { callOptions } from '../call-options.js';
+import { catalogueErrorHandler, restErrorBody } from '../error-handler.js';
 import { ERROR_SCHEMA_ID } from '../openapi.js';
 
 const NameParams = {
@@ -32,7 +33,15 @@ const AnySchema = { type: ['object', 'null'], additionalProperties: true, descri
 
 const errorRef = { $ref: `${ERROR_SCHEMA_ID}#` } as const;
 
-export function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane): void {
+/** The REST routes, in a scope whose errors have longshore's REST body. */
+export async function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane, bodyLimitBytes: number): Promise<void> {
+  await app.register(async (rest) => {
+    rest.setErrorHandler(catalogueErrorHandler(bodyLimitBytes, restErrorBody));
+    restRoutes(rest, dataplane);
+  });
+}
+
+function restRoutes(app: FastifyInstance, dataplane: Dataplane): void {
   app.get(
     '/api/models',
     {

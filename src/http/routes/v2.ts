@@ -1,22 +1,25 @@
 /**
  * The Open Inference Protocol (KServe V2) REST routes, each a thin adapter over the dataplane. Bodies are read as raw
- * bytes in this scope, so one handler serves JSON, the binary tensor extension and the raw form. Errors here are
- * `{"error": message}` (see error-handler.ts).
+ * bytes in this scope, so one handler serves JSON, the binary tensor extension and the raw form; the dataplane decodes
+ * them (decodeInferRequest) only once the model is known to answer. Errors in this scope are `{"error": message}`: the
+ * plugin sets its own error handler (error-handler.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Dataplane, InferResponse } from '../../dataplane.js';
+import type { Dataplane } from '../../dataplane/dataplane.js';
 import { ModelNotReadyError } from '../../errors.js';
+import { decodeInferRequest, encodeInferResponse, type DecodedInferRequest } from '../../tensors/v2-message.js';
+import type { InferResponse } from '../../wire.js';
 import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
-import { gateProblems } from './health.js';
-import { decodeInferRequest, encodeInferResponse } from '../../tensors/v2-message.js';
+import { catalogueErrorHandler, v2ErrorBody } from '../error-handler.js';
 import { V2_SCHEMAS } from './v2-schemas.js';
 
 type ModelParams = { name: string; version?: string };
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
-export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane): Promise<void> {
+export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane, bodyLimitBytes: number): Promise<void> {
   await app.register(async (v2) => {
+    v2.setErrorHandler(catalogueErrorHandler(bodyLimitBytes, v2ErrorBody));
     // Every body is taken as bytes: JSON, framed binary and raw tensors are told apart by the header, not the type.
     // Which types are accepted (JSON, octet-stream or none; else 415) is checked before the body is read
     // (request-body.ts), as is Content-Encoding.
@@ -31,7 +34,7 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
 
     v2.get('/v2/health/live', { schema: { tags, summary: 'Server liveness', response: { 200: V2_SCHEMAS.live } } }, async () => ({ live: true }));
     v2.get('/v2/health/ready', { schema: { tags, summary: 'Server readiness: every required model ready', response: { 200: V2_SCHEMAS.ready, 503: V2_SCHEMAS.error } } }, async () => {
-      const problems = [...dataplane.readinessProblems(), ...gateProblems(dataplane)];
+      const problems = dataplane.readinessProblems();
       if (problems.length > 0) throw new ModelNotReadyError(`server is not ready: ${problems.join('; ')}`);
       return { ready: true };
     });
@@ -43,7 +46,7 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane):
         { schema: { tags, summary: 'Model readiness', params, response: { 200: V2_SCHEMAS.modelReady, 404: V2_SCHEMAS.error, 503: V2_SCHEMAS.error } } },
         async (request) => {
           const { name, version } = request.params;
-          if (!dataplane.modelReady(name, version)) dataplane.registry.require(name).assertReady();
+          dataplane.assertModelReady(name, version);
           return { name, ready: true };
         },
       );
@@ -105,27 +108,26 @@ type V2Request = FastifyRequest<{ Params: ModelParams; Body: Buffer }>;
 
 async function infer(dataplane: Dataplane, request: V2Request, reply: FastifyReply): Promise<void> {
   const { name, version } = request.params;
-  // An unknown or loading model answers 404/503 before its body is decoded, as the REST routes do.
-  dataplane.assertInferable(name, version);
-  const decoded = decodeBody(dataplane, request);
-  await sendResponse(reply, await dataplane.infer(name, version, decoded, callOptions(request, reply, decoded.timeoutMs)), decoded.binaryOutputs);
+  const answer = await dataplane.infer(name, version, decoder(request), (decoded) => callOptions(request, reply, decoded.timeoutMs));
+  await sendResponse(reply, answer.response, answer.request.binaryOutputs);
 }
 
 async function explain(dataplane: Dataplane, request: V2Request, reply: FastifyReply): Promise<void> {
   const { name, version } = request.params;
-  dataplane.assertExplains(name, version);
-  const decoded = decodeBody(dataplane, request);
-  await sendResponse(reply, await dataplane.explainTensors(name, version, decoded, callOptions(request, reply, decoded.timeoutMs)), decoded.binaryOutputs);
+  const answer = await dataplane.explainTensors(name, version, decoder(request), (decoded) => callOptions(request, reply, decoded.timeoutMs));
+  await sendResponse(reply, answer.response, answer.request.binaryOutputs);
 }
 
-function decodeBody(dataplane: Dataplane, request: V2Request): ReturnType<typeof decodeInferRequest> {
-  const { name, version } = request.params;
-  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-  const headerLength = request.headers[HEADER_LENGTH];
-  return decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, () => dataplane.singleInput(name, version));
+/** Decodes the body (JSON, framed binary or raw), when the dataplane asks: after the model was found ready. */
+function decoder(request: V2Request): (rawInput: Parameters<typeof decodeInferRequest>[2]) => DecodedInferRequest {
+  return (rawInput) => {
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const headerLength = request.headers[HEADER_LENGTH];
+    return decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, rawInput);
+  };
 }
 
-async function sendResponse(reply: FastifyReply, response: InferResponse, binaryOutputs: ReturnType<typeof decodeInferRequest>['binaryOutputs']): Promise<void> {
+async function sendResponse(reply: FastifyReply, response: InferResponse, binaryOutputs: DecodedInferRequest['binaryOutputs']): Promise<void> {
   const encoded = encodeInferResponse(response, binaryOutputs);
   if (encoded.headerLength === undefined) {
     await reply.type('application/json').send(encoded.body);

@@ -3,8 +3,9 @@
  * tensors (models with a native tensor call whose rows lie along the first dimension: ONNX), records (code models with
  * batching on), or opaque calls that always run alone (batching off, or a model whose calls cannot be merged).
  */
-import type { BatchExecutor, RunStop } from '../batching/batcher.js';
-import { tensorExecutor, type TensorJob } from '../batching/tensor-batch.js';
+import type { RunStop } from '../call-context.js';
+import type { BatchExecutor } from './batcher-types.js';
+import { tensorExecutor, type TensorJob } from './tensor-batch.js';
 import type { Tensor } from '../tensors/tensor.js';
 
 export type ModelJob =
@@ -12,14 +13,14 @@ export type ModelJob =
   | { readonly kind: 'records'; readonly records: readonly unknown[] }
   | { readonly kind: 'call'; readonly rows: number; readonly call: (stop?: RunStop) => Promise<unknown> };
 
-export interface ModelCalls {
+export interface ModelRuns {
   /** The model's native tensor call, when it has one. */
   readonly infer?: (inputs: ReadonlyMap<string, Tensor>, outputs: readonly string[]) => Promise<Tensor[]>;
   /** Predicts records in one call (the model's predictBatch, or predict per record). */
   readonly predictRecords: (records: unknown[], stop?: RunStop) => Promise<unknown[]>;
 }
 
-export function modelExecutor(calls: ModelCalls): BatchExecutor<ModelJob, unknown> {
+export function modelExecutor(calls: ModelRuns): BatchExecutor<ModelJob, unknown> {
   const tensors = calls.infer ? tensorExecutor(calls.infer) : undefined;
   return {
     rows(job) {

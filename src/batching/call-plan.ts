@@ -3,15 +3,21 @@
  * merged into one predictBatch, or every call alone) and the queue that enforces its limits and deadlines. Built once
  * per load, so nothing here is decided per request.
  */
-import { Batcher, type BatchObserver } from '../batching/batcher.js';
-import { stacksAlongFirstDim, tensorJob } from '../batching/tensor-batch.js';
+import type { CallContext, RunStop } from '../call-context.js';
+import { Batcher, type BatchObserver } from './batcher.js';
+import { stacksAlongFirstDim, tensorJob } from './tensor-batch.js';
 import { defaultConcurrency, type ServingSettings } from '../config/serving.js';
 import { InferenceError, QueueFullError, type ModelNotReadyError } from '../errors.js';
 import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
-import type { RunStop, RuntimeModel } from '../runtimes/runtime-model.js';
+import type { RuntimeModel } from '../runtimes/runtime-model.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
-import type { CallContext } from './contract.js';
 import { modelExecutor, type ModelJob } from './model-jobs.js';
+
+/**
+ * The context of a predictBatch() that merges several requests' records: nothing the requests do not share (each one's
+ * deadline and cancellation are kept by the queue, which answers each caller on its own).
+ */
+const MERGED_BATCH: CallContext = Object.freeze({});
 
 /** How a model's calls share model runs. */
 export type BatchingKind = 'tensors' | 'records' | 'none';
@@ -73,7 +79,7 @@ export class CallPlan implements ModelQueue {
     this.batching = batching;
     this.#allOutputs = signature?.outputs.map((output) => output.name) ?? [];
     this.#infer = model.infer?.bind(model);
-    const executor = modelExecutor({ infer: this.#infer, predictRecords: (records, stop) => this.#runRecords(records, undefined, stop) });
+    const executor = modelExecutor({ infer: this.#infer, predictRecords: (records, stop) => this.#runRecords(records, MERGED_BATCH, stop) });
     this.queue = new Batcher(executor, {
       policy: batching === 'none' ? 'off' : serving.policy,
       maxBatchSize: serving.maxBatchSize,
@@ -124,29 +130,40 @@ export class CallPlan implements ModelQueue {
     return this.#submit(job, context) as Promise<Tensor[]>;
   }
 
+  /** One validated record through the model's queue (a /prediction): predict(), or a row of a tensor batch. */
+  async predictOne(record: unknown, context: CallContext): Promise<unknown> {
+    const [output] = await this.#predict([record], false, context);
+    return output;
+  }
+
   /**
-   * Predicts validated records through the model's queue, as this model batches: stacked into tensors (REST and V2
-   * callers share batches), merged with other callers' records into one predictBatch, or as a call of its own.
-   * `firstIndex` places errors in a /predictions body; undefined for a single /prediction (which calls predict()).
+   * Validated records through the model's queue, as this model batches: stacked into tensors (REST and V2 callers share
+   * batches), merged with other callers' records into one predictBatch, or as a call of its own. Errors about a record
+   * name its index in `records` (`/3/x`), as a /predictions body is indexed.
    */
-  async predictRecords(records: unknown[], firstIndex: number | undefined, context: CallContext): Promise<unknown[]> {
-    if (records.length === 0) return []; // an empty /predictions body: nothing to queue or run
+  predictMany(records: unknown[], context: CallContext): Promise<unknown[]> {
+    if (records.length === 0) return Promise.resolve([]); // an empty /predictions body: nothing to queue or run
+    return this.#predict(records, true, context);
+  }
+
+  async #predict(records: unknown[], many: boolean, context: CallContext): Promise<unknown[]> {
     const { recordCodec: codec, signature } = this.model;
     if (this.batching === 'tensors' && codec && signature) {
-      const job = tensorJob(signature, codec.toTensors(records, firstIndex), this.#allOutputs);
+      const job = tensorJob(signature, codec.toTensors(records, many), this.#allOutputs);
       return codec.toRecords((await this.#submit({ kind: 'tensors', job }, context)) as Tensor[], records.length);
     }
     if (this.batching === 'records') return (await this.#submit({ kind: 'records', records }, context)) as unknown[];
     // A call of its own carries the caller's context (a graph routes by its headers and passes its deadline on).
-    const call: (stop?: RunStop) => Promise<unknown[]> =
-      firstIndex === undefined ? async (stop) => [await this.model.predict(records[0], context, stop)] : (stop) => this.#runRecords(records, context, stop);
+    const call: (stop?: RunStop) => Promise<unknown[]> = many
+      ? (stop) => this.#runRecords(records, context, stop)
+      : async (stop) => [await this.model.predict(records[0], context, stop)];
     return (await this.#submit({ kind: 'call', rows: records.length, call }, context)) as unknown[];
   }
 
   /** The model's own batch call: predictBatch, or predict per record; exactly one output per record. */
-  async #runRecords(records: unknown[], context?: CallContext, stop?: RunStop): Promise<unknown[]> {
+  async #runRecords(records: unknown[], context: CallContext, stop?: RunStop): Promise<unknown[]> {
     const outputs = this.model.predictBatch
-      ? await this.model.predictBatch(records, stop)
+      ? await this.model.predictBatch(records, context, stop)
       : // async wrapper: a predict() that throws synchronously must not orphan the promises already made.
         await Promise.all(records.map(async (input) => this.model.predict(input, context, stop)));
     if (!Array.isArray(outputs) || outputs.length !== records.length) {

@@ -1,0 +1,187 @@
+/**
+ * A model entry's schema, one per runtime: the keys every entry takes (name and metadata, decorators, examples,
+ * serving keys, monitoring, ...) in one common part, and each runtime's own keys (`module`: class_path, workers;
+ * `onnx`: model_path and the session settings; `graph`: graph). The YAML stays flat: load.ts tells an entry's runtime
+ * from its keys, writes it into the entry as `runtime`, and validates the entry against that runtime's schema only, so
+ * a key of another runtime is a schema problem that names the runtime.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { GraphSchema } from './graph-schema.js';
+import { monitoringKeys } from './observability-schema.js';
+import { servingKeys } from './serving-schema.js';
+
+/** Names usable in URLs and as OpenAPI component names. */
+export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+
+export const RUNTIMES = ['module', 'onnx', 'graph'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** How messages name an entry of each runtime, with the key that makes an entry one. */
+export const RUNTIME_LABELS: Readonly<Record<Runtime, string>> = {
+  module: 'a module model (class_path / runtime: module)',
+  onnx: 'an ONNX model (model_path / runtime: onnx)',
+  graph: 'a graph (an entry with graph / runtime: graph)',
+};
+
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+/** Built-in decorators, named in a decorator entry's class_path as `longshore:<name>` (docs/decorators.md). */
+export const BUILTIN_DECORATORS = ['prediction_id', 'cache', 'transform', 'checks'] as const;
+
+const DecoratorEntrySchema = Type.Object(
+  {
+    class_path: Type.String({
+      minLength: 1,
+      description: `A decorator class (\`./decorators/audit.ts#Audit\`, like a model's class_path), or a built-in: ${BUILTIN_DECORATORS.map((name) => `\`longshore:${name}\``).join(', ')}.`,
+    }),
+    configuration: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: "Passed to the decorator's constructor." }),
+  },
+  { additionalProperties: false },
+);
+
+const ExampleEntrySchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Shown in failures and as the OpenAPI example name.' })),
+    input: Type.Unknown({ description: 'A request body for /prediction.' }),
+    expected_output: Type.Optional(Type.Unknown({ description: 'The fields the answer must have (numbers within tolerance). Absent: the call only has to succeed.' })),
+    tolerance: Type.Optional(Type.Number({ minimum: 0, description: 'Largest absolute difference allowed between numbers. Default 1e-6.' })),
+  },
+  { additionalProperties: false },
+);
+
+function runtimeKey<R extends Runtime>(runtime: R) {
+  return Type.Literal(runtime, {
+    description:
+      'What serves the model: `module` (a TS/JS class, needs class_path), `onnx` (needs model_path) or `graph` (needs graph and qualified_name). ' +
+      'Inferred when absent: onnx with model_path, graph with graph, else module.',
+  });
+}
+
+const qualifiedName = (description: string) => Type.String({ pattern: MODEL_NAME_PATTERN, description });
+
+/** The keys every entry takes, whatever its runtime. */
+function commonKeys() {
+  return {
+    decorators: Type.Optional(
+      Type.Array(DecoratorEntrySchema, { description: "Wrappers around the model's predict, first listed outermost (docs/decorators.md)." }),
+    ),
+    examples: Type.Optional(
+      Type.Array(ExampleEntrySchema, {
+        description: "Self-tests run after load and on /api/health/ready?deep=true, and shown as OpenAPI examples; added after the model's own (docs/self-tests.md).",
+      }),
+    ),
+    create_endpoint: Type.Boolean({
+      default: true,
+      description: 'Create the prediction routes. When false the model is loaded and listed but not callable over HTTP.',
+    }),
+    required: Type.Boolean({
+      default: true,
+      description: 'Readiness waits for this model. A model that is not required may fail without making the service unready.',
+    }),
+    configuration: Type.Record(Type.String(), Type.Unknown(), {
+      default: {},
+      description: "Passed as-is to the model's constructor (module runtime; other runtimes ignore it).",
+    }),
+    qualified_name: Type.Optional(
+      qualifiedName("The name in URLs. Overrides the class's qualified_name; for ONNX models defaults to the file name without `.onnx`."),
+    ),
+    display_name: Type.Optional(Type.String({ description: "Overrides the class's display_name." })),
+    description: Type.Optional(Type.String({ description: "Overrides the class's description." })),
+    version: Type.Optional(Type.String({ minLength: 1, description: 'Overrides the class\'s version; ONNX models and graphs default to "1".' })),
+    ...servingKeys('entry'),
+    monitoring: Type.Optional(
+      Type.Object(monitoringKeys(), { additionalProperties: false, description: "This model's prediction log settings, over the server-wide `monitoring`." }),
+    ),
+  };
+}
+
+const workers = () =>
+  Type.Integer({
+    minimum: 0,
+    default: 0,
+    description:
+      'Run the model in this many worker threads, so its computation does not block the event loop (health checks, other models, reading the next requests). Code models: predict() in a pool, one copy of the model per thread. ONNX models: one session per thread. 0: on the main thread.',
+  });
+
+export const ModuleEntrySchema = Type.Object(
+  {
+    runtime: runtimeKey('module'),
+    class_path: Type.String({
+      minLength: 1,
+      description:
+        'Where the model class lives: `./models/iris.ts#IrisModel` (relative to this file), `some-package#Export`, ' +
+        'or a path without `#` for its default export.',
+    }),
+    ...commonKeys(),
+    workers: workers(),
+  },
+  { additionalProperties: false, description: 'A TypeScript or JavaScript model class.' },
+);
+
+export const OnnxEntrySchema = Type.Object(
+  {
+    runtime: runtimeKey('onnx'),
+    model_path: Type.String({ minLength: 1, description: 'An ONNX file to serve with no code, relative to this file (`runtime: onnx`).' }),
+    ...commonKeys(),
+    workers: workers(),
+    intra_op_threads: Type.Integer({
+      minimum: 0,
+      default: 1,
+      description:
+        'ONNX: threads inside one operator. Default 1: on a small machine one thread is faster and steadier per request; 0 lets onnxruntime pick.',
+    }),
+    inter_op_threads: Type.Optional(Type.Integer({ minimum: 0, description: 'ONNX: threads across independent operators (0: onnxruntime picks).' })),
+    graph_optimization_level: Type.Optional(
+      Type.Union(
+        GRAPH_OPTIMIZATION_LEVELS.map((level) => Type.Literal(level)),
+        { description: "ONNX: graph optimizations applied when the session is created (onnxruntime's default: all)." },
+      ),
+    ),
+    execution_providers: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      default: ['cpu'],
+      description: 'ONNX: execution providers in order of preference.',
+    }),
+    outputs: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true, description: 'ONNX: graph outputs to return, in order. Default: every tensor output.' }),
+    ),
+  },
+  { additionalProperties: false, description: 'An ONNX file served with no code (docs/onnx.md).' },
+);
+
+export const GraphEntrySchema = Type.Object(
+  {
+    runtime: runtimeKey('graph'),
+    graph: GraphSchema,
+    ...commonKeys(),
+    qualified_name: qualifiedName('The name in URLs. Required: a graph has no class to take its name from.'),
+  },
+  { additionalProperties: false, description: 'A model graph over other models of this file (docs/graphs.md).' },
+);
+
+/** Each runtime's schema; RUNTIMES order. */
+export const ENTRY_SCHEMAS = { module: ModuleEntrySchema, onnx: OnnxEntrySchema, graph: GraphEntrySchema } as const;
+
+/** Keys only ONNX models take (the session settings and outputs). */
+export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs'] as const;
+
+/**
+ * One model entry: a union discriminated by `runtime` (Ajv's `discriminator`, so only the schema of the entry's
+ * runtime is checked and its defaults filled). load.ts sets `runtime` before validation when the file leaves it out.
+ */
+export const ModelEntrySchema = Type.Unsafe<ValidatedEntry>({
+  type: 'object',
+  discriminator: { propertyName: 'runtime' },
+  required: ['runtime'],
+  oneOf: RUNTIMES.map((runtime): TSchema => ENTRY_SCHEMAS[runtime]),
+  description: 'A model to serve. Its runtime is told from its keys: class_path (module), model_path (onnx) or graph (graph).',
+});
+
+/** An entry as validated (defaults filled, runtime set), before its serving and monitoring settings are resolved. */
+export type ValidatedEntry = Static<typeof ModuleEntrySchema> | Static<typeof OnnxEntrySchema> | Static<typeof GraphEntrySchema>;
+export type DecoratorEntry = Static<typeof DecoratorEntrySchema>;
+
+/** The runtimes whose schema has `key`, for "this key does not apply" messages. */
+export function runtimesWithKey(key: string): Runtime[] {
+  return RUNTIMES.filter((runtime) => Object.hasOwn(ENTRY_SCHEMAS[runtime].properties, key));
+}
