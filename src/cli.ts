@@ -13,13 +13,11 @@ import { modelDirFromFlags, type ModelDirFlags } from './config/model-dir.js';
 import { modelFlagEntries } from './config/model-flags.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
-import { buildApp } from './http/app.js';
 import { describeListenError } from './listen-errors.js';
 import { LOG_FORMATS, type LogFormat } from './logging/logger.js';
-import { createService, type Service } from './service.js';
+import type { Service } from './service.js';
 import { runDockerfile } from './scaffold/dockerfile.js';
 import { runInit } from './scaffold/init.js';
-import { startServer } from './server.js';
 import { LONGSHORE_VERSION } from './version.js';
 
 export const EXIT_OK = 0;
@@ -71,6 +69,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         const { serveCluster } = await import('./cluster/serve.js');
         await serveCluster({ ...serving, processes });
       } else {
+        // The server's modules (fastify, its plugins, prom-client) load only for the commands that need them.
+        const { startServer } = await import('./server.js');
         await startServer({ ...serving, handleSignals: true });
       }
       exitCode = undefined;
@@ -87,6 +87,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .action(async (options: ModelFlags & { output: string }) => {
       const loaded = readConfig(options, env);
       exitCode = await withLoadedModels(loaded, async (service, logger) => {
+        const { buildApp } = await import('./http/app.js');
         const app = await buildApp({ config: loaded.config, dataplane: service.dataplane, metrics: service.metrics, logger });
         await app.ready();
         const document = app.openapiDocument();
@@ -192,6 +193,7 @@ class CommandError extends Error {}
 /** Creates and loads every model, runs `action`, unloads. A model that fails to load is a config problem (exit 2). */
 async function withLoadedModels(loaded: LoadedConfig, action: (service: Service, logger: Logger) => Promise<void>): Promise<number> {
   const logger = commandLogger();
+  const { createService } = await import('./service.js');
   const service = await createService(loaded, logger);
   const { registry } = service;
   await registry.loadAll();

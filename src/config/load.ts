@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
 import { entryProblems, sectionProblems } from './cross-key-rules.js';
@@ -72,9 +72,17 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedC
   return parseConfig(text, file, dirname(file), options);
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true, discriminator: true });
-const validateConfig = ajv.compile<ValidatedConfig>(ConfigSchema);
-const validateModels = ajv.compile<{ models: ValidatedEntry[] }>(Type.Object({ models: Type.Array(ModelEntrySchema) }));
+// Compiled on first use, not at import: a command that reads no config (--version, init, dockerfile) never pays for it.
+let validators: { config: ValidateFunction<ValidatedConfig>; models: ValidateFunction<{ models: ValidatedEntry[] }> } | undefined;
+function compiled(): NonNullable<typeof validators> {
+  if (validators) return validators;
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true, discriminator: true });
+  validators = {
+    config: ajv.compile<ValidatedConfig>(ConfigSchema),
+    models: ajv.compile<{ models: ValidatedEntry[] }>(Type.Object({ models: Type.Array(ModelEntrySchema) })),
+  };
+  return validators;
+}
 
 /** Validates config text. `file` labels messages; `dir` anchors relative paths. */
 export function parseConfig(text: string, file: string, dir: string, options: LoadOptions = {}): LoadedConfig {
@@ -103,6 +111,7 @@ export function parseConfig(text: string, file: string, dir: string, options: Lo
   applyEnvOverlay(raw as Record<string, unknown>, overlay.settings);
   const envProblems = overlay.problems.map(({ variable, message }) => ({ path: variable, message: `environment ${variable}: ${message}` }));
   setRuntimes((raw as { models?: unknown }).models);
+  const validateConfig = compiled().config;
   const valid = validateConfig(raw);
   const errors = valid ? [] : (validateConfig.errors ?? []);
   const problems = [
@@ -202,6 +211,7 @@ export function withExtraModels(loaded: LoadedConfig, extra: readonly { label: s
   const shifted: ProblemAt = (path, message) => problem(path[0] === 'models' && typeof path[1] === 'number' ? ['models', path[1] + base, ...path.slice(2)] : path, message);
   const raw = { models: extra.map((model) => structuredClone(model.entry)) };
   setRuntimes(raw.models);
+  const validateModels = compiled().models;
   const valid = validateModels(raw);
   const errors = valid ? [] : (validateModels.errors ?? []);
   const problems = [...describeSchemaErrors(errors, shifted), ...passedEntryProblems(raw.models, errors, base, problem)];

@@ -4,7 +4,8 @@
  *
  * Modes (environment):
  * - CI (`npm test`): FUZZ_SEED fixed (below), a bounded number of runs per property, so the suite stays under 60 s.
- * - Long (`npm run test:fuzz`, FUZZ_MODE=long): 20× the runs and a fresh seed each time.
+ * - Long (`npm run test:fuzz`, `npm run test:slow`, FUZZ_MODE=long): 40× the runs and a fresh seed each time (CI sets
+ *   its own FUZZ_SEED, so its long run is reproducible too).
  * - FUZZ_RUNS: requests of each main property (CI_RUNS in CI); the other properties scale with it. FUZZ_SEED: the seed.
  * - FUZZ_COLLECT=1: never stop at the first failure; print every failure class with a curl repro at the end.
  * A failure prints the one command that replays it (its seed, its path in fast-check's tree, the test and the file):
@@ -26,8 +27,14 @@ export interface FuzzSettings {
   path?: string;
 }
 
-/** Runs of the main property in CI mode; FUZZ_RUNS sets it, and every other property scales with it. */
-export const CI_RUNS = 500;
+/**
+ * Runs of the main property in CI mode (`npm test`); FUZZ_RUNS sets it, and every other property scales with it. CI
+ * also runs the long mode (`npm run test:slow`), so `npm test`'s pass is a quick one.
+ */
+export const CI_RUNS = 250;
+
+/** The long mode's factor on CI_RUNS. */
+const LONG_FACTOR = 40;
 
 /** What the environment asks of this run: one seed for every property, the factor on their CI runs, a replay path. */
 export interface FuzzEnvironment {
@@ -53,7 +60,7 @@ export function fuzzEnvironment(env: NodeJS.ProcessEnv): FuzzEnvironment {
   const runs = wholeNumber(env, 'FUZZ_RUNS', 1, 'a whole number of requests, at least 1');
   return {
     seed: wholeNumber(env, 'FUZZ_SEED', Number.MIN_SAFE_INTEGER, 'a whole number (the seed a failure printed)') ?? (long ? Date.now() % 2 ** 31 : CI_SEED),
-    factor: runs !== undefined ? runs / CI_RUNS : long ? 20 : 1,
+    factor: runs !== undefined ? runs / CI_RUNS : long ? LONG_FACTOR : 1,
     ...(env.FUZZ_PATH ? { path: env.FUZZ_PATH } : {}),
     collect: env.FUZZ_COLLECT === '1',
   };

@@ -83,16 +83,25 @@ after(() => {
   if (copy) rmSync(copy, { recursive: true, force: true });
 });
 
+/**
+ * One module of each layer and the modules outside the stack: the untouched copy must pass, so the failures below come
+ * from what the cases add, not from the copy. (`npm run lint` itself checks every module of src/.)
+ */
+const SAMPLE = [
+  'src/index.ts', 'src/cli.ts', 'src/service.ts', 'src/http/app.ts', 'src/dataplane/dataplane.ts', 'src/model/served-model.ts',
+  'src/runtimes/onnx.ts', 'src/batching/call-plan.ts', 'src/config/load.ts', 'src/tensors/codec.ts', 'src/client/client.ts',
+];
+
 describe('the import direction of src/ in npm run lint', () => {
   test('the untouched sources pass', async () => {
-    const run = await lint(['src']);
+    const run = await lint(SAMPLE);
     assert.equal(run.code, 0, `expected no problems in the untouched copy:\n${run.output}`);
   });
 
   test('each known violation is still a violation, and nothing else is one', async () => {
     const rules = { KNOWN_VIOLATIONS: await knownViolations() };
     const files = [...new Set(rules.KNOWN_VIOLATIONS.map((v) => `src/${v.file}`))];
-    const run = await lint(files.length > 0 ? files : ['src'], true);
+    const run = await lint(files.length > 0 ? files : SAMPLE, true);
     // What each reported import resolves to, as `file -> imported module` under src/ (a package stays its name).
     const found = new Set<string>();
     for (const [file, messages] of run.problems) {
