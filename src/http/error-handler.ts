@@ -108,7 +108,11 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
   app.setNotFoundHandler((request, reply) => {
     sendError(request, reply, new RouteNotFoundError(`no route for ${request.method} ${request.url.split('?')[0]}; the API is described at /docs`));
   });
-  app.setErrorHandler(catalogueErrorHandler(bodyLimitBytes, restErrorBody));
+  // The root scope: the fixed routes (health, docs, metrics) and requests no route matched (a wrong method on a /v2
+  // path whose body failed to parse, say), whose body goes by their path.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    sendError(request, reply, toCatalogueError(error, bodyLimitBytes), unroutedErrorBody(request.url));
+  });
 }
 
 /** Answers with `error`, logged as its status says; `render` writes the body (by default: by path, unroutedErrorBody). */
