@@ -104,7 +104,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     (closing ??= (async () => {
       registry.beginDrain();
       if (config.server.drain_delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, config.server.drain_delay_ms));
-      await app.close();
+      await closeBounded(app, config.server.shutdown_timeout_ms, logger);
       // A model still loading is given a moment to finish, so its unload() sees a settled state; never hang on it.
       await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
       await service.unloadAll();
@@ -158,6 +158,25 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     process.on('uncaughtException', outsideCalls('uncaught_exception', 'uncaught exception'));
   }
   return { app, service, registry, url, modelsLoaded, close };
+}
+
+/**
+ * Stops accepting and lets requests in flight finish (those that arrived since the drain began are answered with
+ * `Connection: close`: http/app.ts), then, past `timeoutMs` (0: never), closes every connection still open: a request
+ * still being sent, or one waiting for a model call with no deadline, must not keep the process alive.
+ */
+async function closeBounded(app: FastifyInstance, timeoutMs: number, logger: Logger): Promise<void> {
+  const closing = app.close();
+  if (timeoutMs <= 0) return closing;
+  const timer = setTimeout(() => {
+    logger.warn({ shutdown_timeout_ms: timeoutMs }, 'requests still open past server.shutdown_timeout_ms: closing their connections');
+    app.server.closeAllConnections();
+  }, timeoutMs);
+  try {
+    await closing;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function formatHost(host: string): string {

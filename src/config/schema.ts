@@ -33,7 +33,17 @@ export const ServerSchema = Type.Object(
       default: 0,
       description:
         'On SIGTERM, readiness answers 503 at once but requests are still served for this long before the listener ' +
-        'closes, so load balancers notice first. Set it to about your readiness probe period (e.g. 5000 on Kubernetes).',
+        'closes, so load balancers notice first. Set it to about your readiness probe period (e.g. 5000 on Kubernetes). ' +
+        'Requests that arrive from then on are answered with `Connection: close`, so keep-alive clients open a new ' +
+        'connection (to another replica) instead of reusing this one.',
+    }),
+    shutdown_timeout_ms: Type.Integer({
+      minimum: 0,
+      default: 10_000,
+      description:
+        'On SIGTERM, after the listener closes: how long requests in flight may take to finish before every connection ' +
+        'still open is closed (a request still being sent, a model call with no deadline), so shutdown is bounded. ' +
+        '0: wait for them however long they take.',
     }),
     body_limit_bytes: Type.Integer({
       minimum: 1,

@@ -46,6 +46,11 @@ export class Dataplane {
 
   // Health.
 
+  /** Shutdown has begun: readiness is off, and answers close their connections (http/app.ts). */
+  get draining(): boolean {
+    return this.#registry.draining;
+  }
+
   /** Every model's load has finished. */
   started(): boolean {
     return this.#registry.startupComplete;

@@ -100,6 +100,9 @@ export async function buildApp({ config, dataplane, metrics, logger }: BuildAppO
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     setRequestIdOf(reply.raw, request.id);
+    // Shutting down: the answer closes its connection, so a keep-alive client opens a new one (to another replica)
+    // instead of sending its next request on a connection about to close.
+    if (dataplane.draining) reply.header('connection', 'close');
     // HTTP/1.1 requires Host (RFC 9112 3.2); Node's own check would answer an empty 400, so it is off and made here.
     if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       return sendError(request, reply, new MalformedRequestError('the request has no Host header; HTTP/1.1 requires one'));

@@ -25,6 +25,7 @@ const SERVER_DEFAULTS = {
   host: '127.0.0.1',
   port: 8000,
   drain_delay_ms: 0,
+  shutdown_timeout_ms: 10_000,
   body_limit_bytes: 10 * 1024 * 1024,
   headers_timeout_ms: 10_000,
   request_timeout_ms: 60_000,
