@@ -14,6 +14,7 @@ import { modelFlagEntries } from './config/model-flags.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { describeListenError } from './listen-errors.js';
+import { readTlsMaterial } from './http/tls.js';
 import { LOG_FORMATS, type LogFormat } from './logging/logger.js';
 import type { Service } from './service.js';
 import { runDockerfile } from './scaffold/dockerfile.js';
@@ -65,6 +66,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const processes = processCount(options.processes ?? loaded.config.server.processes);
       const serving = { loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat };
       if (processes > 1) {
+        // A TLS file that is missing fails here, once, with exit 2, not in every worker the primary would restart.
+        readTlsMaterial(loaded);
         // Only now is the cluster code loaded: one process (the default) runs exactly as without it.
         const { serveCluster } = await import('./cluster/serve.js');
         await serveCluster({ ...serving, processes });
@@ -105,6 +108,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelNameOption())
     .action(async (options: ModelFlags) => {
       const loaded = readConfig(options, env);
+      readTlsMaterial(loaded);
       exitCode = await withLoadedModels(loaded, async ({ registry }) => {
         const names = registry.list().map((model) => `${model.name} (${model.metadata.version})`);
         // No models passes only with health.ready_without_models (readConfig refuses it otherwise).

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { configError, type LoadedConfig } from './config/load.js';
 import type { LogLevel } from './config/schema.js';
 import { buildApp } from './http/app.js';
+import { readTlsMaterial } from './http/tls.js';
 import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, LoggingSetupError, type LogFormat } from './logging/logger.js';
 import type { ModelRegistry } from './model/registry.js';
 import { createService, type Service } from './service.js';
@@ -44,7 +45,7 @@ export interface RunningServer {
   /** The models, registry, dataplane, metrics and prediction logs behind the app. */
   readonly service: Service;
   readonly registry: ModelRegistry;
-  /** `http://host:port` actually bound. */
+  /** `http://host:port` actually bound (`https://` with `tls:`). */
   readonly url: string;
   /** Settles when every model has finished loading (ready or failed). */
   readonly modelsLoaded: Promise<void>;
@@ -85,13 +86,15 @@ export function loggerFromConfig(loaded: LoadedConfig, overrides: { logLevel?: L
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config } = options.loaded;
   const logger = options.logger ?? loggerFromConfig(options.loaded, { logLevel: options.logLevel, logFormat: options.logFormat });
+  // Read before the models are built: a TLS file that is missing is a config error (exit 2), found at once.
+  const tls = readTlsMaterial(options.loaded);
   const service = await createService(options.loaded, logger);
   const { registry, dataplane } = service;
   options.beforeListen?.(service, logger);
-  const app = await buildApp({ config, dataplane, metrics: service.metrics, logger });
+  const app = await buildApp({ config, dataplane, metrics: service.metrics, logger, tls });
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
   const address = app.server.address();
-  const url = typeof address === 'object' && address ? `http://${formatHost(address.address)}:${address.port}` : String(address);
+  const url = typeof address === 'object' && address ? `${tls ? 'https' : 'http'}://${formatHost(address.address)}:${address.port}` : String(address);
   logger.info({ url, models: registry.list().map((model) => model.name), config: options.loaded.file }, 'longshore listening');
 
   const modelsLoaded = registry.loadAll().then(() => {

@@ -4,16 +4,21 @@
  * fit only some kinds. (Which keys a runtime takes is the schema's job: entry-schema.ts.)
  */
 import type { ErrorDetail } from '../errors.js';
+import { corsProblems, type CorsConfig } from './cors-tls-schema.js';
 import type { ValidatedEntry } from './entry-schema.js';
 import { GRAPH_KIND_ONLY_KEYS } from './graph-schema.js';
 import type { MonitoringConfig } from './monitoring-defaults.js';
 import type { KeyPath, ProblemAt } from './problems.js';
 
 /** Problems of the server-wide sections (`monitoring`, `metrics`) of a config that passed the schema there. */
-export function sectionProblems(raw: { monitoring?: MonitoringConfig; metrics?: { excluded_handlers?: unknown } }, problem: ProblemAt): ErrorDetail[] {
+export function sectionProblems(
+  raw: { monitoring?: MonitoringConfig; metrics?: { excluded_handlers?: unknown }; cors?: Partial<CorsConfig> },
+  problem: ProblemAt,
+): ErrorDetail[] {
   return [
     ...monitoringProblems(raw.monitoring, ['monitoring'], problem),
     ...regexProblems(raw.metrics?.excluded_handlers, ['metrics', 'excluded_handlers'], problem),
+    ...corsProblems(raw.cors, problem),
   ];
 }
 

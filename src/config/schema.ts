@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { ResolvedMonitoring } from './monitoring-defaults.js';
+import { CorsSchema, TlsSchema } from './cors-tls-schema.js';
 import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
 import { LoggingSchema, MetricsSchema, MonitoringSchema } from './observability-schema.js';
 import { ServingDefaultsSchema } from './serving-schema.js';
@@ -119,6 +120,8 @@ export const ConfigSchema = Type.Object(
     metrics: MetricsSchema,
     monitoring: MonitoringSchema,
     defaults: ServingDefaultsSchema,
+    cors: Type.Optional(CorsSchema),
+    tls: Type.Optional(TlsSchema),
     models: Type.Array(ModelEntrySchema, { default: [], description: 'The models to serve, in order.' }),
   },
   { additionalProperties: false },

@@ -11,6 +11,8 @@ import type { LongshoreConfig } from '../config/schema.js';
 import type { Dataplane } from '../dataplane/dataplane.js';
 import type { MetricsCatalogue } from '../metrics/catalogue.js';
 import { installAdmission } from './admission.js';
+import { installCors } from './cors.js';
+import type { TlsMaterial } from './tls.js';
 import { installUtf8JsonParser } from './media-types.js';
 import { installRequestBodyChecks } from './request-body.js';
 import { CLIENT_CLOSED_STATUS, writeAccessLine } from './access-log.js';
@@ -36,6 +38,8 @@ export interface BuildAppOptions {
   readonly dataplane: Dataplane;
   readonly metrics: MetricsCatalogue;
   readonly logger: Logger;
+  /** Serve HTTPS with these (server.ts reads them from `tls:`, tls.ts); absent: plain HTTP. */
+  readonly tls?: TlsMaterial;
 }
 
 /**
@@ -47,9 +51,10 @@ function connectionsCheckingInterval(headersTimeoutMs: number, requestTimeoutMs:
   return timeouts.length === 0 ? 30_000 : Math.max(25, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
 }
 
-export async function buildApp({ config, dataplane, metrics, logger }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, dataplane, metrics, logger, tls }: BuildAppOptions): Promise<FastifyInstance> {
   const { headers_timeout_ms: headersTimeoutMs, request_timeout_ms: requestTimeoutMs, keep_alive_timeout_ms: keepAliveTimeoutMs } = config.server;
   const bodyLimit = config.server.body_limit_bytes;
+  const serverOptions = { connectionsCheckingInterval: connectionsCheckingInterval(headersTimeoutMs, requestTimeoutMs), requireHostHeader: false };
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // fastify's two default log lines per request cost throughput; errors are logged by the error handler instead.
@@ -62,7 +67,8 @@ export async function buildApp({ config, dataplane, metrics, logger }: BuildAppO
     requestTimeout: requestTimeoutMs,
     keepAliveTimeout: keepAliveTimeoutMs,
     connectionTimeout: 0,
-    http: { connectionsCheckingInterval: connectionsCheckingInterval(headersTimeoutMs, requestTimeoutMs), requireHostHeader: false },
+    // With `tls:`, fastify hands only `https` to https.createServer (never `http`), so the server options go there too.
+    ...(tls === undefined ? { http: serverOptions } : { https: { ...serverOptions, ...tls } }),
     // Errors before routing (Node's parser, the timeouts) and fastify's own URL errors, in longshore's format.
     clientErrorHandler: createClientErrorHandler({ headersTimeoutMs, requestTimeoutMs }, logger as FastifyBaseLogger),
     frameworkErrors: (error, request, reply) => {
@@ -134,6 +140,8 @@ export async function buildApp({ config, dataplane, metrics, logger }: BuildAppO
     });
   }
   installErrorHandling(app, bodyLimit, { accessLog });
+  // Before every route, so its hook answers preflights for all of them (docs/cors-and-tls.md); nothing when absent.
+  await installCors(app, config.cors);
   // Every body longshore takes is JSON; fastify's default text/plain parser would hand a model a bare string.
   app.removeContentTypeParser('text/plain');
   // JSON must be UTF-8 (charset and bytes); bodies may come compressed (Content-Encoding). See media-types.ts.
