@@ -14,6 +14,8 @@ export interface ErrorDetail {
 export const ERROR_STATUS = {
   SchemaValidationError: 400,
   MalformedRequestError: 400,
+  UnauthorizedError: 401,
+  ForbiddenError: 403,
   RouteNotFoundError: 404,
   ModelNotFoundError: 404,
   RequestTimeoutError: 408,
@@ -66,6 +68,16 @@ export class SchemaValidationError extends LongshoreError {
 /** The body could not be read as JSON (malformed, empty where a body is required). */
 export class MalformedRequestError extends LongshoreError {
   readonly type = 'MalformedRequestError';
+}
+
+/** `auth:` is on and the request carries no key (`Authorization: Bearer`, `x-api-key`) or one the server does not know. */
+export class UnauthorizedError extends LongshoreError {
+  readonly type = 'UnauthorizedError';
+}
+
+/** `auth:` is on and the request's key is known but lacks the scope the route needs (`predict`, `read`, `metrics`). */
+export class ForbiddenError extends LongshoreError {
+  readonly type = 'ForbiddenError';
 }
 
 /** No route matches the method and URL. */

@@ -31,7 +31,10 @@ export class Transport {
     this.baseUrl = url.href.replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs;
     // The server learns the deadline too, so it drops work nobody will wait for (queued requests leave its queue).
-    this.#headers = options.timeoutMs === undefined ? { ...options.headers } : { 'x-request-timeout-ms': String(options.timeoutMs), ...options.headers };
+    const deadline: Record<string, string> = options.timeoutMs === undefined ? {} : { 'x-request-timeout-ms': String(options.timeoutMs) };
+    if (options.apiKey !== undefined && (options.apiKey === '' || /[\r\n]/.test(options.apiKey))) throw new TypeError('apiKey must be a non-empty string on one line');
+    const credentials: Record<string, string> = options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` };
+    this.#headers = { ...deadline, ...credentials, ...options.headers };
   }
 
   /** Sends one request; a non-2xx status (not in `accept`) or no answer at all throws LongshoreClientError. */

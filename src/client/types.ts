@@ -12,6 +12,11 @@ export interface LongshoreClientOptions {
   readonly timeoutMs?: number;
   /** Headers sent with every request (e.g. `authorization`, or `x-request-id` to set the id the server logs). */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * A key of the server's `auth:` section, sent as `authorization: Bearer <apiKey>` with every request
+   * (docs/security.md). An `authorization` entry of `headers` takes precedence over it.
+   */
+  readonly apiKey?: string;
 }
 
 /** The element storage each datatype decodes into (FP16 as raw IEEE half words, BOOL as 0/1 bytes). */

@@ -10,6 +10,7 @@ import { Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
+import { resolveAuth } from './auth-schema.js';
 import { entryProblems, sectionProblems } from './cross-key-rules.js';
 import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
 import { applyEnvOverlay, readEnvOverlay, type EnvSetting, type Environment } from './env-overlay.js';
@@ -120,8 +121,12 @@ export function parseConfig(text: string, file: string, dir: string, options: Lo
     ...sectionProblems(raw as { monitoring?: MonitoringConfig }, problem),
     ...passedEntryProblems((raw as { models?: unknown }).models, errors, 0, problem),
   ];
+  // Keys are read only from a valid section; `env:` names a variable of the process (or of options.env when given).
+  const auth = valid && raw.auth !== undefined ? resolveAuth(raw.auth, options.env ?? process.env, dir, problem) : undefined;
+  problems.push(...(auth?.problems ?? []));
   if (!valid || problems.length > 0) throw configError(file, problems);
-  const config = { ...raw, models: raw.models.map((entry) => effectiveEntry(entry, raw)) };
+  const { auth: _section, ...rest } = raw;
+  const config: LongshoreConfig = { ...rest, ...(auth?.auth === undefined ? {} : { auth: auth.auth }), models: raw.models.map((entry) => effectiveEntry(entry, raw)) };
   return { config: deepFreeze(config), file, dir, problem };
 }
 

@@ -4,6 +4,7 @@
  * serving-schema.ts, the observability sections in observability-schema.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { AuthSchema, type ResolvedAuth } from './auth-schema.js';
 import type { ResolvedMonitoring } from './monitoring-defaults.js';
 import { CorsSchema, TlsSchema } from './cors-tls-schema.js';
 import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
@@ -118,6 +119,7 @@ export const ConfigSchema = Type.Object(
     logging: LoggingSchema,
     health: HealthSchema,
     metrics: MetricsSchema,
+    auth: Type.Optional(AuthSchema),
     monitoring: MonitoringSchema,
     defaults: ServingDefaultsSchema,
     cors: Type.Optional(CorsSchema),
@@ -145,5 +147,10 @@ type Effective<T> = T extends unknown
   : never;
 
 /** A validated configuration with every default filled in and every model entry resolved. */
-export type LongshoreConfig = Omit<ValidatedConfig, 'models'> & { models: ModelEntry[] };
+export type LongshoreConfig = Omit<ValidatedConfig, 'models' | 'auth'> & {
+  models: ModelEntry[];
+  /** `auth:` with its keys read (as digests); undefined when the file has no `auth:` section (no authentication). */
+  auth?: ResolvedAuth | undefined;
+};
+export { AUTH_SCOPES, type AuthScope, type ResolvedAuth, type ResolvedAuthKey } from './auth-schema.js';
 export type { LogLevel } from './observability-schema.js';

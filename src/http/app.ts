@@ -11,6 +11,7 @@ import type { LongshoreConfig } from '../config/schema.js';
 import type { Dataplane } from '../dataplane/dataplane.js';
 import type { MetricsCatalogue } from '../metrics/catalogue.js';
 import { installAdmission } from './admission.js';
+import { installAuth, withSecurity } from './auth.js';
 import { installCors } from './cors.js';
 import type { TlsMaterial } from './tls.js';
 import { installUtf8JsonParser } from './media-types.js';
@@ -132,6 +133,17 @@ export async function buildApp({ config, dataplane, metrics, logger, tls }: Buil
     }
     done();
   });
+  // CORS before every route, so its hook answers preflights for all of them, and before the API keys, so a refusal
+  // carries the CORS headers a page needs to read it (docs/cors-and-tls.md); nothing when absent.
+  await installCors(app, config.cors);
+  // API keys (docs/security.md): after the hooks above (the refusal carries x-request-id), before every other hook and
+  // every route. Without `auth:` nothing is installed.
+  const auth = config.auth;
+  const templates = new Set<string>();
+  if (auth !== undefined) {
+    installAuth(app, auth);
+    app.addHook('onRoute', (route) => void templates.add(route.url));
+  }
   if (observing) {
     // One hook for the HTTP metrics and the access log, whichever are on.
     app.addHook('onResponse', (request, reply, done) => {
@@ -140,8 +152,6 @@ export async function buildApp({ config, dataplane, metrics, logger, tls }: Buil
     });
   }
   installErrorHandling(app, bodyLimit, { accessLog });
-  // Before every route, so its hook answers preflights for all of them (docs/cors-and-tls.md); nothing when absent.
-  await installCors(app, config.cors);
   // Every body longshore takes is JSON; fastify's default text/plain parser would hand a model a bare string.
   app.removeContentTypeParser('text/plain');
   // JSON must be UTF-8 (charset and bytes); bodies may come compressed (Content-Encoding). See media-types.ts.
@@ -177,7 +187,14 @@ export async function buildApp({ config, dataplane, metrics, logger, tls }: Buil
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
-  const document = createOpenApiDocumentSource(app, dataplane);
+  const source = createOpenApiDocumentSource(app, dataplane);
+  // With auth on, the document declares the schemes and each operation's scope (added once per rebuilt document).
+  const secured = new WeakSet<OpenApiDocument>();
+  const document = auth === undefined ? source : (): OpenApiDocument => {
+    const current = source();
+    if (!secured.has(current)) secured.add(withSecurity(current, auth, templates));
+    return current;
+  };
   app.decorate('openapiDocument', document);
 
   await app.register(fastifySwaggerUi, {

@@ -90,6 +90,8 @@ describe('the error catalogue', () => {
     assert.deepEqual(ERROR_STATUS, {
       SchemaValidationError: 400,
       MalformedRequestError: 400,
+      UnauthorizedError: 401,
+      ForbiddenError: 403,
       RouteNotFoundError: 404,
       ModelNotFoundError: 404,
       RequestTimeoutError: 408,
