@@ -15,6 +15,9 @@ import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, L
 import type { ModelRegistry } from './model/registry.js';
 import { createService, type Service } from './service.js';
 
+/** During shutdown: how long a keep-alive connection may stay idle before it is closed. */
+const DRAIN_IDLE_CLOSE_MS = 500;
+
 /** How long close() waits for loads still running before unloading anyway. */
 const LOAD_WAIT_ON_CLOSE_MS = 5000;
 
@@ -169,6 +172,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
  * still being sent, or one waiting for a model call with no deadline, must not keep the process alive.
  */
 async function closeBounded(app: FastifyInstance, timeoutMs: number, logger: Logger): Promise<void> {
+  // A connection whose request was answered during the drain goes idle and is closed after this much idleness, not
+  // after server.keep_alive_timeout_ms (Node reads the value when each answer ends); those idle now close at once.
+  app.server.keepAliveTimeout = Math.min(app.server.keepAliveTimeout, DRAIN_IDLE_CLOSE_MS);
   const closing = app.close();
   if (timeoutMs <= 0) return closing;
   const timer = setTimeout(() => {

@@ -80,7 +80,7 @@ describe('shutdown', () => {
     assert.equal(server.registry.require('hang').state, 'unloaded');
   });
 
-  it('with shutdown_timeout_ms: 0, waits for a call in flight however long it takes', async () => {
+  it('with shutdown_timeout_ms: 0, waits for a call in flight however long it takes, then closes its idle connection soon', async () => {
     const server = await serve({ shutdown_timeout_ms: 0 });
     const model = server.registry.require('hang').model as unknown as HangModel;
     const hung = post(server.url, '/api/models/hang/prediction', { mode: 'hang', value: 7 });
@@ -92,8 +92,13 @@ describe('shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(closed, false, 'close() still waits for the call');
     model.release();
+    const released = performance.now();
     const answer = await hung;
     assert.equal(answer.status, 200, 'the call that started before the drain is answered');
     await closing;
+    // Its connection went idle during the drain: closed after half a second, not after the keep-alive timeout (the
+    // client's own idle timeout, 5 s, would otherwise end it).
+    const idleClosed = performance.now() - released;
+    assert.ok(idleClosed < 3000, `close() finished ${Math.round(idleClosed)} ms after the answer`);
   });
 });
