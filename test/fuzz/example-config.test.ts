@@ -3,7 +3,7 @@
  * over every route of its OpenAPI document, REST and V2, with valid and hostile requests on real sockets. Every answer
  * must pass checks.ts (no undocumented 5xx, catalogue error bodies, bounded time), and the server must still be
  * healthy and right afterwards.
- * CI runs a fixed seed and a bounded number of requests; `npm run test:fuzz` runs 40× more with a fresh seed (see
+ * CI runs a fixed seed and a bounded number of requests; `npm run test:fuzz` runs 66× more with a fresh seed (see
  * harness.ts for FUZZ_SEED / FUZZ_RUNS / FUZZ_PATH / FUZZ_COLLECT).
  */
 import assert from 'node:assert/strict';

@@ -53,10 +53,10 @@ describe('the fuzz harness', () => {
 });
 
 describe('the fuzz settings from the environment', () => {
-  it('use the CI seed and runs by default, 40x the runs in long mode, FUZZ_RUNS scaling them', () => {
+  it('use the CI seed and runs by default, 66x the runs in long mode, FUZZ_RUNS scaling them', () => {
     assert.deepEqual(fuzzEnvironment({}), { seed: CI_SEED, factor: 1, collect: false });
-    assert.equal(fuzzEnvironment({ FUZZ_MODE: 'long' }).factor, 40);
-    assert.deepEqual(fuzzEnvironment({ FUZZ_SEED: '-3', FUZZ_RUNS: '50', FUZZ_PATH: '0:1', FUZZ_COLLECT: '1' }), { seed: -3, factor: 0.2, path: '0:1', collect: true });
+    assert.equal(fuzzEnvironment({ FUZZ_MODE: 'long' }).factor, 66);
+    assert.deepEqual(fuzzEnvironment({ FUZZ_SEED: '-3', FUZZ_RUNS: '50', FUZZ_PATH: '0:1', FUZZ_COLLECT: '1' }), { seed: -3, factor: 50 / 150, path: '0:1', collect: true });
   });
 
   it('refuse a seed or a number of runs that is not a whole number, saying which', () => {

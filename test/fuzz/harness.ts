@@ -4,7 +4,7 @@
  *
  * Modes (environment):
  * - CI (`npm test`): FUZZ_SEED fixed (below), a bounded number of runs per property, so the suite stays under 60 s.
- * - Long (`npm run test:fuzz`, `npm run test:slow`, FUZZ_MODE=long): 40× the runs and a fresh seed each time (CI sets
+ * - Long (`npm run test:fuzz`, `npm run test:slow`, FUZZ_MODE=long): 66× the runs and a fresh seed each time (CI sets
  *   its own FUZZ_SEED, so its long run is reproducible too).
  * - FUZZ_RUNS: requests of each main property (CI_RUNS in CI); the other properties scale with it. FUZZ_SEED: the seed.
  * - FUZZ_COLLECT=1: never stop at the first failure; print every failure class with a curl repro at the end.
@@ -31,10 +31,10 @@ export interface FuzzSettings {
  * Runs of the main property in CI mode (`npm test`); FUZZ_RUNS sets it, and every other property scales with it. CI
  * also runs the long mode (`npm run test:slow`), so `npm test`'s pass is a quick one.
  */
-export const CI_RUNS = 250;
+export const CI_RUNS = 150;
 
 /** The long mode's factor on CI_RUNS. */
-const LONG_FACTOR = 40;
+const LONG_FACTOR = 66;
 
 /** What the environment asks of this run: one seed for every property, the factor on their CI runs, a replay path. */
 export interface FuzzEnvironment {
