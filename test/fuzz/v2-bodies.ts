@@ -289,5 +289,8 @@ export function encodeV2(plan: V2Plan): V2Body {
   if (plan.headerLie !== 'true') labels.push(`Inference-Header-Content-Length ${announced ?? 'absent'} for ${header.length}`);
   const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
   if (announced !== undefined) headers['inference-header-content-length'] = announced;
-  return { body: Buffer.concat([header, ...tails]), headers, label: labels.join(', '), ...refusal };
+  // A header length of 0 is the raw form: the whole body is the single input's bytes, so what the JSON would have been
+  // says nothing about the answer (an empty body, or one whose length fits the input, is a valid raw request).
+  const rawForm = announced === '0';
+  return { body: Buffer.concat([header, ...tails]), headers, label: labels.join(', '), ...(rawForm ? {} : refusal) };
 }
