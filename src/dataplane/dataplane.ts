@@ -5,7 +5,8 @@
  * the adapter passes in, so a bad body is never decoded for a model that cannot answer it. The registry stays private.
  */
 import type { CallContext } from '../call-context.js';
-import { ModelNotFoundError, NotImplementedError, SchemaValidationError, type LongshoreError } from '../errors.js';
+import { ModelNotFoundError, SchemaValidationError, type LongshoreError } from '../errors.js';
+import { notExplainableError } from '../model/call-errors.js';
 import type { ModelOperation } from '../metrics/catalogue.js';
 import type { CallPath } from '../model/call-path.js';
 import { RECORD_PLATFORM } from '../model/model-schemas.js';
@@ -210,9 +211,7 @@ export class Dataplane {
   /** As #ready, with 501 (no explain()) before the 503. */
   #explaining(name: string, version: string | undefined): CallPath {
     const model = this.#endpoint(name, version);
-    if (!model.explains) {
-      throw new NotImplementedError(`model '${name}' does not implement explain; add an explain(input) method to its class (docs/operations.md)`);
-    }
+    if (!model.explains) throw notExplainableError(name);
     return model.ready();
   }
 

@@ -64,7 +64,11 @@ export function presentedKey(request: FastifyRequest): string | undefined {
  * 404 it gets anyway (it names nothing a key protects).
  */
 export function installAuth(app: FastifyInstance, auth: ResolvedAuth): void {
-  const keys = auth.keys.map((key) => ({ digest: Buffer.from(key.digest, 'hex'), scopes: new Set<AuthScope>(key.scopes) }));
+  // One entry per distinct key, its scopes merged at install (the same key listed twice has the scopes of both), so a
+  // request allocates nothing.
+  const merged = new Map<string, Set<AuthScope>>();
+  for (const key of auth.keys) merged.set(key.digest, new Set([...(merged.get(key.digest) ?? []), ...key.scopes]));
+  const keys = [...merged].map(([digest, scopes]) => ({ digest: Buffer.from(digest, 'hex'), scopes }));
   // Resolved once per route, not per request.
   const access = new Map<string, RouteAccess>();
   app.addHook('onRoute', (route) => void access.set(route.url, routeAccess(route.url, auth)));
@@ -72,7 +76,8 @@ export function installAuth(app: FastifyInstance, auth: ResolvedAuth): void {
     const digest = keyDigest(key);
     let granted: Set<AuthScope> | undefined;
     for (const candidate of keys) {
-      if (timingSafeEqual(digest, candidate.digest)) granted = granted === undefined ? new Set(candidate.scopes) : new Set([...granted, ...candidate.scopes]);
+      // Every key is compared, with no early exit: the time does not tell which one matched.
+      if (timingSafeEqual(digest, candidate.digest)) granted = candidate.scopes;
     }
     return granted;
   };

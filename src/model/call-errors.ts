@@ -2,7 +2,7 @@
  * The catalogue errors a served model's calls end in: not ready, input that breaks the schema, output that breaks it,
  * decorators that break the model's own schema, and whatever the model itself throws.
  */
-import { InferenceError, LongshoreError, ModelNotReadyError, SchemaValidationError, type ErrorDetail } from '../errors.js';
+import { InferenceError, LongshoreError, ModelNotReadyError, NotImplementedError, SchemaValidationError, type ErrorDetail } from '../errors.js';
 import type { ModelState } from './contract.js';
 import { summarize } from './validation.js';
 
@@ -72,4 +72,9 @@ export function indexedProblems(records: readonly unknown[], validate: (record: 
     if (problems.length >= MAX_DETAILS) break; // enough to act on; the response stays small
   }
   return problems;
+}
+
+/** 501 for explain on a model without explain(): the documented answer, saying what to add. */
+export function notExplainableError(name: string): NotImplementedError {
+  return new NotImplementedError(`model '${name}' does not implement explain; add an explain(input) method to its class (docs/operations.md)`);
 }

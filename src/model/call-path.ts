@@ -145,11 +145,6 @@ export class CallPath {
     return this.#explainer.explain(input, context);
   }
 
-  /** Throws 501 NotImplementedError when the model has no explain(). */
-  assertExplains(): void {
-    this.#explainer.assertAvailable();
-  }
-
   /** Runs one of the model's custom operations (404 for one it does not have). */
   runOperation(operation: string, input: unknown, context: CallContext): Promise<unknown> {
     return this.operations.run(operation, input, context);

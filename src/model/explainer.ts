@@ -3,9 +3,9 @@
  * against the model's own input schema, since explain is not decorated (the dataplane turns V2 tensors into records of
  * that schema, dataplane/tensor-calls.ts).
  */
-import { NotImplementedError, type LongshoreError } from '../errors.js';
+import type { LongshoreError } from '../errors.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
-import { inputError } from './call-errors.js';
+import { inputError, notExplainableError } from './call-errors.js';
 import type { CallContext } from '../call-context.js';
 import type { ModelSchemas } from './model-schemas.js';
 
@@ -21,7 +21,7 @@ export class Explainer {
   /** Throws 501 NotImplementedError when the model has no explain(). */
   assertAvailable(): void {
     if (typeof this.model.explain !== 'function') {
-      throw new NotImplementedError(`model '${this.name}' does not implement explain; add an explain(input) method to its class (docs/operations.md)`);
+      throw notExplainableError(this.name);
     }
   }
 

@@ -84,3 +84,24 @@ test('without auth: no hook is installed and every route is open', async () => {
     await guarded.close();
   }
 });
+
+test('a key listed twice has the scopes of both entries', async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'shared.key'), 'k-shared-0123456789abcdef');
+  const keyFile = join(dir, 'shared.key');
+  const service = await buildService(`${irisConfigYaml()}auth:\n  keys:\n    - {file: ${keyFile}, scopes: [read]}\n    - {file: ${keyFile}, scopes: [predict]}\n`);
+  try {
+    const headers = { authorization: 'Bearer k-shared-0123456789abcdef' };
+    assert.equal((await service.app.inject({ method: 'GET', url: '/api/models', headers })).statusCode, 200);
+    const predicted = await service.app.inject({
+      method: 'POST',
+      url: '/api/models/iris_model/prediction',
+      headers,
+      payload: { sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 },
+    });
+    assert.equal(predicted.statusCode, 200, predicted.body);
+    assert.equal((await service.app.inject({ method: 'GET', url: '/metrics', headers })).statusCode, 403);
+  } finally {
+    await service.close();
+  }
+});
