@@ -11,6 +11,7 @@ import { stringify as toYaml } from 'yaml';
 import { configError, findConfigFile, loadConfigFile, noModelsError, parseConfig, withExtraModels, type LoadedConfig } from './config/load.js';
 import { modelDirFromFlags, type ModelDirFlags } from './config/model-dir.js';
 import { modelFlagEntries } from './config/model-flags.js';
+import { repositoryApiInClusterError, withServerSettings } from './config/server-flags.js';
 import { LOG_LEVELS, type LogLevel } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import { describeListenError } from './listen-errors.js';
@@ -61,11 +62,17 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(
       new Option('--log-format <format>', 'json lines, or pretty for a terminal (overrides logging.format)').choices(LOG_FORMATS).env('LONGSHORE_LOG_FORMAT'),
     )
-    .action(async (options: ModelFlags & { host?: string; port?: number; processes?: Processes; logLevel?: LogLevel; logFormat?: LogFormat }) => {
-      const loaded = readConfig(options, env);
+    .addOption(new Option('--repository-api', 'serve the model repository API: load, unload, index (overrides server.repository_api)'))
+    .addOption(new Option('--watch', 'reload when the config or a model file changes (overrides server.watch)'))
+    .action(async (options: ServeFlags) => {
+      const settings = { ...(options.repositoryApi ? { repository_api: true } : {}), ...(options.watch ? { watch: true } : {}) };
+      // The repository's loads, SIGHUP and the watch read the config again exactly as here, flags included.
+      const reread = () => withServerSettings(readConfig(options, env), settings);
+      const loaded = reread();
       const processes = processCount(options.processes ?? loaded.config.server.processes);
-      const serving = { loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat };
+      const serving = { loaded, host: options.host, port: options.port, logLevel: options.logLevel, logFormat: options.logFormat, reread };
       if (processes > 1) {
+        if (loaded.config.server.repository_api) throw repositoryApiInClusterError(processes);
         // A TLS file that is missing fails here, once, with exit 2, not in every worker the primary would restart.
         readTlsMaterial(loaded);
         // Only now is the cluster code loaded: one process (the default) runs exactly as without it.
@@ -262,6 +269,16 @@ function exitCodeFor(error: unknown): number {
 }
 
 type Processes = number | 'auto';
+
+type ServeFlags = ModelFlags & {
+  host?: string;
+  port?: number;
+  processes?: Processes;
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
+  repositoryApi?: boolean;
+  watch?: boolean;
+};
 
 /** --processes: an integer of at least 1, or auto. */
 function parseProcesses(value: string): Processes {

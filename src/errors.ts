@@ -14,11 +14,13 @@ export interface ErrorDetail {
 export const ERROR_STATUS = {
   SchemaValidationError: 400,
   MalformedRequestError: 400,
+  ModelLoadError: 400,
   UnauthorizedError: 401,
   ForbiddenError: 403,
   RouteNotFoundError: 404,
   ModelNotFoundError: 404,
   RequestTimeoutError: 408,
+  ModelInUseError: 409,
   PreconditionFailedError: 412,
   PayloadTooLargeError: 413,
   UriTooLongError: 414,
@@ -143,6 +145,19 @@ export class InternalError extends LongshoreError {
 /** The configuration is invalid; `details` holds one entry per problem with its file, key path and line. */
 export class ConfigError extends LongshoreError {
   readonly type = 'ConfigError';
+}
+
+/**
+ * A repository load failed: the model's entry is wrong, or a version failed to load or self-test. Nothing was switched:
+ * what served the model before still does (Triton answers a failed load with 400 too).
+ */
+export class ModelLoadError extends LongshoreError {
+  readonly type = 'ModelLoadError';
+}
+
+/** A repository unload of a model that a served graph calls (unload the graph first, or pass unload_dependents). */
+export class ModelInUseError extends LongshoreError {
+  readonly type = 'ModelInUseError';
 }
 
 /** The model exists but is still loading (with `Retry-After`), failed to load, or is unloading. */

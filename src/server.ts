@@ -7,12 +7,14 @@
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { configError, type LoadedConfig } from './config/load.js';
+import { existsSync } from 'node:fs';
+import { configError, loadConfigFile, type LoadedConfig } from './config/load.js';
 import type { LogLevel } from './config/schema.js';
 import { buildApp } from './http/app.js';
 import { readTlsMaterial } from './http/tls.js';
 import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, LoggingSetupError, type LogFormat } from './logging/logger.js';
 import type { ModelRegistry } from './model/registry.js';
+import { installReloads } from './reloads.js';
 import { createService, type Service } from './service.js';
 
 /** During shutdown: how long a keep-alive connection may stay idle before it is closed. */
@@ -41,6 +43,13 @@ export interface StartOptions {
    * wires its metrics and readiness to the primary here.
    */
   readonly beforeListen?: (service: Service, logger: Logger) => void;
+  /**
+   * Reads the config again, as at start (the repository API's load, SIGHUP, server.watch): the CLI passes its own
+   * reading, flags included. Default: the config file again, when there is one.
+   */
+  readonly reread?: () => LoadedConfig;
+  /** Folders a watch (server.watch) follows as a whole, e.g. the model repository. */
+  readonly watchFolders?: readonly string[];
 }
 
 export interface RunningServer {
@@ -91,7 +100,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const logger = options.logger ?? loggerFromConfig(options.loaded, { logLevel: options.logLevel, logFormat: options.logFormat });
   // Read before the models are built: a TLS file that is missing is a config error (exit 2), found at once.
   const tls = readTlsMaterial(options.loaded);
-  const service = await createService(options.loaded, logger);
+  const service = await createService(options.loaded, logger, { reread: options.reread ?? defaultReread(options.loaded) });
   const { registry, dataplane } = service;
   options.beforeListen?.(service, logger);
   const app = await buildApp({ config, dataplane, metrics: service.metrics, logger, tls });
@@ -105,9 +114,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger.info({ ready: dataplane.ready(), failed }, 'model loading finished');
   });
 
+  const reloads = installReloads({
+    repository: service.repository,
+    logger,
+    onSignal: options.handleSignals === true,
+    watch: config.server.watch,
+    current: () => service.repository.config,
+    folders: options.watchFolders ?? [],
+  });
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      reloads.stop();
       registry.beginDrain();
       if (config.server.drain_delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, config.server.drain_delay_ms));
       await closeBounded(app, config.server.shutdown_timeout_ms, logger);
@@ -186,6 +205,11 @@ async function closeBounded(app: FastifyInstance, timeoutMs: number, logger: Log
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Reads the config file again (with the environment's overlay), or, for a config with no file, gives it as it was. */
+function defaultReread(loaded: LoadedConfig): () => LoadedConfig {
+  return existsSync(loaded.file) ? () => loadConfigFile(loaded.file, { env: process.env }) : () => loaded;
 }
 
 function formatHost(host: string): string {

@@ -11,6 +11,7 @@ import { Readiness } from './dataplane/readiness.js';
 import { MetricsCatalogue } from './metrics/catalogue.js';
 import { createServedModels } from './model/assembly.js';
 import { ModelRegistry } from './model/registry.js';
+import { ModelRepository } from './model/repository.js';
 import { PredictionLogs } from './monitoring/prediction-logs.js';
 import { LONGSHORE_VERSION } from './version.js';
 
@@ -20,6 +21,8 @@ export interface Service {
   /** Every metric of this service; models bind their children at creation. */
   readonly metrics: MetricsCatalogue;
   readonly predictionLogs: PredictionLogs;
+  /** Loads, unloads and reloads models while serving (the repository API, SIGHUP). */
+  readonly repository: ModelRepository;
   /** Position of a model's entry in the config's `models` (to point messages at its lines). */
   entryIndexOf(name: string): number | undefined;
   /** The model whose code an error's stack points into (an uncaught error on the main thread), if any. */
@@ -28,11 +31,16 @@ export interface Service {
   unloadAll(): Promise<void>;
 }
 
+export interface ServiceOptions {
+  /** Reads the config again, as at start (the repository's load and reload); default: the config given, as it was. */
+  readonly reread?: () => LoadedConfig;
+}
+
 /**
  * Imports and constructs every model of the config, compiling the schemas they already expose. Does not call load().
  * Throws one ConfigError listing every problem (file, key path, line) when any entry is bad.
  */
-export async function createService(loaded: LoadedConfig, logger: Logger): Promise<Service> {
+export async function createService(loaded: LoadedConfig, logger: Logger, options: ServiceOptions = {}): Promise<Service> {
   const { config } = loaded;
   const metrics = new MetricsCatalogue({ modelLabels: config.metrics.model_labels });
   const predictionLogs = new PredictionLogs({
@@ -41,22 +49,37 @@ export async function createService(loaded: LoadedConfig, logger: Logger): Promi
     configDir: loaded.dir,
     modelLabels: config.metrics.model_labels,
   });
-  const { models, entryIndex, files } = await createServedModels(loaded, { metrics, predictionLogs, logger });
-  const registry = new ModelRegistry(models);
+  // Graph members are looked up in the registry once it exists, so a graph calls a member's newest version.
+  let registry: ModelRegistry | undefined;
+  const services = { metrics, predictionLogs, logger, served: (name: string) => registry?.get(name) };
+  const { models, entryIndex, files, entries } = await createServedModels(loaded, services);
+  registry = new ModelRegistry(models);
+  const repository = new ModelRepository({
+    registry,
+    services,
+    loaded,
+    entries,
+    reread: options.reread ?? (() => loaded),
+    drainTimeoutMs: config.server.shutdown_timeout_ms,
+    logger,
+    loadFailed: (model) => metrics.loadFailed(model),
+  });
   const readiness = new Readiness(registry, {
     readyWithoutModels: config.health.ready_without_models,
     deepCheckIntervalMs: config.health.deep_check_interval_ms,
     maxHeapRatio: config.server.max_heap_ratio,
   });
+  const served = registry;
   return {
-    registry,
-    dataplane: new Dataplane(registry, readiness, LONGSHORE_VERSION),
+    registry: served,
+    dataplane: new Dataplane(served, readiness, LONGSHORE_VERSION, config.server.repository_api ? repository : undefined),
     metrics,
     predictionLogs,
+    repository,
     entryIndexOf: (name) => entryIndex.get(name),
     modelOfError: (error) => files.modelOf(error),
     async unloadAll() {
-      await registry.unloadAll();
+      await served.unloadAll();
       await predictionLogs.closeAll();
     },
   };

@@ -11,4 +11,6 @@ export interface ClusterServeOptions {
   readonly port?: number;
   readonly logLevel?: LogLevel;
   readonly logFormat?: LogFormat;
+  /** Reads the config again, as the CLI did (SIGHUP and server.watch in each worker). */
+  readonly reread?: () => LoadedConfig;
 }

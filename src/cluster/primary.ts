@@ -2,7 +2,8 @@
  * The cluster's primary: serves no HTTP and loads no model. It forks one worker per slot (node:cluster re-runs this
  * command, which sees cluster.isWorker), logs each worker's start and exit, restarts a worker that exited on its own
  * (with backoff), answers the workers' metrics requests and keeps their readiness board, and on SIGTERM/SIGINT drains
- * every worker (SIGTERM: each runs its own graceful close), waits for them (bounded) and exits 0.
+ * every worker (SIGTERM: each runs its own graceful close), waits for them (bounded) and exits 0. SIGHUP goes on to every
+ * worker, which reloads its config.
  */
 import cluster, { type Address, type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
@@ -62,6 +63,11 @@ export class ClusterPrimary {
     const onSignal = (signal: NodeJS.Signals) => this.stop(`received ${signal}`);
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // Each worker reloads its own models, without downtime (docs/model-repository.md): the signal goes on to all.
+    process.on('SIGHUP', () => {
+      this.options.logger.info({ workers: this.#running().length }, 'SIGHUP: every worker reloads the config');
+      for (const worker of this.#running()) worker.process.kill('SIGHUP');
+    });
   }
 
   /** Drains every worker and exits (0, or the code of a failed start) once all have exited. Idempotent. */

@@ -25,6 +25,7 @@ export async function runWorker(options: ClusterServeOptions): Promise<void> {
       port: options.port,
       logger,
       handleSignals: true,
+      ...(options.reread ? { reread: options.reread } : {}),
       beforeListen: (service) => joinCluster(service, options),
     });
   } catch (error) {

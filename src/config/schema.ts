@@ -84,6 +84,19 @@ export const ServerSchema = Type.Object(
         "Readiness fails (503, saying why) while the main thread's V8 heap in use is above this share of its limit (v8 " +
         'heap_size_limit), so a leaking model is taken out of rotation before the process dies of heap exhaustion. 0 or 1: off.',
     }),
+    repository_api: Type.Boolean({
+      default: false,
+      description:
+        "Serve the model repository API (Triton's model repository extension): POST /v2/repository/index, " +
+        '/v2/repository/models/{name}/load and /unload, and the same under /api/repository. Off by default; with auth on ' +
+        'it needs the admin scope. One process only (see docs/model-repository.md). Also --repository-api.',
+    }),
+    watch: Type.Boolean({
+      default: false,
+      description:
+        'Reload when the config file, a model file or the model repository folder changes, as SIGHUP does: changed models ' +
+        'are loaded beside the old ones and switched to only once ready. Also --watch.',
+    }),
     processes: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
       default: 1,
       description:

@@ -5,12 +5,13 @@
  * the adapter passes in, so a bad body is never decoded for a model that cannot answer it. The registry stays private.
  */
 import type { CallContext } from '../call-context.js';
-import { ModelNotFoundError, SchemaValidationError, type LongshoreError } from '../errors.js';
+import { ModelNotFoundError, NotImplementedError, SchemaValidationError, type LongshoreError } from '../errors.js';
 import { notExplainableError } from '../model/call-errors.js';
 import type { ModelOperation } from '../metrics/catalogue.js';
 import type { CallPath } from '../model/call-path.js';
 import { RECORD_PLATFORM } from '../model/model-schemas.js';
 import type { ModelRegistry } from '../model/registry.js';
+import type { IndexEntry, ModelRepository } from '../model/repository.js';
 import { scoreModel, type ScoreResponse } from '../model/score.js';
 import type { ServedModel } from '../model/served-model.js';
 import type { Tensor, TensorSpec } from '../tensors/tensor.js';
@@ -38,11 +39,14 @@ export class Dataplane {
   readonly #registry: ModelRegistry;
   readonly #serverVersion: string;
   readonly readiness: Readiness;
+  /** The repository API's operations, when server.repository_api is on. */
+  readonly #repository: ModelRepository | undefined;
 
-  constructor(registry: ModelRegistry, readiness: Readiness, serverVersion: string) {
+  constructor(registry: ModelRegistry, readiness: Readiness, serverVersion: string, repository?: ModelRepository) {
     this.#registry = registry;
     this.readiness = readiness;
     this.#serverVersion = serverVersion;
+    this.#repository = repository;
   }
 
   // Health.
@@ -80,7 +84,34 @@ export class Dataplane {
   // Listing and metadata.
 
   serverMetadata(): ServerMetadata {
-    return { name: SERVER_NAME, version: this.#serverVersion, extensions: [...V2_EXTENSIONS] };
+    return { name: SERVER_NAME, version: this.#serverVersion, extensions: this.#repository ? [...V2_EXTENSIONS, 'model_repository'] : [...V2_EXTENSIONS] };
+  }
+
+  // The model repository (server.repository_api): docs/model-repository.md.
+
+  /** Whether the repository API is served. */
+  get repositoryApi(): boolean {
+    return this.#repository !== undefined;
+  }
+
+  /** Every model version known, with its state and why it is not ready (`readyOnly`: the ready ones). */
+  repositoryIndex(readyOnly: boolean): IndexEntry[] {
+    return this.#repositoryOrThrow().index(readyOnly);
+  }
+
+  /** Loads (or reloads) a model beside what serves it now; see ModelRepository.load. */
+  loadModel(name: string, override: Record<string, unknown> | undefined): Promise<IndexEntry[]> {
+    return this.#repositoryOrThrow().load(name, override);
+  }
+
+  /** Drains and unloads every version of a model; see ModelRepository.unload. */
+  unloadModel(name: string, dependents: boolean): Promise<IndexEntry[]> {
+    return this.#repositoryOrThrow().unload(name, dependents);
+  }
+
+  #repositoryOrThrow(): ModelRepository {
+    if (this.#repository === undefined) throw new NotImplementedError('the model repository API is off; turn it on with server.repository_api: true or --repository-api');
+    return this.#repository;
   }
 
   /** Bumped on every change of a model's state, so documents derived from the models (OpenAPI) know when to rebuild. */
@@ -97,8 +128,8 @@ export class Dataplane {
     return this.#registry.list().map((model) => model.listing());
   }
 
-  describeModel(name: string): ModelDescription {
-    const model = this.#registry.require(name);
+  describeModel(name: string, version?: string): ModelDescription {
+    const model = this.#registry.require(name, version);
     const description: ModelDescription = {
       ...model.listing(),
       input_schema: model.inputSchema ?? null,
@@ -129,40 +160,47 @@ export class Dataplane {
     const signature = model.signature;
     if (!signature) {
       model.ready(); // 503 unless ready
-      return { name: model.name, versions: [model.version], platform: RECORD_PLATFORM, inputs: [], outputs: [] };
+      return { name: model.name, versions: this.#versionsShown(model, version), platform: RECORD_PLATFORM, inputs: [], outputs: [] };
     }
     const view = (specs: readonly TensorSpec[]) => specs.map(({ name: tensor, datatype, shape }) => ({ name: tensor, datatype, shape }));
-    return { name: model.name, versions: [model.version], platform: signature.platform, inputs: view(signature.inputs), outputs: view(signature.outputs) };
+    return {
+      name: model.name,
+      versions: this.#versionsShown(model, version),
+      platform: signature.platform,
+      inputs: view(signature.inputs),
+      outputs: view(signature.outputs),
+    };
   }
 
   // Model calls: lookup (404), readiness (503), then the body.
 
-  predict(name: string, input: unknown, context: CallContext): Promise<unknown> {
-    return this.#ready(name).predict(input, context);
+  predict(name: string, version: string | undefined, input: unknown, context: CallContext): Promise<unknown> {
+    return this.#endpoint(name, version).use((calls) => calls.predict(input, context));
   }
 
   /** Predicts a batch; `inputs` must be an array of records (checked after 404 and 503). */
-  predictBatch(name: string, inputs: unknown, context: CallContext): Promise<unknown[]> {
-    const calls = this.#ready(name);
-    if (!Array.isArray(inputs)) {
-      throw new SchemaValidationError('a batch must be a JSON array of input records', { details: [{ path: '/', message: 'must be array' }] });
-    }
-    return calls.predictBatch(inputs, context);
+  predictBatch(name: string, version: string | undefined, inputs: unknown, context: CallContext): Promise<unknown[]> {
+    return this.#endpoint(name, version).use((calls) => {
+      if (!Array.isArray(inputs)) {
+        throw new SchemaValidationError('a batch must be a JSON array of input records', { details: [{ path: '/', message: 'must be array' }] });
+      }
+      return calls.predictBatch(inputs, context);
+    });
   }
 
   /** Quality metrics over labelled examples (docs/score.md): the model's own score(), or metrics from its predictions. */
-  score(name: string, body: unknown, context: CallContext): Promise<ScoreResponse> {
-    return scoreModel(this.#ready(name), body, context);
+  score(name: string, version: string | undefined, body: unknown, context: CallContext): Promise<ScoreResponse> {
+    return this.#endpoint(name, version).use((calls) => scoreModel(calls, body, context));
   }
 
   /** Why the model answered what it did (its explain(); 501 when it has none). */
-  explain(name: string, input: unknown, context: CallContext): Promise<unknown> {
-    return this.#explaining(name, undefined).explain(input, context);
+  explain(name: string, version: string | undefined, input: unknown, context: CallContext): Promise<unknown> {
+    return this.#explaining(name, version).use((calls) => calls.explain(input, context));
   }
 
   /** Runs a custom operation of the model (docs/operations.md). */
-  runOperation(name: string, operation: string, input: unknown, context: CallContext): Promise<unknown> {
-    return this.#ready(name).runOperation(operation, input, context);
+  runOperation(name: string, version: string | undefined, operation: string, input: unknown, context: CallContext): Promise<unknown> {
+    return this.#endpoint(name, version).use((calls) => calls.runOperation(operation, input, context));
   }
 
   /**
@@ -170,19 +208,21 @@ export class Dataplane {
    * call's context may depend on it (`contextOf`: a deadline in the body's parameters). Returns the decoded request
    * with the response, since encoding the response depends on what the request asked for.
    */
-  async infer<R extends InferRequest>(name: string, version: string | undefined, decode: DecodeTensors<R>, contextOf: (request: R) => CallContext): Promise<{ request: R; response: InferResponse }> {
-    const calls = this.#ready(name, version);
-    const request = decode(() => singleInput(calls));
-    const outputs = await inferTensors(calls, request.inputs, request.outputs, contextOf(request));
-    return { request, response: inferResponse(calls, request, outputs) };
+  infer<R extends InferRequest>(name: string, version: string | undefined, decode: DecodeTensors<R>, contextOf: (request: R) => CallContext): Promise<{ request: R; response: InferResponse }> {
+    return this.#endpoint(name, version).use(async (calls) => {
+      const request = decode(() => singleInput(calls));
+      const outputs = await inferTensors(calls, request.inputs, request.outputs, contextOf(request));
+      return { request, response: inferResponse(calls, request, outputs) };
+    });
   }
 
   /** explain over Open Inference Protocol tensors (501 before the body is decoded when the model has no explain()). */
-  async explainTensors<R extends InferRequest>(name: string, version: string | undefined, decode: DecodeTensors<R>, contextOf: (request: R) => CallContext): Promise<{ request: R; response: InferResponse }> {
-    const calls = this.#explaining(name, version);
-    const request = decode(() => singleInput(calls));
-    const outputs = await explainTensors(calls, request.inputs, contextOf(request));
-    return { request, response: inferResponse(calls, request, outputs) };
+  explainTensors<R extends InferRequest>(name: string, version: string | undefined, decode: DecodeTensors<R>, contextOf: (request: R) => CallContext): Promise<{ request: R; response: InferResponse }> {
+    return this.#explaining(name, version).use(async (calls) => {
+      const request = decode(() => singleInput(calls));
+      const outputs = await explainTensors(calls, request.inputs, contextOf(request));
+      return { request, response: inferResponse(calls, request, outputs) };
+    });
   }
 
   /**
@@ -191,40 +231,36 @@ export class Dataplane {
    * instead when they apply. One map lookup and one comparison when the queue is not full.
    */
   refusalOnArrival(name: string, version: string | undefined, call: ArrivingCall): LongshoreError | undefined {
-    const model = this.#registry.get(name);
+    const model = this.#registry.get(name, version);
     const queue = model?.queue;
     if (model === undefined || queue === undefined || !queue.full) return undefined;
     try {
       if (call === 'explain') this.#explaining(name, version);
-      else this.#ready(name, version);
+      else this.#endpoint(name, version).ready();
     } catch (error) {
       return error as LongshoreError;
     }
     return queue.refuseOnArrival(countedOperation(model, call));
   }
 
-  /** The ready model's calls: 404 (name, version, endpoint), then 503 unless ready. */
-  #ready(name: string, version?: string): CallPath {
-    return this.#endpoint(name, version).ready();
-  }
-
-  /** As #ready, with 501 (no explain()) before the 503. */
-  #explaining(name: string, version: string | undefined): CallPath {
+  /** The model (404: name, version, endpoint), with 501 when it has no explain(); use() then gives the 503. */
+  #explaining(name: string, version: string | undefined): ServedModel {
     const model = this.#endpoint(name, version);
     if (!model.explains) throw notExplainableError(name);
-    return model.ready();
+    return model;
+  }
+
+  /** The versions metadata shows: the one asked for, else every version served under the name. */
+  #versionsShown(model: ServedModel, version: string | undefined): string[] {
+    return version === undefined ? this.#registry.versionsOf(model.name).map((served) => served.version) : [model.version];
   }
 
   /** The model, if it may be called over the network (`create_endpoint` is true), at the version when one is named. */
   #endpoint(name: string, version: string | undefined): ServedModel {
-    const model = this.#registry.require(name);
-    if (!model.createEndpoint) {
+    if (this.#registry.get(name)?.createEndpoint === false) {
       throw new ModelNotFoundError(`model '${name}' is loaded but has no prediction endpoint (create_endpoint: false in its config entry)`);
     }
-    if (version !== undefined && version !== model.version) {
-      throw new ModelNotFoundError(`model '${name}' has no version '${version}'; its version is '${model.version}'`);
-    }
-    return model;
+    return this.#registry.require(name, version);
   }
 }
 

@@ -82,10 +82,8 @@ export abstract class GraphModel implements Model {
   /** Calls a member through its served model (validation, queue, deadline, metrics), naming it in any failure. */
   protected async call(member: GraphMember, input: unknown, context: CallContext | undefined): Promise<unknown> {
     try {
-      return await member.served.ready().predict(
-        input,
-        context === undefined ? {} : { timeoutMs: context.timeoutMs, signal: context.signal, requestId: context.requestId, headers: context.headers },
-      );
+      const memberContext = context === undefined ? {} : { timeoutMs: context.timeoutMs, signal: context.signal, requestId: context.requestId, headers: context.headers };
+      return await member.served.use((calls) => calls.predict(input, memberContext));
     } catch (error) {
       throw this.memberFailed(member, error);
     }

@@ -11,6 +11,7 @@ export type GraphKind = GraphEntry['kind'];
 export interface GraphMember {
   /** The member's model name (its qualified_name), as the entry gives it. */
   readonly name: string;
+  /** The model serving the name now (its newest ready version). */
   readonly served: ServedModel;
   /** ensemble: vote or mean weight; router: share of traffic. Default 1. */
   readonly weight: number;
@@ -57,7 +58,10 @@ export function resolveMembers(
     }
     return {
       name: spec.model,
-      served,
+      // Looked up at each call, so a member replaced at run time (a new version, a reload) is the one called.
+      get served() {
+        return lookup(spec.model) ?? served;
+      },
       weight: spec.weight ?? 1,
       renames: Object.entries(spec.map ?? {}),
       headerValue: spec.header_value,

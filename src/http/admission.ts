@@ -14,10 +14,12 @@ import type { ArrivingCall, Dataplane } from '../dataplane/dataplane.js';
 
 /** The POST routes refused on arrival, by route template. Operations (`/operations/{op}`) are not: they do not queue. */
 const GUARDED_ROUTES: ReadonlyMap<string, ArrivingCall> = new Map([
-  ['/api/models/:name/prediction', 'predict'],
-  ['/api/models/:name/predictions', 'predict_batch'],
-  ['/api/models/:name/score', 'score'],
-  ['/api/models/:name/explain', 'explain'],
+  ...['/api/models/:name', '/api/models/:name/versions/:version'].flatMap((prefix): [string, ArrivingCall][] => [
+    [`${prefix}/prediction`, 'predict'],
+    [`${prefix}/predictions`, 'predict_batch'],
+    [`${prefix}/score`, 'score'],
+    [`${prefix}/explain`, 'explain'],
+  ]),
   ['/v2/models/:name/infer', 'infer'],
   ['/v2/models/:name/versions/:version/infer', 'infer'],
   ['/v2/models/:name/explain', 'explain'],

@@ -21,12 +21,14 @@ const HEALTH_ROUTES = ['/api/health', '/api/health/ready', '/api/health/startup'
 /** The scope of every route, by route template. A route missing here needs `admin` (fail closed; a test checks none is). */
 export const ROUTE_SCOPES: ReadonlyMap<string, AuthScope> = new Map<string, AuthScope>([
   ['/api/models', 'read'],
-  ['/api/models/:name/metadata', 'read'],
-  ['/api/models/:name/prediction', 'predict'],
-  ['/api/models/:name/predictions', 'predict'],
-  ['/api/models/:name/score', 'predict'],
-  ['/api/models/:name/explain', 'predict'],
-  ['/api/models/:name/operations/:operation', 'predict'],
+  ...['/api/models/:name', '/api/models/:name/versions/:version'].flatMap((prefix): [string, AuthScope][] => [
+    [`${prefix}/metadata`, 'read'],
+    [`${prefix}/prediction`, 'predict'],
+    [`${prefix}/predictions`, 'predict'],
+    [`${prefix}/score`, 'predict'],
+    [`${prefix}/explain`, 'predict'],
+    [`${prefix}/operations/:operation`, 'predict'],
+  ]),
   ['/v2', 'read'],
   ['/v2/', 'read'],
   ...['/v2/models/:name', '/v2/models/:name/versions/:version'].flatMap((prefix): [string, AuthScope][] => [

@@ -151,6 +151,12 @@ export class MetricsCatalogue {
     labelNames: ['model', 'reason'],
     registers: [this.registry],
   });
+  readonly loadFailures = new Counter({
+    name: 'longshore_model_load_failures_total',
+    help: 'Loads of a model through the repository API or a config reload (SIGHUP, file watch) that failed to load or self-test; what served the model before keeps serving, and the repository index says why.',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
   readonly heapLimit = new Gauge({
     name: 'longshore_heap_size_limit_bytes',
     help: "The main thread's V8 heap limit (v8.getHeapStatistics().heap_size_limit); compare with nodejs_heap_size_used_bytes. Readiness fails past server.max_heap_ratio of it.",
@@ -168,6 +174,11 @@ export class MetricsCatalogue {
   /** A worker thread of `model` was replaced. */
   workerRestarted(model: string, reason: string): void {
     this.workerRestarts.inc(this.#modelLabels ? { model, reason } : { reason });
+  }
+
+  /** A repository load or reload of `model` failed. */
+  loadFailed(model: string): void {
+    this.loadFailures.inc(this.#modelLabels ? { model } : {});
   }
 
   /** The batcher's observer for one model, with its label values bound now. */

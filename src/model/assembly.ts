@@ -23,6 +23,8 @@ export interface AssemblyServices {
   /** The prediction logs (model monitoring); a model with its log off gets none. */
   readonly predictionLogs: PredictionLogs;
   readonly logger: Logger;
+  /** The models served now, by name (the registry's newest ready version): graph members are called through it once it exists. */
+  readonly served?: (name: string) => ServedModel | undefined;
 }
 
 export interface AssembledModels {
@@ -32,13 +34,15 @@ export interface AssembledModels {
   readonly entryIndex: ReadonlyMap<string, number>;
   /** Which model's code an uncaught error's stack points into. */
   readonly files: ModelFiles;
+  /** The entry each model was built from. */
+  readonly entries: ReadonlyMap<ServedModel, ModelEntry>;
 }
 
 /**
  * Creates every configured model, compiling the schemas it already exposes. Models with code or a file are created all
  * at once; then graphs in file order, each seeing the models above it.
  */
-export async function createServedModels(loaded: LoadedConfig, services: AssemblyServices): Promise<AssembledModels> {
+export async function createServedModels(loaded: LoadedConfig, services: AssemblyServices, selected: (index: number) => boolean = () => true): Promise<AssembledModels> {
   const problems: ErrorDetail[] = [];
   const entries = loaded.config.models;
   const reportProblem = (index: number, error: unknown) => {
@@ -56,32 +60,48 @@ export async function createServedModels(loaded: LoadedConfig, services: Assembl
   const contextFor = (index: number) => {
     // Models other than graphs may be members of any graph; a graph may be a member only of graphs below it.
     const usable = () => created.filter((served, at): served is ServedModel => served !== undefined && (!runtimeFor(entries[at] as ModelEntry).composesMembers || at < index));
-    return { dir: loaded.dir, member: (name: string) => usable().find((served) => served.name === name), memberNames: () => usable().map((served) => served.name) };
+    return {
+      dir: loaded.dir,
+      member: (name: string) => services.served?.(name) ?? usable().find((served) => served.name === name),
+      memberNames: () => usable().map((served) => served.name),
+    };
   };
   await Promise.all(
-    entries.map((entry, index) => (runtimeFor(entry).composesMembers ? undefined : serveEntry(index, () => runtimeFor(entry).create(entry, contextFor(index))))),
+    entries.map((entry, index) =>
+      runtimeFor(entry).composesMembers || !selected(index) ? undefined : serveEntry(index, () => runtimeFor(entry).create(entry, contextFor(index))),
+    ),
   );
   for (const [index, entry] of entries.entries()) {
-    if (runtimeFor(entry).composesMembers) await serveEntry(index, () => runtimeFor(entry).create(entry, contextFor(index)));
+    if (runtimeFor(entry).composesMembers && selected(index)) await serveEntry(index, () => runtimeFor(entry).create(entry, contextFor(index)));
   }
   const models: ServedModel[] = [];
   const entryIndex = new Map<string, number>();
+  const versionIndex = new Map<string, number>();
   const files = new ModelFiles();
+  const builtFrom = new Map<ServedModel, ModelEntry>();
   created.forEach((served, index) => {
     if (!served) return;
-    const previous = entryIndex.get(served.name);
+    const key = `${served.name}\u0000${served.version}`;
+    const previous = versionIndex.get(key);
     if (previous === undefined) {
       models.push(served);
-      entryIndex.set(served.name, index);
+      builtFrom.set(served, entries[index] as ModelEntry);
+      versionIndex.set(key, index);
+      if (!entryIndex.has(served.name)) entryIndex.set(served.name, index);
       const entry = entries[index];
       if (entry?.runtime === 'module') files.add(served.name, entry.class_path, loaded.dir);
     } else {
-      const key = nameKeyOf(entries[index] as ModelEntry);
-      problems.push(loaded.problem(['models', index, key], `duplicate qualified_name '${served.name}' (also used by models[${previous}]); set a distinct qualified_name on this entry`));
+      const nameKey = nameKeyOf(entries[index] as ModelEntry);
+      problems.push(
+        loaded.problem(
+          ['models', index, nameKey],
+          `duplicate qualified_name '${served.name}' (also used by models[${previous}], at the same version '${served.version}'); set a distinct qualified_name on this entry, or a distinct version to serve both side by side`,
+        ),
+      );
     }
   });
   if (problems.length > 0) throw configError(loaded.file, problems);
-  return { models, entryIndex, files };
+  return { models, entryIndex, files, entries: builtFrom };
 }
 
 /** One entry's ServedModel around its runtime's model. Throws EntryProblem for an unusable name or decorator. */

@@ -45,6 +45,13 @@ export class ServedModel {
   readonly #observer: BatchObserver | undefined;
   readonly #modelObserver: ModelObserver | undefined;
   readonly #observation: CallObservation;
+  /** Calls begun through use() and not yet settled; retire() waits for none. */
+  #inFlight = 0;
+  readonly #whenIdle: (() => void)[] = [];
+  readonly #leave = () => {
+    if (--this.#inFlight > 0 || this.#whenIdle.length === 0) return;
+    for (const resolve of this.#whenIdle.splice(0)) resolve();
+  };
 
   /** Compiles the schemas the model already exposes; throws if one is not a valid JSON Schema. */
   constructor(model: RuntimeModel, options: ServedModelOptions) {
@@ -76,6 +83,11 @@ export class ServedModel {
     this.#listeners.push(listener);
   }
 
+  offStateChange(listener: () => void): void {
+    const at = this.#listeners.indexOf(listener);
+    if (at >= 0) this.#listeners.splice(at, 1);
+  }
+
   get name(): string {
     return this.metadata.qualified_name;
   }
@@ -101,6 +113,44 @@ export class ServedModel {
     const calls = this.#calls;
     if (this.#state !== 'ready' || !calls) throw notReadyError(this.name, this.#state, this.#error);
     return calls;
+  }
+
+  /**
+   * Runs `call` on the model's calls (ready() first: 503 unless ready), counted in flight until its promise settles, so
+   * that retire() lets it finish before the model unloads.
+   */
+  use<T>(call: (calls: CallPath) => Promise<T>): Promise<T> {
+    const calls = this.ready();
+    this.#inFlight++;
+    let result: Promise<T>;
+    try {
+      result = call(calls);
+    } catch (error) {
+      this.#leave();
+      throw error;
+    }
+    return result.finally(this.#leave);
+  }
+
+  /** Calls begun through use() and not yet finished. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /**
+   * Drains, then unloads: waits until every call begun through use() has finished (at most `timeoutMs`; 0 waits however
+   * long), then unload(). For a model already taken out of service (the registry no longer hands it out).
+   */
+  async retire(timeoutMs: number): Promise<void> {
+    if (this.#inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const idle = new Promise<void>((resolve) => this.#whenIdle.push(resolve));
+      const late = timeoutMs > 0 ? new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))) : undefined;
+      await (late ? Promise.race([idle, late]) : idle);
+      clearTimeout(timer);
+      if (this.#inFlight > 0) this.#logger.warn({ in_flight: this.#inFlight, timeout_ms: timeoutMs }, 'model unloads with calls still running (drain timed out)');
+    }
+    await this.unload();
   }
 
   /** Facts about how the model is served: the model's own notes, then the batching decided at load. */

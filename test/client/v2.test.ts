@@ -59,7 +59,7 @@ describe('LongshoreClient Open Inference Protocol', () => {
 
     it('modelReady() of an unknown model or version throws a 404 with the server message', async () => {
       await assert.rejects(client.modelReady('nope'), { name: 'LongshoreClientError', status: 404, message: "model 'nope' not found; served models: iris_model, iris_onnx, topic, iris_onnx_named, iris_ab, topic_text" });
-      await assert.rejects(client.modelReady('topic', '9'), { status: 404, message: "model 'topic' has no version '9'; its version is '1'" });
+      await assert.rejects(client.modelReady('topic', '9'), { status: 404, message: "model 'topic' has no version '9'; its versions: 1" });
     });
 
     it('modelMetadata() gives the ONNX signature', async () => {
@@ -221,7 +221,7 @@ describe('LongshoreClient Open Inference Protocol', () => {
     });
 
     it('an unknown version is a 404', async () => {
-      await assert.rejects(client.infer('iris_onnx', IRIS_ONNX_REQUEST, { version: '9' }), { status: 404, message: "model 'iris_onnx' has no version '9'; its version is '1'" });
+      await assert.rejects(client.infer('iris_onnx', IRIS_ONNX_REQUEST, { version: '9' }), { status: 404, message: "model 'iris_onnx' has no version '9'; its versions: 1" });
     });
 
     it('a shape the model does not take is a 400, in JSON and binary', async () => {

@@ -38,14 +38,14 @@ describe('a duplicate model name', () => {
     const problem = await duplicateProblem(`models:\n  - model_path: ${IRIS_ONNX}\n  - model_path: ${IRIS_ONNX}\n`);
     assert.equal(
       problem,
-      ":3 models[1].model_path: duplicate qualified_name 'iris_logreg' (also used by models[0]); set a distinct qualified_name on this entry",
+      ":3 models[1].model_path: duplicate qualified_name 'iris_logreg' (also used by models[0], at the same version '1'); set a distinct qualified_name on this entry, or a distinct version to serve both side by side",
     );
   });
 
   it('on a class entry without qualified_name is reported under class_path', async () => {
     const echo = fixture('echo.ts', 'EchoModel');
     const problem = await duplicateProblem(`models:\n  - class_path: ${echo}\n  - class_path: ${echo}\n`);
-    assert.match(problem, /^:3 models\[1\]\.class_path: duplicate qualified_name '[^']+' \(also used by models\[0\]\)/);
+    assert.match(problem, /^:3 models\[1\]\.class_path: duplicate qualified_name '[^']+' \(also used by models\[0\], at the same version/);
   });
 
   it('set by qualified_name is reported under qualified_name', async () => {

@@ -85,7 +85,8 @@ export async function buildService(yaml: string, options: { load?: boolean; logg
 export async function buildServiceFromFile(file: string, options: { load?: boolean; logger?: Logger } = {}): Promise<TestService> {
   const logger = options.logger ?? silentLogger();
   const loaded = loadConfigFile(file);
-  const service = await createService(loaded, logger);
+  // As the server does: the repository's loads read the file again.
+  const service = await createService(loaded, logger, { reread: () => loadConfigFile(file) });
   const { registry } = service;
   if (options.load ?? true) await registry.loadAll();
   const app = await buildApp({ config: loaded.config, dataplane: service.dataplane, metrics: service.metrics, logger });

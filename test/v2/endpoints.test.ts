@@ -110,8 +110,8 @@ describe('V2 endpoints of a loaded service', () => {
   it('model readiness is 404 {"error"} for an unknown model or version', async () => {
     assertError(await get(service, '/v2/models/nope/ready'), 404, /model 'nope' not found; served models: iris_model, iris_onnx, multi_input, hidden/);
     assertError(await get(service, '/v2/models/nope/versions/1/ready'), 404, /model 'nope' not found/);
-    assertError(await get(service, '/v2/models/iris_onnx/versions/2/ready'), 404, "model 'iris_onnx' has no version '2'; its version is '1'");
-    assertError(await get(service, '/v2/models/multi_input/versions/1/ready'), 404, "model 'multi_input' has no version '1'; its version is '7'");
+    assertError(await get(service, '/v2/models/iris_onnx/versions/2/ready'), 404, "model 'iris_onnx' has no version '2'; its versions: 1");
+    assertError(await get(service, '/v2/models/multi_input/versions/1/ready'), 404, "model 'multi_input' has no version '1'; its versions: 7");
   });
 
   it('GET /v2/models/{name} of an ONNX model: platform onnx_onnxv1, graph tensors with -1 for dynamic dims', async () => {
@@ -154,7 +154,7 @@ describe('V2 endpoints of a loaded service', () => {
   it('model metadata is 404 {"error"} for an unknown model or version', async () => {
     assertError(await get(service, '/v2/models/nope'), 404, /model 'nope' not found/);
     assertError(await get(service, '/v2/models/nope/versions/1'), 404, /model 'nope' not found/);
-    assertError(await get(service, '/v2/models/iris_model/versions/1'), 404, "model 'iris_model' has no version '1'; its version is '1.0.0'");
+    assertError(await get(service, '/v2/models/iris_model/versions/1'), 404, "model 'iris_model' has no version '1'; its versions: 1.0.0");
   });
 
   it('unknown URLs and methods under /v2 are 404 {"error"} naming the route', async () => {

@@ -293,7 +293,7 @@ describe('V2 infer errors', () => {
         payload: Buffer.alloc(16),
         headers: { 'inference-header-content-length': '0' },
       });
-      assertError(versioned, 404, "model 'iris_logreg' has no version '2'; its version is '1'");
+      assertError(versioned, 404, "model 'iris_logreg' has no version '2'; its versions: 1");
     });
   });
 
@@ -301,7 +301,7 @@ describe('V2 infer errors', () => {
     it('404 for an unknown model, an unknown version and a create_endpoint: false model', async () => {
       assertError(await inferJson(app, 'nope', iris({})), 404, /^model 'nope' not found; served models: iris_logreg, /);
       assertError(await postJson(app, '/v2/models/nope/versions/1/infer', iris({})), 404, /^model 'nope' not found/);
-      assertError(await postJson(app, '/v2/models/iris_logreg/versions/2/infer', iris({})), 404, "model 'iris_logreg' has no version '2'; its version is '1'");
+      assertError(await postJson(app, '/v2/models/iris_logreg/versions/2/infer', iris({})), 404, "model 'iris_logreg' has no version '2'; its versions: 1");
       assertError(
         await inferJson(app, 'hidden', iris({})),
         404,

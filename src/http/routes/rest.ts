@@ -9,12 +9,32 @@ import type { Dataplane } from '../../dataplane/dataplane.js';
 import { callOptions } from '../call-options.js';
 import { catalogueErrorHandler, restErrorBody } from '../error-handler.js';
 import { ERROR_SCHEMA_ID } from '../openapi.js';
+import { restRepositoryRoutes } from './repository.js';
 
 const NameParams = {
   type: 'object',
   properties: { name: { type: 'string', description: 'The qualified_name of a model.' } },
   required: ['name'],
 } as const;
+
+type ModelParams = { name: string; version?: string };
+
+/** A model's routes: by name (its newest ready version) and by name and version. */
+const MODEL_PREFIXES = ['/api/models/:name', '/api/models/:name/versions/:version'] as const;
+
+const VersionedParams = {
+  type: 'object',
+  properties: { ...NameParams.properties, version: { type: 'string', description: 'One version of the model.' } },
+  required: ['name', 'version'],
+} as const;
+
+function paramsOf(prefix: string): typeof NameParams | typeof VersionedParams {
+  return prefix.includes(':version') ? VersionedParams : NameParams;
+}
+
+function withOperation(params: typeof NameParams | typeof VersionedParams) {
+  return { ...params, properties: { ...params.properties, operation: { type: 'string' } }, required: [...params.required, 'operation'] };
+}
 
 const Listing = {
   type: 'object',
@@ -38,6 +58,7 @@ export async function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane
   await app.register(async (rest) => {
     rest.setErrorHandler(catalogueErrorHandler(bodyLimitBytes, restErrorBody));
     restRoutes(rest, dataplane);
+    if (dataplane.repositoryApi) restRepositoryRoutes(rest, dataplane, errorRef);
   });
 }
 
@@ -54,13 +75,18 @@ function restRoutes(app: FastifyInstance, dataplane: Dataplane): void {
     async () => ({ models: dataplane.listModels() }),
   );
 
-  app.get<{ Params: { name: string } }>(
-    '/api/models/:name/metadata',
+  for (const prefix of MODEL_PREFIXES) versionedRoutes(app, dataplane, prefix);
+}
+
+/** A model's routes under `prefix`: its newest ready version, or (with `:version`) one version. */
+function versionedRoutes(app: FastifyInstance, dataplane: Dataplane, prefix: string): void {
+  app.get<{ Params: ModelParams }>(
+    `${prefix}/metadata`,
     {
       schema: {
         tags: ['models'],
         summary: "A model's metadata, status and input/output JSON Schemas",
-        params: NameParams,
+        params: paramsOf(prefix),
         response: {
           200: {
             ...Listing,
@@ -86,41 +112,41 @@ function restRoutes(app: FastifyInstance, dataplane: Dataplane): void {
         },
       },
     },
-    async (request) => dataplane.describeModel(request.params.name),
+    async (request) => dataplane.describeModel(request.params.name, request.params.version),
   );
 
-  app.post<{ Params: { name: string } }>(
-    '/api/models/:name/prediction',
-    { schema: { hide: true, params: NameParams } },
-    async (request, reply) => dataplane.predict(request.params.name, request.body, callOptions(request, reply)),
+  app.post<{ Params: ModelParams }>(
+    `${prefix}/prediction`,
+    { schema: { hide: true, params: paramsOf(prefix) } },
+    async (request, reply) => dataplane.predict(request.params.name, request.params.version, request.body, callOptions(request, reply)),
   );
 
-  app.post<{ Params: { name: string } }>(
-    '/api/models/:name/predictions',
-    { schema: { hide: true, params: NameParams } },
-    async (request, reply) => dataplane.predictBatch(request.params.name, request.body, callOptions(request, reply)),
+  app.post<{ Params: ModelParams }>(
+    `${prefix}/predictions`,
+    { schema: { hide: true, params: paramsOf(prefix) } },
+    async (request, reply) => dataplane.predictBatch(request.params.name, request.params.version, request.body, callOptions(request, reply)),
   );
 
-  app.post<{ Params: { name: string } }>(
-    '/api/models/:name/score',
-    { schema: { hide: true, params: NameParams } },
-    async (request, reply) => dataplane.score(request.params.name, request.body, callOptions(request, reply)),
+  app.post<{ Params: ModelParams }>(
+    `${prefix}/score`,
+    { schema: { hide: true, params: paramsOf(prefix) } },
+    async (request, reply) => dataplane.score(request.params.name, request.params.version, request.body, callOptions(request, reply)),
   );
 
-  app.post<{ Params: { name: string } }>(
-    '/api/models/:name/explain',
-    { schema: { hide: true, params: NameParams } },
-    async (request, reply) => dataplane.explain(request.params.name, request.body, callOptions(request, reply)),
+  app.post<{ Params: ModelParams }>(
+    `${prefix}/explain`,
+    { schema: { hide: true, params: paramsOf(prefix) } },
+    async (request, reply) => dataplane.explain(request.params.name, request.params.version, request.body, callOptions(request, reply)),
   );
 
-  app.post<{ Params: { name: string; operation: string } }>(
-    '/api/models/:name/operations/:operation',
+  app.post<{ Params: ModelParams & { operation: string } }>(
+    `${prefix}/operations/:operation`,
     {
       schema: {
         hide: true,
-        params: { ...NameParams, properties: { ...NameParams.properties, operation: { type: 'string' } }, required: ['name', 'operation'] },
+        params: withOperation(paramsOf(prefix)),
       },
     },
-    async (request, reply) => dataplane.runOperation(request.params.name, request.params.operation, request.body, callOptions(request, reply)),
+    async (request, reply) => dataplane.runOperation(request.params.name, request.params.version, request.params.operation, request.body, callOptions(request, reply)),
   );
 }

@@ -11,6 +11,7 @@ import { decodeInferRequest, encodeInferResponse, type DecodedInferRequest } fro
 import type { InferResponse } from '../../wire.js';
 import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
 import { catalogueErrorHandler, v2ErrorBody } from '../error-handler.js';
+import { v2RepositoryRoutes } from './repository.js';
 import { V2_SCHEMAS } from './v2-schemas.js';
 
 type ModelParams = { name: string; version?: string };
@@ -38,6 +39,8 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane, 
       if (problems.length > 0) throw new ModelNotReadyError(`server is not ready: ${problems.join('; ')}`);
       return { ready: true };
     });
+
+    if (dataplane.repositoryApi) v2RepositoryRoutes(v2, dataplane, V2_SCHEMAS.error);
 
     for (const prefix of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
       const params = prefix.includes(':version') ? V2_SCHEMAS.versionedParams : V2_SCHEMAS.params;

@@ -1,0 +1,75 @@
+/**
+ * Several versions under one name, from YAML entries that share a qualified_name: the default routes serve the newest
+ * ready version, `/versions/{v}/` reaches one, and listings, metadata and metrics show every version.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildService, configYaml, fixture, type TestService } from '../helpers/service.js';
+
+const VERSIONED = fixture('versioned.ts', 'VersionedModel');
+
+function entry(version: string, configuration: Record<string, unknown>): Record<string, unknown> {
+  return { class_path: VERSIONED, qualified_name: 'm', version, configuration };
+}
+
+describe('versions side by side', () => {
+  let served: TestService;
+  before(async () => {
+    served = await buildService(configYaml([entry('1', { label: 'one' }), entry('2', { label: 'two' }), entry('10', { label: 'ten', fail_load: true })]));
+  });
+  after(() => served.close());
+
+  const post = (url: string, payload: unknown) => served.app.inject({ method: 'POST', url, payload });
+
+  it('the default REST route serves the newest ready version (10 failed to load, so 2)', async () => {
+    const answer = await post('/api/models/m/prediction', { x: 3 });
+    assert.equal(answer.statusCode, 200);
+    assert.deepEqual(answer.json(), { label: 'two', x: 3 });
+  });
+
+  it('a version path reaches that version over REST and V2', async () => {
+    assert.deepEqual((await post('/api/models/m/versions/1/prediction', { x: 1 })).json(), { label: 'one', x: 1 });
+    assert.deepEqual((await post('/api/models/m/versions/1/predictions', [{ x: 1 }, { x: 2 }])).json(), [{ label: 'one', x: 1 }, { label: 'one', x: 2 }]);
+    const v2 = await post('/v2/models/m/versions/1/infer', { inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [5] }] });
+    assert.equal(v2.statusCode, 200);
+    const body = v2.json() as { model_version: string; outputs: { name: string; data: unknown[] }[] };
+    assert.equal(body.model_version, '1');
+    assert.deepEqual(body.outputs.find((output) => output.name === 'label')?.data, ['one']);
+    const newest = (await post('/v2/models/m/infer', { inputs: [{ name: 'x', datatype: 'FP64', shape: [1], data: [5] }] })).json() as { model_version: string };
+    assert.equal(newest.model_version, '2');
+  });
+
+  it('a version that failed to load answers 503 on its own path, naming why', async () => {
+    const answer = await post('/api/models/m/versions/10/prediction', { x: 1 });
+    assert.equal(answer.statusCode, 503);
+    assert.match(answer.json().message as string, /fail_load: true/);
+  });
+
+  it('an unknown version is a 404 listing the versions', async () => {
+    const answer = await post('/api/models/m/versions/7/prediction', { x: 1 });
+    assert.equal(answer.statusCode, 404);
+    assert.equal(answer.json().message, "model 'm' has no version '7'; its versions: 1, 2, 10");
+    assert.equal((await served.app.inject('/v2/models/m/versions/7')).statusCode, 404);
+  });
+
+  it('the listing, REST metadata and V2 metadata show the versions', async () => {
+    const listing = (await served.app.inject('/api/models')).json() as { models: { qualified_name: string; version: string; status: string }[] };
+    assert.deepEqual(
+      listing.models.map((model) => [model.qualified_name, model.version, model.status]),
+      [['m', '1', 'ready'], ['m', '2', 'ready'], ['m', '10', 'failed']],
+    );
+    assert.equal((await served.app.inject('/api/models/m/versions/1/metadata')).json().version, '1');
+    assert.equal((await served.app.inject('/api/models/m/metadata')).json().version, '2');
+    assert.deepEqual((await served.app.inject('/v2/models/m')).json().versions, ['1', '2', '10']);
+    assert.deepEqual((await served.app.inject('/v2/models/m/versions/1')).json().versions, ['1']);
+    assert.equal((await served.app.inject('/v2/models/m/versions/1/ready')).statusCode, 200);
+    assert.equal((await served.app.inject('/v2/models/m/versions/10/ready')).statusCode, 503);
+  });
+
+  it('metrics count each version under its own label', async () => {
+    await post('/api/models/m/versions/1/prediction', { x: 1 });
+    const text = (await served.app.inject('/metrics')).body;
+    assert.match(text, /longshore_requests_total\{model="m",version="1",operation="predict"\} [1-9]/);
+    assert.match(text, /longshore_requests_total\{model="m",version="2",operation="predict"\} [1-9]/);
+  });
+});
