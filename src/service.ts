@@ -50,10 +50,11 @@ export async function createService(loaded: LoadedConfig, logger: Logger, option
     modelLabels: config.metrics.model_labels,
   });
   // Graph members are looked up in the registry once it exists, so a graph calls a member's newest version.
-  let registry: ModelRegistry | undefined;
-  const services = { metrics, predictionLogs, logger, served: (name: string) => registry?.get(name) };
+  const live: { registry?: ModelRegistry } = {};
+  const services = { metrics, predictionLogs, logger, served: (name: string) => live.registry?.get(name) };
   const { models, entryIndex, files, entries } = await createServedModels(loaded, services);
-  registry = new ModelRegistry(models);
+  const registry = new ModelRegistry(models);
+  live.registry = registry;
   const repository = new ModelRepository({
     registry,
     services,
@@ -69,17 +70,16 @@ export async function createService(loaded: LoadedConfig, logger: Logger, option
     deepCheckIntervalMs: config.health.deep_check_interval_ms,
     maxHeapRatio: config.server.max_heap_ratio,
   });
-  const served = registry;
   return {
-    registry: served,
-    dataplane: new Dataplane(served, readiness, LONGSHORE_VERSION, config.server.repository_api ? repository : undefined),
+    registry,
+    dataplane: new Dataplane(registry, readiness, LONGSHORE_VERSION, config.server.repository_api ? repository : undefined),
     metrics,
     predictionLogs,
     repository,
     entryIndexOf: (name) => entryIndex.get(name),
     modelOfError: (error) => files.modelOf(error),
     async unloadAll() {
-      await served.unloadAll();
+      await registry.unloadAll();
       await predictionLogs.closeAll();
     },
   };

@@ -28,7 +28,7 @@ describe('the repository API when off (the default)', () => {
 
 describe('the repository API when on', () => {
   let served: TestService;
-  const post = (url: string, payload?: unknown) => served.app.inject({ method: 'POST', url, ...(payload === undefined ? {} : { payload }) });
+  const post = (url: string, payload?: object) => served.app.inject({ method: 'POST', url, ...(payload === undefined ? {} : { payload }) });
   const predict = async (name = 'm') => post(`/api/models/${name}/prediction`, { x: 1 });
   const rewrite = (models: Record<string, unknown>[]) => writeFileSync(served.file, configYaml(models, { server: { repository_api: true } }));
 
