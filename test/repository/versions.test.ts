@@ -19,7 +19,7 @@ describe('versions side by side', () => {
   });
   after(() => served.close());
 
-  const post = (url: string, payload: unknown) => served.app.inject({ method: 'POST', url, payload });
+  const post = (url: string, payload: object) => served.app.inject({ method: 'POST', url, payload });
 
   it('the default REST route serves the newest ready version (10 failed to load, so 2)', async () => {
     const answer = await post('/api/models/m/prediction', { x: 3 });
