@@ -23,10 +23,13 @@ export const ERROR_STATUS = {
   ModelInUseError: 409,
   PreconditionFailedError: 412,
   PayloadTooLargeError: 413,
+  TooManyRecordsError: 413,
+  TooManyElementsError: 413,
   UriTooLongError: 414,
   UnsupportedMediaTypeError: 415,
   RangeNotSatisfiableError: 416,
   ExpectationFailedError: 417,
+  RateLimitedError: 429,
   HeadersTooLargeError: 431,
   InferenceError: 500,
   InternalError: 500,
@@ -95,6 +98,21 @@ export class ModelNotFoundError extends LongshoreError {
 /** The body is larger than `server.body_limit_bytes`. */
 export class PayloadTooLargeError extends LongshoreError {
   readonly type = 'PayloadTooLargeError';
+}
+
+/** A batch of records (POST /api/models/{name}/predictions) or of score examples has more than `limits.predict.max_records`. */
+export class TooManyRecordsError extends LongshoreError {
+  readonly type = 'TooManyRecordsError';
+}
+
+/** A V2 infer or explain request's inputs hold more elements, summed over their shapes, than `limits.predict.max_tensor_elements`. */
+export class TooManyElementsError extends LongshoreError {
+  readonly type = 'TooManyElementsError';
+}
+
+/** The client (its API key, or its IP without `auth:`) used up `limits.<group>.rate_limit.max` for this window; retry after `Retry-After` seconds. */
+export class RateLimitedError extends LongshoreError {
+  readonly type = 'RateLimitedError';
 }
 
 /** The request's headers (`server.headers_timeout_ms`) or its whole body (`server.request_timeout_ms`) did not arrive in time. */

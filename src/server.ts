@@ -129,6 +129,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       reloads.stop();
       registry.beginDrain();
       if (config.server.drain_delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, config.server.drain_delay_ms));
+      await whileConnectionsOpen(app, DRAIN_IDLE_CLOSE_MS - config.server.drain_delay_ms);
       await closeBounded(app, config.server.shutdown_timeout_ms, logger);
       // A model still loading is given a moment to finish, so its unload() sees a settled state; never hang on it.
       await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
@@ -210,6 +211,22 @@ async function closeBounded(app: FastifyInstance, timeoutMs: number, logger: Log
 /** Reads the config file again (with the environment's overlay), or, for a config with no file, gives it as it was. */
 function defaultReread(loaded: LoadedConfig): () => LoadedConfig {
   return existsSync(loaded.file) ? () => loadConfigFile(loaded.file, { env: process.env }) : () => loaded;
+}
+
+/**
+ * Waits up to `ms` (when above 0) while any connection is open. The listener's close closes every keep-alive
+ * connection idle at that instant, and a client that just had an answer (sent with keep-alive, before the drain) may
+ * have its next request on the way: it would be reset, never processed. After this wait a busy connection has sent its
+ * next request (answered with `Connection: close`, so the client stops reusing it) and one still idle has been idle
+ * since the drain began, so closing it is an idle timeout rather than a race (left: a request from before the drain
+ * answered in the very last instant, docs/deployment.md). A drain delay at least this long makes it a no-op.
+ */
+async function whileConnectionsOpen(app: FastifyInstance, ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  const openConnections = () => new Promise<number>((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
+  while (performance.now() < until && (await openConnections()) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(25, until - performance.now())));
+  }
 }
 
 function formatHost(host: string): string {

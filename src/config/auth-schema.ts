@@ -58,6 +58,12 @@ export const AuthSchema = Type.Object(
       default: true,
       description: 'Leave the health probes (/api/health*, /v2/health/*) open. false: they need a key with the `read` scope.',
     }),
+    open_docs: Type.Boolean({
+      default: false,
+      description:
+        'Leave the API docs open: /docs (Swagger UI and its assets), /openapi.json and the / redirect, so a plain browser can ' +
+        'load the page and use its Authorize button. They list the models and their schemas. false: they need a key with `read`.',
+    }),
   },
   { additionalProperties: false, description: 'API keys and scopes (docs/security.md). Absent: no authentication.' },
 );
@@ -75,6 +81,7 @@ export interface ResolvedAuthKey {
 /** `auth:` as the rest of longshore reads it. */
 export interface ResolvedAuth {
   readonly open_health: boolean;
+  readonly open_docs: boolean;
   readonly keys: readonly ResolvedAuthKey[];
 }
 
@@ -119,5 +126,5 @@ export function resolveAuth(
     }
     keys.push({ source, scopes: entry.scopes, digest: keyDigest(key).toString('hex') });
   });
-  return problems.length > 0 ? { auth: undefined, problems } : { auth: { open_health: auth.open_health, keys }, problems: [] };
+  return problems.length > 0 ? { auth: undefined, problems } : { auth: { open_health: auth.open_health, open_docs: auth.open_docs, keys }, problems: [] };
 }

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { AuthSchema, type ResolvedAuth } from './auth-schema.js';
 import type { ResolvedMonitoring } from './monitoring-defaults.js';
 import { CorsSchema, TlsSchema } from './cors-tls-schema.js';
+import { LimitsSchema } from './limits-schema.js';
 import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
 import { LoggingSchema, MetricsSchema, MonitoringSchema } from './observability-schema.js';
 import { ServingDefaultsSchema } from './serving-schema.js';
@@ -133,6 +134,7 @@ export const ConfigSchema = Type.Object(
     health: HealthSchema,
     metrics: MetricsSchema,
     auth: Type.Optional(AuthSchema),
+    limits: LimitsSchema,
     monitoring: MonitoringSchema,
     defaults: ServingDefaultsSchema,
     cors: Type.Optional(CorsSchema),
@@ -167,3 +169,4 @@ export type LongshoreConfig = Omit<ValidatedConfig, 'models' | 'auth'> & {
 };
 export { AUTH_SCOPES, type AuthScope, type ResolvedAuth, type ResolvedAuthKey } from './auth-schema.js';
 export type { LogLevel } from './observability-schema.js';
+export { DEFAULT_MAX_RECORDS, DEFAULT_MAX_TENSOR_ELEMENTS, type LimitGroup, type LimitsConfig, type RateLimitConfig } from './limits-schema.js';

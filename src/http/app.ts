@@ -13,6 +13,7 @@ import type { MetricsCatalogue } from '../metrics/catalogue.js';
 import { installAdmission } from './admission.js';
 import { installAuth, withSecurity } from './auth.js';
 import { installCors } from './cors.js';
+import { installLimits } from './limits.js';
 import type { TlsMaterial } from './tls.js';
 import { installUtf8JsonParser } from './media-types.js';
 import { installRequestBodyChecks } from './request-body.js';
@@ -144,6 +145,9 @@ export async function buildApp({ config, dataplane, metrics, logger, tls }: Buil
     installAuth(app, auth);
     app.addHook('onRoute', (route) => void templates.add(route.url));
   }
+  // Limits per route group (docs/security.md#limits): after the API keys (a rate limit buckets by key), before the body
+  // checks (which read each route's body limit) and every route. The rate-limit plugin is loaded only when configured.
+  await installLimits(app, config.limits, metrics);
   if (observing) {
     // One hook for the HTTP metrics and the access log, whichever are on.
     app.addHook('onResponse', (request, reply, done) => {

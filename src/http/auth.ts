@@ -12,7 +12,14 @@ import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import { sendError } from './error-handler.js';
 import type { OpenApiDocument } from './openapi.js';
 
-/** `open`: no key needed (the health probes while auth.open_health is true). */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id of the API key the request was let in with (its source, e.g. `env LONGSHORE_KEY`; never the key), else null. */
+    longshoreKeyId: string | null;
+  }
+}
+
+/** `open`: no key needed (the health probes while auth.open_health is true, the docs while auth.open_docs is). */
 export type RouteAccess = AuthScope | 'open';
 
 /** The health probes: open unless auth.open_health is false, then `read`. */
@@ -38,16 +45,36 @@ export const ROUTE_SCOPES: ReadonlyMap<string, AuthScope> = new Map<string, Auth
     [`${prefix}/explain`, 'predict'],
   ]),
   ['/metrics', 'metrics'],
-  ['/', 'read'],
-  ['/openapi.json', 'read'],
 ]);
 
-/** What a route needs: by template; the docs page (`/docs` and everything under it) needs `read`. */
+/**
+ * The API docs: the `/` redirect, `/openapi.json`, and `/docs` with everything under it (Swagger UI's page, its
+ * assets, its own copy of the spec at /docs/json). Open while auth.open_docs is true, else `read`: a browser sends no
+ * key for them, and Swagger UI cannot show its Authorize button before it has fetched the spec.
+ */
+function isDocsRoute(template: string): boolean {
+  return template === '/' || template === '/openapi.json' || template === '/docs' || template.startsWith('/docs/');
+}
+
+/**
+ * The group of a route, by template: its scope, `health` for the probes, `docs` for the API docs (whose scope is
+ * `read`). A route not listed is `admin`. API keys (below) and limits (limits.ts) both classify routes with it.
+ */
+export function routeScope(template: string): AuthScope | 'health' | 'docs' {
+  if (HEALTH_ROUTES.includes(template)) return 'health';
+  if (isDocsRoute(template)) return 'docs';
+  return ROUTE_SCOPES.get(template) ?? 'admin';
+}
+
+/**
+ * What a route needs: its scope; the health probes are open unless auth.open_health is false, the docs unless
+ * auth.open_docs is false, then `read`.
+ */
 export function routeAccess(template: string, auth: ResolvedAuth): RouteAccess {
-  if (HEALTH_ROUTES.includes(template)) return auth.open_health ? 'open' : 'read';
-  const scope = ROUTE_SCOPES.get(template);
-  if (scope !== undefined) return scope;
-  return template === '/docs' || template.startsWith('/docs/') ? 'read' : 'admin';
+  const scope = routeScope(template);
+  if (scope === 'health') return auth.open_health ? 'open' : 'read';
+  if (scope === 'docs') return auth.open_docs ? 'open' : 'read';
+  return scope;
 }
 
 /** The key a request carries: `Authorization: Bearer <key>` (scheme case-insensitive), else `x-api-key`. */
@@ -69,17 +96,23 @@ export function installAuth(app: FastifyInstance, auth: ResolvedAuth): void {
   // One entry per distinct key, its scopes merged at install (the same key listed twice has the scopes of both), so a
   // request allocates nothing.
   const merged = new Map<string, Set<AuthScope>>();
-  for (const key of auth.keys) merged.set(key.digest, new Set([...(merged.get(key.digest) ?? []), ...key.scopes]));
-  const keys = [...merged].map(([digest, scopes]) => ({ digest: Buffer.from(digest, 'hex'), scopes }));
+  const ids = new Map<string, string>();
+  for (const key of auth.keys) {
+    merged.set(key.digest, new Set([...(merged.get(key.digest) ?? []), ...key.scopes]));
+    // The key's id (where it came from, never its value): its first entry's source.
+    if (!ids.has(key.digest)) ids.set(key.digest, key.source);
+  }
+  const keys = [...merged].map(([digest, scopes]) => ({ digest: Buffer.from(digest, 'hex'), scopes, id: ids.get(digest) as string }));
+  app.decorateRequest('longshoreKeyId', null);
   // Resolved once per route, not per request.
   const access = new Map<string, RouteAccess>();
   app.addHook('onRoute', (route) => void access.set(route.url, routeAccess(route.url, auth)));
-  const scopesOf = (key: string): Set<AuthScope> | undefined => {
+  const keyOf = (key: string): (typeof keys)[number] | undefined => {
     const digest = keyDigest(key);
-    let granted: Set<AuthScope> | undefined;
+    let granted: (typeof keys)[number] | undefined;
     for (const candidate of keys) {
       // Every key is compared, with no early exit: the time does not tell which one matched.
-      if (timingSafeEqual(digest, candidate.digest)) granted = candidate.scopes;
+      if (timingSafeEqual(digest, candidate.digest)) granted = candidate;
     }
     return granted;
   };
@@ -93,11 +126,12 @@ export function installAuth(app: FastifyInstance, auth: ResolvedAuth): void {
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) return done();
     const key = presentedKey(request);
     if (key === undefined) return refuse(request, reply, 'Bearer', new UnauthorizedError(`this route needs an API key: send Authorization: Bearer <key> or x-api-key: <key>`));
-    const scopes = scopesOf(key);
-    if (scopes === undefined) return refuse(request, reply, 'Bearer error="invalid_token"', new UnauthorizedError('the API key is not valid'));
-    if (!scopes.has(needed)) {
+    const granted = keyOf(key);
+    if (granted === undefined) return refuse(request, reply, 'Bearer error="invalid_token"', new UnauthorizedError('the API key is not valid'));
+    if (!granted.scopes.has(needed)) {
       return refuse(request, reply, `Bearer error="insufficient_scope", scope="${needed}"`, new ForbiddenError(`the API key lacks the scope '${needed}' this route needs`));
     }
+    request.longshoreKeyId = granted.id;
     done();
   });
 }

@@ -97,7 +97,9 @@ export function unroutedErrorBody(url: string): ErrorRenderer {
 /** The error handler of a plugin's scope: anything thrown becomes a catalogue error, written with `render`. */
 export function catalogueErrorHandler(bodyLimitBytes: number, render: ErrorRenderer) {
   return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
-    sendError(request, reply, toCatalogueError(error, bodyLimitBytes), render);
+    // The route's own body limit and the key that set it (limits.<group>.body_limit_bytes, http/limits.ts).
+    const bodyLimit = { bytes: request.routeOptions.bodyLimit ?? bodyLimitBytes, key: request.routeOptions.config.longshoreLimits?.bodyLimitKey };
+    sendError(request, reply, toCatalogueError(error, bodyLimit.bytes, bodyLimit.key), render);
   };
 }
 
@@ -151,14 +153,14 @@ const CLIENT_STATUS_ERRORS: Record<number, new (message: string) => LongshoreErr
 };
 
 /** Maps anything thrown in a request into the catalogue. */
-export function toCatalogueError(error: FastifyError | Error, bodyLimitBytes: number): LongshoreError {
+export function toCatalogueError(error: FastifyError | Error, bodyLimitBytes: number, bodyLimitKey = 'server.body_limit_bytes'): LongshoreError {
   if (error instanceof LongshoreError) return error;
   const fastifyError = error as FastifyError;
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new UnsupportedMediaTypeError(`unsupported Content-Type; send the body as application/json`);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new PayloadTooLargeError(`request body is larger than the limit of ${bodyLimitBytes} bytes (server.body_limit_bytes)`);
+      return new PayloadTooLargeError(`request body is larger than the limit of ${bodyLimitBytes} bytes (${bodyLimitKey})`);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new MalformedRequestError('request body is empty; send a JSON document');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -18,7 +18,7 @@ export const ERROR_SCHEMA_ID = 'ErrorResponse';
 const ERROR_RESPONSES: Record<string, string> = {
   400: 'SchemaValidationError (the body does not match the input schema; `details` names every failing field) or MalformedRequestError (not JSON).',
   404: 'ModelNotFoundError: no such model, or the model has no endpoint.',
-  413: 'PayloadTooLargeError: the body is over server.body_limit_bytes.',
+  413: 'PayloadTooLargeError: the body is over server.body_limit_bytes (or limits.predict.body_limit_bytes); TooManyRecordsError: more records than limits.predict.max_records.',
   415: 'UnsupportedMediaTypeError: send application/json.',
   500: 'InferenceError: the model failed, or its output did not match its output schema.',
   503: "ModelNotReadyError: the model is loading (see Retry-After), failed to load, or the server is shutting down; or QueueFullError: the model's queue is full (see Retry-After).",

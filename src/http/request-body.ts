@@ -15,8 +15,8 @@ function takesBody(route: RouteOptions): boolean {
   return methods.some((method) => BODY_METHODS.has(method.toUpperCase()));
 }
 
-/** The hook for one route: `rules` for its media types, `limit` for its decoded body. */
-function bodyChecks(rules: BodyRules, limit: number): preParsingHookHandler {
+/** The hook for one route: `rules` for its media types, `limit` for its decoded body (set by `limitKey`, for the 413). */
+function bodyChecks(rules: BodyRules, limit: number, limitKey: string | undefined): preParsingHookHandler {
   return (request, reply, payload, done) => {
     const problem = mediaTypeProblem(request.headers['content-type'], rules);
     if (problem !== undefined) {
@@ -25,7 +25,7 @@ function bodyChecks(rules: BodyRules, limit: number): preParsingHookHandler {
     }
     let body: ReturnType<typeof decodeRequestBody>;
     try {
-      body = decodeRequestBody(request.headers, payload, limit);
+      body = decodeRequestBody(request.headers, payload, limit, limitKey);
     } catch (error) {
       if (!(error instanceof LongshoreError)) throw error;
       // RFC 9110 12.5.3 (and Triton): a 415 for a coding says which codings the server takes.
@@ -44,7 +44,7 @@ function bodyChecks(rules: BodyRules, limit: number): preParsingHookHandler {
 export function installRequestBodyChecks(app: FastifyInstance, bodyLimitBytes: number): void {
   app.addHook('onRoute', (route) => {
     if (!takesBody(route)) return;
-    const hook = bodyChecks(route.url.startsWith('/v2') ? 'v2' : 'json', route.bodyLimit ?? bodyLimitBytes);
+    const hook = bodyChecks(route.url.startsWith('/v2') ? 'v2' : 'json', route.bodyLimit ?? bodyLimitBytes, route.config?.longshoreLimits?.bodyLimitKey);
     const existing = route.preParsing;
     route.preParsing = existing === undefined ? [hook] : [...(Array.isArray(existing) ? existing : [existing]), hook];
   });

@@ -33,12 +33,12 @@ type DecodedBody = Transform & { receivedEncodedLength: number };
  * The body to parse: `payload` itself when there is no coding to undo (no header, `identity`, or an empty body),
  * else a stream of the decoded bytes. Throws 415 for a coding longshore does not decode.
  */
-export function decodeRequestBody(headers: Readonly<Record<string, string | string[] | undefined>>, payload: Readable, limit: number): Readable {
+export function decodeRequestBody(headers: Readonly<Record<string, string | string[] | undefined>>, payload: Readable, limit: number, limitKey = 'server.body_limit_bytes'): Readable {
   const header = headers['content-encoding'];
   if (header === undefined) return payload;
   const coding = contentCoding(typeof header === 'string' ? header : header.join(','));
   if (coding === undefined || headers['content-length'] === '0') return payload;
-  return decodingStream(payload, coding, limit);
+  return decodingStream(payload, coding, limit, limitKey);
 }
 
 /** The one coding to undo (undefined for identity), from a Content-Encoding value; 415 for anything else. */
@@ -60,14 +60,14 @@ function contentCoding(value: string): string | undefined {
   return codings[0];
 }
 
-function decodingStream(payload: Readable, coding: string, limit: number): Readable {
+function decodingStream(payload: Readable, coding: string, limit: number, limitKey: string): Readable {
   const decoder = (DECODERS.get(coding) as () => Transform)();
   let decodedBytes = 0;
   const output = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       decodedBytes += chunk.length;
       if (decodedBytes > limit) {
-        callback(new PayloadTooLargeError(`request body is larger than the limit of ${limit} bytes (server.body_limit_bytes) once decoded from ${coding}`));
+        callback(new PayloadTooLargeError(`request body is larger than the limit of ${limit} bytes (${limitKey}) once decoded from ${coding}`));
         return;
       }
       callback(null, chunk);

@@ -132,6 +132,13 @@ export class MetricsCatalogue {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'longshore_rate_limited_total',
+    help: 'Requests answered 429 RateLimitedError, by route group (predict, read, metrics, admin): limits.<group>.rate_limit.',
+    labelNames: ['group'],
+    registers: [this.registry],
+  });
+
   /** Moved by each model's changes (see observerFor), so without model labels the one series is the sum over models. */
   readonly stuckCalls = new Gauge({
     name: 'longshore_stuck_calls',

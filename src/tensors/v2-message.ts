@@ -3,7 +3,7 @@
  * header-length-0 form) into tensors, and encodes a response as JSON or binary as the request asked.
  */
 import { isUtf8 } from 'node:buffer';
-import { MalformedRequestError, quote, SchemaValidationError } from '../errors.js';
+import { MalformedRequestError, quote, SchemaValidationError, TooManyElementsError } from '../errors.js';
 import { decodeBinary, encodeBinary, splitFramedBody } from './binary.js';
 import { elementCount } from './codec.js';
 import { datatypeInfo } from './datatypes.js';
@@ -26,10 +26,12 @@ function bad(message: string): SchemaValidationError {
 
 /**
  * Decodes a request body. `headerLength` is the `Inference-Header-Content-Length` header (undefined for plain JSON);
- * `rawInput` is the model's single input, needed only for the header-length-0 form.
+ * `rawInput` is the model's single input, needed only for the header-length-0 form. `maxElements`
+ * (`limits.predict.max_tensor_elements`) bounds the elements of all inputs together, checked on their shapes before any
+ * tensor is allocated (413 TooManyElementsError).
  */
-export function decodeInferRequest(body: Buffer, headerLength: string | undefined, rawInput: () => TensorSpec): DecodedInferRequest {
-  if (headerLength === '0') return { inputs: [decodeRawInput(body, rawInput())], binaryOutputs: new Set() };
+export function decodeInferRequest(body: Buffer, headerLength: string | undefined, rawInput: () => TensorSpec, maxElements = Infinity): DecodedInferRequest {
+  if (headerLength === '0') return { inputs: [decodeRawInput(body, rawInput(), maxElements)], binaryOutputs: new Set() };
   let header: unknown;
   let tail: Buffer = Buffer.alloc(0);
   if (headerLength === undefined) {
@@ -43,14 +45,46 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
     if (!/^\d+$/.test(headerLength)) throw bad(`Inference-Header-Content-Length must be a byte count, got ${quote(headerLength)}`);
     ({ header, tail } = splitFramedBody(body, Number(headerLength)));
   }
-  return decodeHeader(header, tail);
+  return decodeHeader(header, tail, maxElements);
 }
 
-function decodeHeader(header: unknown, tail: Buffer): DecodedInferRequest {
+/** The key a client raises when its request holds too many elements. */
+const ELEMENTS_KEY = 'limits.predict.max_tensor_elements';
+
+function tooManyElements(count: string, max: number): TooManyElementsError {
+  return new TooManyElementsError(`the request's inputs hold ${count} tensor elements, over the limit of ${max} (${ELEMENTS_KEY}); send fewer rows per request`);
+}
+
+/**
+ * Sums the elements the inputs' shapes declare and refuses the request past `max`, before any data is read. A shape
+ * that is not a list of whole numbers is skipped here (decoding then reports it). Never overflows: a product stops
+ * growing once it passes what is left of the budget, so `[2**53, 2**53]` is "more than" the limit, not Infinity.
+ */
+export function checkElementCount(inputs: readonly unknown[], max: number): void {
+  if (max === Infinity) return;
+  let total = 0;
+  for (const input of inputs) {
+    const shape = (input as { shape?: unknown } | null)?.shape;
+    if (!Array.isArray(shape) || !shape.every((dim) => Number.isInteger(dim) && (dim as number) >= 0)) continue;
+    if (shape.includes(0)) continue;
+    let count = 1;
+    for (const [index, dim] of (shape as number[]).entries()) {
+      count *= dim;
+      if (total + count <= max) continue;
+      // Past the budget: a lower bound when the product is complete (inputs after this one are not counted), else "more than".
+      const known = index === shape.length - 1 && Number.isSafeInteger(total + count);
+      throw tooManyElements(known ? `at least ${total + count}` : `more than ${max}`, max);
+    }
+    total += count;
+  }
+}
+
+function decodeHeader(header: unknown, tail: Buffer, maxElements: number): DecodedInferRequest {
   if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('the inference request must be a JSON object with "inputs"');
   const { id, inputs, outputs, parameters } = header as { id?: unknown; inputs?: unknown; outputs?: unknown; parameters?: unknown };
   if (id !== undefined && typeof id !== 'string') throw bad(`"id" must be a string, got ${quote(id)}`);
   if (!Array.isArray(inputs) || inputs.length === 0) throw bad('"inputs" must be a non-empty array of tensors');
+  checkElementCount(inputs, maxElements);
   let offset = 0;
   const tensors = inputs.map((input: unknown, index) => {
     const size = (input as { parameters?: { binary_data_size?: unknown } } | null)?.parameters?.binary_data_size;
@@ -124,7 +158,7 @@ function decodeRequestedOutputs(outputs: unknown, allBinary: boolean): { names: 
 }
 
 /** The whole body is the raw data of a single-input model; its shape follows from the byte count. */
-function decodeRawInput(body: Buffer, spec: TensorSpec): Tensor {
+function decodeRawInput(body: Buffer, spec: TensorSpec, maxElements: number): Tensor {
   const info = datatypeInfo(spec.datatype);
   if (!info || info.datatype === 'BYTES') throw bad(`the raw binary form (Inference-Header-Content-Length: 0) needs a fixed-size datatype; input '${spec.name}' is ${spec.datatype}`);
   const rest = spec.shape.slice(1);
@@ -137,6 +171,7 @@ function decodeRawInput(body: Buffer, spec: TensorSpec): Tensor {
   }
   const shape = [body.length / rowBytes, ...rest];
   const count = elementCount(shape);
+  if (count > maxElements) throw tooManyElements(String(count), maxElements);
   return { name: spec.name, datatype: info.datatype, shape, data: decodeBinary(body, info, shape, count, spec.name) };
 }
 

@@ -153,7 +153,7 @@ describe('auth on: the route matrix', () => {
     }
     assert.ok(templates.includes('/v2/models/:name/versions/:version/explain'), templates.join(' '));
     assert.ok(templates.length > 30, templates.join(' '));
-    const auth = { open_health: true, keys: [] };
+    const auth = { open_health: true, open_docs: false, keys: [] };
     const unscoped = templates.filter((template) => routeAccess(template, auth) === 'admin');
     assert.deepEqual(unscoped, []);
   });

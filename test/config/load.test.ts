@@ -68,6 +68,7 @@ describe('parseConfig: valid files', () => {
         inprogress_labels: false,
         excluded_handlers: [],
       },
+      limits: { predict: { max_records: 10_000, max_tensor_elements: 16 * 1024 * 1024 }, read: {}, metrics: {}, admin: {} },
       monitoring: {},
       defaults: {},
       models: [],

@@ -11,6 +11,7 @@ import { decodeInferRequest, encodeInferResponse, type DecodedInferRequest } fro
 import type { InferResponse } from '../../wire.js';
 import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
 import { catalogueErrorHandler, v2ErrorBody } from '../error-handler.js';
+import { maxTensorElements } from '../limits.js';
 import { v2RepositoryRoutes } from './repository.js';
 import { V2_SCHEMAS } from './v2-schemas.js';
 
@@ -126,7 +127,7 @@ function decoder(request: V2Request): (rawInput: Parameters<typeof decodeInferRe
   return (rawInput) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const headerLength = request.headers[HEADER_LENGTH];
-    return decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, rawInput);
+    return decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, rawInput, maxTensorElements(request));
   };
 }
 
