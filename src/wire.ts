@@ -39,6 +39,20 @@ export interface ExampleDescription {
   readonly tolerance?: number;
 }
 
+/**
+ * What a model reports it holds (docs/performance.md, "Memory"), in bytes by kind: `onnx_session` (an estimate: the
+ * model file's size times its live sessions), `worker_heap` (the V8 heap used by its worker threads). A kind absent was
+ * not measured; `measured: false` means nothing was (a code model on the main thread shares the process heap).
+ */
+export interface ModelMemory {
+  readonly measured: boolean;
+  readonly bytes: Readonly<Partial<Record<ModelMemoryKind, number>>>;
+  /** How the bytes were obtained, or why there are none. */
+  readonly method: string;
+}
+
+export type ModelMemoryKind = 'onnx_session' | 'worker_heap';
+
 /** `GET /api/models/{name}/metadata`: the listing plus both schemas (null until a model exposes them). */
 export interface ModelDescription extends ModelListing {
   readonly input_schema: SchemaObject | null;
@@ -48,6 +62,8 @@ export interface ModelDescription extends ModelListing {
   readonly explain: boolean;
   readonly operations: readonly OperationDescription[];
   readonly examples: readonly ExampleDescription[];
+  /** What the model holds in memory (ModelMemory). */
+  readonly memory?: ModelMemory;
 }
 
 /** `GET /v2`: the server's name, version and the protocol extensions it implements. */

@@ -25,6 +25,11 @@ export function sectionProblems(
 /** Problems of one model entry that passed the schema (at `models[index]`). */
 export function entryProblems(entry: ValidatedEntry, index: number, problem: ProblemAt): ErrorDetail[] {
   const problems = monitoringProblems(entry.monitoring, ['models', index, 'monitoring'], problem);
+  if (entry.runtime === 'module' && entry.memory_limit_mb !== undefined && entry.workers === 0) {
+    problems.push(
+      problem(['models', index, 'memory_limit_mb'], 'memory_limit_mb limits worker threads only: set workers (1 or more), or limit the whole process with node --max-old-space-size'),
+    );
+  }
   if (entry.runtime !== 'graph') return problems;
   const graph = entry.graph;
   for (const [key, kinds] of Object.entries(GRAPH_KIND_ONLY_KEYS)) {

@@ -114,6 +114,13 @@ export const ModuleEntrySchema = Type.Object(
     }),
     ...commonKeys(),
     workers: workers(),
+    memory_limit_mb: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          "With workers (code models only): each worker thread's V8 heap limit in MB (resourceLimits.maxOldGenerationSizeMb). A thread that exceeds it is ended and replaced; the call it ran fails (500, naming memory_limit_mb) and the server lives on. Absent: V8's default. Not allowed without workers (the main thread's heap is the process's: node --max-old-space-size).",
+      }),
+    ),
   },
   { additionalProperties: false, description: 'A TypeScript or JavaScript model class.' },
 );

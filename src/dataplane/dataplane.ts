@@ -128,8 +128,9 @@ export class Dataplane {
     return this.#registry.list().map((model) => model.listing());
   }
 
-  describeModel(name: string, version?: string): ModelDescription {
+  async describeModel(name: string, version?: string): Promise<ModelDescription> {
     const model = this.#registry.require(name, version);
+    const memory = await model.memory();
     const description: ModelDescription = {
       ...model.listing(),
       input_schema: model.inputSchema ?? null,
@@ -137,6 +138,7 @@ export class Dataplane {
       explain: model.explains,
       operations: model.operations,
       examples: model.examples,
+      memory,
     };
     const notes = model.notes;
     return notes.length > 0 ? { ...description, notes } : description;

@@ -7,6 +7,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { FastCounter, FastHistogram } from './fast-histogram.js';
 import type { BatchObserver, RejectionReason } from '../batching/batcher.js';
+import type { ModelMemory } from '../wire.js';
 
 const MODEL_LABELS = ['model', 'version'] as const;
 
@@ -18,6 +19,8 @@ export interface ModelObserver {
   loaded(seconds: number): void;
   /** Reads whether the model is ready, at scrape time (the catalogue also asks `healthy`, see modelObserverFor). */
   watchReady(isReady: () => boolean): void;
+  /** Reads what the model holds, at scrape time (longshore_model_memory_bytes). */
+  watchMemory(read: () => Promise<ModelMemory>): void;
 }
 
 export type ModelOperation = 'predict' | 'predict_batch' | 'infer';
@@ -50,6 +53,20 @@ export class MetricsCatalogue {
     collect: () => {
       this.modelReady.reset();
       for (const { labels, isReady } of this.#ready.values()) this.modelReady.inc(labels, isReady() ? 1 : 0);
+    },
+  });
+  readonly #memory = new Map<string, { labels: Record<string, string>; read: () => Promise<ModelMemory> }>();
+  readonly modelMemory = new Gauge({
+    name: 'longshore_model_memory_bytes',
+    help: "What a model holds, by kind: onnx_session (an estimate: the model file's bytes times its live sessions), worker_heap (V8 heap used by its worker threads). Read at scrape time; a code model on the main thread has no series (not measured).",
+    labelNames: [...MODEL_LABELS, 'kind'],
+    registers: [this.registry],
+    collect: async () => {
+      const readings = await Promise.all([...this.#memory.values()].map(async ({ labels, read }) => ({ labels, memory: await read() })));
+      this.modelMemory.reset();
+      for (const { labels, memory } of readings) {
+        for (const [kind, bytes] of Object.entries(memory.bytes)) this.modelMemory.inc({ ...labels, kind }, bytes);
+      }
     },
   });
   readonly loadDuration = new Gauge({
@@ -92,6 +109,9 @@ export class MetricsCatalogue {
       },
       watchReady: (isReady) => {
         this.#ready.set(`${model}\u0000${version}`, { labels, isReady: () => isReady() && healthy() });
+      },
+      watchMemory: (read) => {
+        this.#memory.set(`${model}\u0000${version}`, { labels, read });
       },
     };
   }
@@ -154,7 +174,7 @@ export class MetricsCatalogue {
   });
   readonly workerRestarts = new Counter({
     name: 'longshore_worker_restarts_total',
-    help: 'Worker threads of a code model (workers: N) replaced, by reason: deadline (terminated: a call ran past its deadline), exit (the thread exited), error (an error thrown outside a call ended it).',
+    help: 'Worker threads of a code model (workers: N) replaced, by reason: deadline (terminated: a call ran past its deadline), exit (the thread exited), error (an error thrown outside a call ended it), memory (the thread ran out of memory_limit_mb).',
     labelNames: ['model', 'reason'],
     registers: [this.registry],
   });

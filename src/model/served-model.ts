@@ -13,12 +13,13 @@ import type { LongshoreError } from '../errors.js';
 import type { ModelObserver } from '../metrics/catalogue.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
 import type { TensorSignature } from '../tensors/tensor.js';
-import type { ModelListing, ModelState, OperationDescription } from '../wire.js';
+import type { ModelListing, ModelMemory, ModelState, OperationDescription } from '../wire.js';
 import { modelThrewError, notReadyError } from './call-errors.js';
 import { CallObservation } from './call-observation.js';
 import { CallPath } from './call-path.js';
 import type { ModelExample } from './contract.js';
 import type { ServedMetadata } from './metadata.js';
+import { readModelMemory } from './model-memory.js';
 import { ModelSchemas } from './model-schemas.js';
 import { callerExamples } from './self-test.js';
 import { UNLIMITED, type ServedModelOptions } from './served-model-options.js';
@@ -75,6 +76,7 @@ export class ServedModel {
     this.#configExamples = options.examples ?? [];
     this.#schemas = new ModelSchemas(this.name, this.#decorators);
     this.#modelObserver?.watchReady(() => this.#state === 'ready');
+    this.#modelObserver?.watchMemory(() => this.memory());
     this.#schemas.compile(model);
   }
 
@@ -200,6 +202,11 @@ export class ServedModel {
   /** The model's custom operations with their schemas (known once it has loaded). */
   get operations(): OperationDescription[] {
     return this.#calls?.operations.describe() ?? [];
+  }
+
+  /** What the model holds (model-memory.ts): its metadata's `memory` and longshore_model_memory_bytes. */
+  memory(): Promise<ModelMemory> {
+    return readModelMemory(this.model);
   }
 
   listing(): ModelListing {

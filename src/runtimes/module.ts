@@ -35,6 +35,7 @@ export async function createModuleModel(entry: ModuleModelEntry, dir: string): P
     exportName: located.exportName,
     configuration: entry.configuration,
     workers,
+    memoryLimitMb: entry.memory_limit_mb,
     template: model,
     name: entry.qualified_name ?? String(model.qualified_name),
   });

@@ -22,7 +22,18 @@ export interface SessionBackend {
   readonly outputMetadata: readonly Metadata[];
   run(feeds: Record<string, RunTensor>, fetches: readonly string[]): Promise<Record<string, RunTensor>>;
   release(): Promise<void>;
+  /** Live sessions, and the V8 heap their worker threads use (none on the main thread). */
+  memory(): Promise<SessionMemory>;
 }
+
+export interface SessionMemory {
+  readonly sessions: number;
+  /** Bytes of V8 heap used by the session threads that answered in time; absent on the main thread. */
+  readonly workerHeap?: number;
+}
+
+/** How long a memory reading waits for a thread busy in a run; a thread that does not answer in time is left out. */
+export const MEMORY_REPLY_TIMEOUT_MS = 1000;
 
 /** The session on the calling (main) thread. */
 export async function createLocalSession(path: string, options: ort.InferenceSession.SessionOptions): Promise<SessionBackend> {
@@ -44,6 +55,7 @@ export async function createLocalSession(path: string, options: ort.InferenceSes
       return outputs;
     },
     release: () => session.release(),
+    memory: () => Promise.resolve({ sessions: 1 }),
   };
 }
 
@@ -105,6 +117,12 @@ export class WorkerSessions implements SessionBackend {
     await Promise.all(this.#workers.map((worker) => worker.release()));
   }
 
+  async memory(): Promise<SessionMemory> {
+    const live = this.#workers.filter((worker) => worker.alive);
+    const heaps = await Promise.all(live.map((worker) => worker.heapUsed()));
+    return { sessions: live.length, workerHeap: heaps.reduce<number>((sum, used) => sum + (used ?? 0), 0) };
+  }
+
   /** The live thread with the fewest runs pending (a dead one has none pending, so it must be skipped). */
   #pick(): SessionWorker | undefined {
     let best: SessionWorker | undefined;
@@ -141,6 +159,7 @@ interface Reply {
   readonly message?: string;
   readonly error?: string;
   readonly outputs?: Record<string, RunTensor>;
+  readonly heapUsed?: number;
   readonly inputMetadata?: Metadata[];
   readonly outputMetadata?: Metadata[];
 }
@@ -148,6 +167,7 @@ interface Reply {
 class SessionWorker {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, { resolve(outputs: Record<string, RunTensor>): void; reject(error: Error): void }>();
+  readonly #heapReplies = new Map<number, (used: number | undefined) => void>();
   #nextId = 0;
   #exit: Error | undefined;
   inputMetadata: Metadata[] = [];
@@ -200,6 +220,23 @@ class SessionWorker {
     });
   }
 
+  /** The thread's used V8 heap (v8.getHeapStatistics() in the thread: Node 20 has no Worker.getHeapStatistics()). */
+  heapUsed(): Promise<number | undefined> {
+    if (this.#exit) return Promise.resolve(undefined);
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#heapReplies.delete(id);
+        resolve(undefined);
+      }, MEMORY_REPLY_TIMEOUT_MS);
+      this.#heapReplies.set(id, (used) => {
+        clearTimeout(timer);
+        resolve(used);
+      });
+      this.#worker.postMessage({ kind: 'memory', id });
+    });
+  }
+
   /** Ends the thread at once, as a crash would. */
   async terminate(): Promise<void> {
     await this.#worker.terminate();
@@ -218,6 +255,11 @@ class SessionWorker {
 
   #listen(): void {
     this.#worker.on('message', (reply: Reply) => {
+      if (reply.heapUsed !== undefined) {
+        this.#heapReplies.get(reply.id as number)?.(reply.heapUsed);
+        this.#heapReplies.delete(reply.id as number);
+        return;
+      }
       const waiting = this.#waiting.get(reply.id as number);
       if (!waiting) return;
       this.#waiting.delete(reply.id as number);
@@ -234,6 +276,8 @@ class SessionWorker {
     this.#exit ??= error;
     for (const waiting of this.#waiting.values()) waiting.reject(this.#exit);
     this.#waiting.clear();
+    for (const reply of this.#heapReplies.values()) reply(undefined);
+    this.#heapReplies.clear();
     if (!released) {
       const onDeath = this.onDeath;
       this.onDeath = undefined;

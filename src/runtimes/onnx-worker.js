@@ -4,6 +4,7 @@
 // 4 ms batch of mlp_heavy lets the event loop turn once). Here the runs block this thread instead, so the main thread
 // keeps reading, validating and answering requests on the other core while a batch computes. Plain JavaScript: it
 // needs no TypeScript, so it starts without tsx.
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 
@@ -23,6 +24,10 @@ if (session) {
   parentPort.on('message', (message) => {
     if (message.kind === 'release') {
       void session.release().finally(() => parentPort.close());
+      return;
+    }
+    if (message.kind === 'memory') {
+      parentPort.postMessage({ kind: 'result', id: message.id, heapUsed: getHeapStatistics().used_heap_size });
       return;
     }
     void run(message);

@@ -2,6 +2,7 @@
  * The ONNX runtime: serves a `.onnx` file with onnxruntime-node and no user code. The graph signature becomes the
  * record schemas (and so the validation and the docs); a batch of records becomes one `session.run`.
  */
+import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import ort from 'onnxruntime-node';
 import type { JsonSchema } from '../model/contract.js';
@@ -10,7 +11,7 @@ import type { DatatypeInfo } from '../tensors/datatypes.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { createLocalSession, createWorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
 import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
-import type { RecordTensorCodec, RuntimeModel } from './runtime-model.js';
+import type { ModelMemory, RecordTensorCodec, RuntimeModel } from './runtime-model.js';
 
 // onnxruntime prints session and kernel errors to stderr itself; longshore reports each one in its own log and in the
 // model's status, so ORT's copies would only duplicate them.
@@ -57,6 +58,8 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
   /** Records to tensors and back, set after load when the graph is batched (the serving layer batches with it). */
   #recordCodec: RecordTensorCodec | undefined;
   #inputSchema: JsonSchema | undefined;
+  /** The model file's size when it was loaded: the floor of what one session holds (its initializers). */
+  #fileBytes = 0;
   #outputSchema: JsonSchema | undefined;
 
   constructor(path: string, settings: OnnxSettings) {
@@ -87,6 +90,7 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
   }
 
   async load(): Promise<void> {
+    this.#fileBytes = statSync(this.#path).size;
     const session = await createSession(this.#path, this.#settings);
     try {
       const signature = readSignature(session.inputMetadata, session.outputMetadata, this.#settings.outputs);
@@ -147,6 +151,22 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
       const tensor = results[name] as RunTensor;
       return { name, datatype: spec.datatype, shape: [...tensor.dims], data: tensor.data };
     });
+  }
+
+  /**
+   * onnxruntime-node exposes no size for a session (no allocator statistics in its JavaScript API), so the estimate is
+   * the file's bytes per live session: the initializers (the weights) dominate a session's memory; arenas for
+   * intermediate tensors come on top and are not counted.
+   */
+  async memory(): Promise<ModelMemory> {
+    const session = this.#session;
+    if (!session) return { measured: false, bytes: {}, method: 'not loaded: holds no session' };
+    const { sessions, workerHeap } = await session.memory();
+    const bytes = { onnx_session: this.#fileBytes * sessions, ...(workerHeap === undefined ? {} : { worker_heap: workerHeap }) };
+    const method =
+      `onnx_session: an estimate, the model file's ${this.#fileBytes} bytes × ${sessions} live session(s) (onnxruntime-node reports no session size)` +
+      (workerHeap === undefined ? '' : "; worker_heap: the V8 heap used by the session threads (v8.getHeapStatistics() in each)");
+    return { measured: true, bytes, method };
   }
 
   async unload(): Promise<void> {

@@ -6,6 +6,9 @@
  */
 import type { CallContext, Model } from '../model/contract.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
+import type { ModelMemory } from '../wire.js';
+
+export type { ModelMemory } from '../wire.js';
 
 export interface RuntimeModel<Input = unknown, Output = unknown> extends Model<Input, Output> {
   /**
@@ -23,6 +26,11 @@ export interface RuntimeModel<Input = unknown, Output = unknown> extends Model<I
   /** The serving layer passes `stop` (see RunStop); a user's class ignores the extra argument. */
   predict(input: Input, context?: CallContext, stop?: RunStop): Promise<Output> | Output;
   predictBatch?(inputs: Input[], context?: CallContext, stop?: RunStop): Promise<Output[]> | Output[];
+  /**
+   * What the model holds (ONNX: its sessions, estimated; worker threads: their heaps), read for its metadata and the
+   * `longshore_model_memory_bytes` gauge. Absent: not measured (a code model on the main thread).
+   */
+  memory?(): Promise<ModelMemory> | ModelMemory;
 }
 
 /**

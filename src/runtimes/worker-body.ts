@@ -4,10 +4,11 @@
  * thread, and returns piscina's task handler, which runs `predict()` / `predictBatch()` on this worker's own instance.
  * Unload requests arrive on a BroadcastChannel, since piscina cannot address one worker.
  */
-import { serialize } from 'node:v8';
+import { getHeapStatistics, serialize } from 'node:v8';
 import { BroadcastChannel, parentPort, threadId, workerData } from 'node:worker_threads';
 import type { JsonSchema, Model, ModelClass } from '../model/contract.js';
 import {
+  isMemoryRequest,
   UNLOAD_REQUEST,
   WORKER_REPORT,
   type SerializedError,
@@ -89,13 +90,18 @@ function report(message: WorkerReport): void {
 }
 
 /**
- * Calls the model's unload() when the main thread broadcasts the request (after this worker's load has settled), then
+ * Answers memory requests with this thread's used heap (Node 20 has no Worker.getHeapStatistics()). Calls the model's
+ * unload() when the main thread broadcasts the request (after this worker's load has settled), then
  * reports it, with the error if unload() threw.
  */
 function listenForUnload(channelName: string, loading: Promise<void>, state: WorkerState): void {
   const channel = new BroadcastChannel(channelName);
   channel.unref(); // the pool, not this channel, decides how long the worker lives
   channel.onmessage = (event) => {
+    if (isMemoryRequest(event.data)) {
+      report({ [WORKER_REPORT]: 'memory', threadId, request: event.data.request, heapUsed: getHeapStatistics().used_heap_size });
+      return;
+    }
     if (event.data !== UNLOAD_REQUEST) return;
     void (async () => {
       await loading;

@@ -17,7 +17,8 @@ import { BroadcastChannel, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import * as catalogue from '../errors.js';
 import type { CallContext, JsonSchema, Model } from '../model/contract.js';
-import type { RunStop } from './runtime-model.js';
+import type { ModelMemory, RunStop } from './runtime-model.js';
+import { isOutOfMemory, readPoolHeap } from './worker-memory.js';
 import {
   isWorkerReport,
   UNLOAD_REQUEST,
@@ -48,6 +49,8 @@ export interface WorkerPoolModelOptions {
   readonly template: Model;
   /** The model's name in messages (the entry's `qualified_name`, else the class's). */
   readonly name: string;
+  /** `memory_limit_mb`: each thread's resourceLimits.maxOldGenerationSizeMb; absent: V8's default. */
+  readonly memoryLimitMb?: number | undefined;
 }
 
 /** Creates (without starting any thread) the pool-backed Model. */
@@ -130,6 +133,7 @@ class WorkerPoolModel implements Model {
       // requests (a BroadcastChannel) reach idle workers.
       atomics: 'disabled',
       workerData,
+      ...(this.#options.memoryLimitMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.#options.memoryLimitMb } }),
     });
     this.#pool = pool;
     const crashes = watchCrashes(pool);
@@ -206,12 +210,27 @@ class WorkerPoolModel implements Model {
       if (signal?.aborted) {
         throw new Error('the call ran past the deadline of every caller; its worker thread was terminated and is being replaced', { cause: error });
       }
+      if (isOutOfMemory(error)) {
+        throw new Error(
+          `the worker thread running this call ran out of memory (memory_limit_mb: ${this.#options.memoryLimitMb ?? "V8's default"}) and was ended; a new worker thread replaces it and loads the model again`,
+          { cause: error },
+        );
+      }
       // The handler never throws: a rejection means the worker died under the call, or the pool was destroyed.
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`the worker thread running this call died (${reason}); a new worker thread replaces it and loads the model again`, { cause: error });
     }
     if (!reply.ok) throw reviveError(reply.error);
     return deserialize(reply.value) as unknown;
+  }
+
+  /** The used V8 heap of the threads (those busy in a call past WORKER_MEMORY_TIMEOUT_MS are left out, and named). */
+  async memory(): Promise<ModelMemory> {
+    const pool = this.#pool;
+    if (!pool || this.#abortLoad) return { measured: false, bytes: {}, method: 'not loaded: no worker threads' };
+    const { heapUsed, answered, threads } = await readPoolHeap(pool, this.#channelName);
+    const missing = answered < threads ? `; ${threads - answered} of ${threads} thread(s) busy, not counted` : '';
+    return { measured: true, bytes: { worker_heap: heapUsed }, method: `worker_heap: the V8 heap used by ${answered} worker thread(s) (v8.getHeapStatistics() in each)${missing}` };
   }
 
   /**
@@ -246,7 +265,10 @@ class WorkerPoolModel implements Model {
     setImmediate(() => {
       if (!this.#serving || this.#pool !== pool) return;
       const end = crashes.takeEnd();
-      if (end?.error) this.#onRestart?.({ reason: 'error', detail: `an error thrown outside any call ended the thread: ${end.error.message}` });
+      if (end?.error && isOutOfMemory(end.error)) {
+        const limit = this.#options.memoryLimitMb;
+        this.#onRestart?.({ reason: 'memory', detail: `the thread ran out of memory (memory_limit_mb: ${limit ?? "V8's default"})` });
+      } else if (end?.error) this.#onRestart?.({ reason: 'error', detail: `an error thrown outside any call ended the thread: ${end.error.message}` });
       else this.#onRestart?.({ reason: 'exit', detail: end?.code === undefined ? 'the thread exited' : `the thread exited with code ${end.code}` });
     });
   }

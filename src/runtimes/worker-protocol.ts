@@ -48,17 +48,28 @@ export type WorkerReport =
       readonly output_schema: JsonSchema | undefined;
     }
   | { readonly [WORKER_REPORT]: 'load-failed'; readonly threadId: number; readonly error: SerializedError }
-  | { readonly [WORKER_REPORT]: 'unloaded'; readonly threadId: number; readonly error?: SerializedError };
+  | { readonly [WORKER_REPORT]: 'unloaded'; readonly threadId: number; readonly error?: SerializedError }
+  | { readonly [WORKER_REPORT]: 'memory'; readonly threadId: number; readonly request: number; readonly heapUsed: number };
 
 /** The message the main thread broadcasts to every worker of a pool at unload. */
 export const UNLOAD_REQUEST = 'unload';
+
+/** The message the main thread broadcasts to ask every worker of a pool for its used heap (`request` tells readings apart). */
+export interface MemoryRequest {
+  readonly kind: 'memory';
+  readonly request: number;
+}
+
+export function isMemoryRequest(message: unknown): message is MemoryRequest {
+  return typeof message === 'object' && message !== null && (message as { kind?: unknown }).kind === 'memory';
+}
 
 export function isWorkerReport(message: unknown): message is WorkerReport {
   return typeof message === 'object' && message !== null && WORKER_REPORT in message;
 }
 
 /** Why a worker thread of a pool was replaced (`longshore_worker_restarts_total{reason}`). */
-export type WorkerRestartReason = 'deadline' | 'exit' | 'error';
+export type WorkerRestartReason = 'deadline' | 'exit' | 'error' | 'memory';
 
 /** A worker thread of a pool that ended while the model was serving, and was replaced. */
 export interface WorkerRestart {

@@ -39,6 +39,9 @@ export const SLOW_FILES: readonly string[] = [
   // Retry-After, 504 at the deadline, own rows only) are checked in test/batching-http/early-refusal.test.ts,
   // deadlines.test.ts and onnx-correctness.test.ts.
   'test/batching-http/overload.test.ts',
+  // 50 load/predict/unload cycles of mlp_heavy.onnx, in-process and with workers: 2 (about 35 s); the short run (20
+  // cycles, in-process) is test/memory/onnx-unload-cycles.test.ts.
+  'test/memory/onnx-unload-cycles-long.test.ts',
 ];
 
 /** In `npm run test:slow`: the fuzz suite with FUZZ_MODE=long (20× the runs, a fresh seed: test/fuzz/harness.ts). */

@@ -78,6 +78,12 @@ describe('REST routes', () => {
       explain: false,
       operations: [],
       examples: [],
+      // A code model on the main thread: its memory is not measured (docs/deployment.md, "Memory").
+      memory: {
+        measured: false,
+        bytes: {},
+        method: 'not measured: the model runs on the main thread and shares the process heap (see nodejs_heap_size_used_bytes)',
+      },
     });
   });
 

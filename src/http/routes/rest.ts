@@ -106,6 +106,16 @@ function versionedRoutes(app: FastifyInstance, dataplane: Dataplane, prefix: str
                 },
               },
               examples: { type: 'array', description: 'The self-tests (docs/self-tests.md).', items: {} },
+              memory: {
+                type: 'object',
+                description: 'What the model holds, in bytes by kind (docs/performance.md, "Memory"); measured false for a code model on the main thread.',
+                properties: {
+                  measured: { type: 'boolean' },
+                  bytes: { type: 'object', properties: { onnx_session: { type: 'integer' }, worker_heap: { type: 'integer' } } },
+                  method: { type: 'string', description: 'How the bytes were obtained, or why there are none.' },
+                },
+                required: ['measured', 'bytes', 'method'],
+              },
             },
           },
           404: errorRef,
