@@ -43,6 +43,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   const modelDirOption = () =>
     new Option('--model-dir <dir>', 'serve the .onnx file(s) in dir (or dir itself if it is a file), e.g. /mnt/models under KServe');
   const modelNameOption = () => new Option('--model-name <name>', 'name of the one model --model-dir finds (default: its file name)');
+  const modelRepositoryOption = () =>
+    new Option('--model-repository <dir>', 'serve the models of a model repository folder, <dir>/<name>/<version>/model.onnx (overrides model_repository)');
 
   program
     .command('serve')
@@ -51,6 +53,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelOption())
     .addOption(modelDirOption())
     .addOption(modelNameOption())
+    .addOption(modelRepositoryOption())
     .addOption(new Option('--host <host>', 'address to bind (overrides server.host)').env('LONGSHORE_HOST'))
     .addOption(new Option('-p, --port <port>', 'port to listen on (overrides server.port)').env('LONGSHORE_PORT').argParser(parsePort))
     .addOption(
@@ -93,6 +96,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelOption())
     .addOption(modelDirOption())
     .addOption(modelNameOption())
+    .addOption(modelRepositoryOption())
     .option('-o, --output <file>', 'where to write it; .json or .yaml/.yml picks the format, - writes JSON to stdout', 'openapi.yaml')
     .action(async (options: ModelFlags & { output: string }) => {
       const loaded = readConfig(options, env);
@@ -113,6 +117,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     .addOption(modelOption())
     .addOption(modelDirOption())
     .addOption(modelNameOption())
+    .addOption(modelRepositoryOption())
     .action(async (options: ModelFlags) => {
       const loaded = readConfig(options, env);
       readTlsMaterial(loaded);
@@ -154,6 +159,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 interface ModelFlags extends ModelDirFlags {
   readonly config?: string;
   readonly model?: string[];
+  readonly modelRepository?: string;
 }
 
 /**
@@ -173,11 +179,15 @@ function readConfigAndFlags(flags: ModelFlags, env: NodeJS.ProcessEnv): LoadedCo
   const extra = modelFlagEntries(flags.model ?? []);
   const fromDir = modelDirFromFlags(flags, cwd);
   for (const warning of fromDir?.warnings ?? []) process.stderr.write(`longshore: ${warning}\n`);
+  // --model-repository replaces the file's model_repository key; its models come after those of models:.
+  const modelRepository = flags.modelRepository === undefined ? undefined : resolve(cwd, flags.modelRepository);
+  const options = { env, modelRepository, onWarning: (warning: string) => process.stderr.write(`longshore: warning: ${warning}\n`) };
   // LONGSHORE_<SECTION>__<KEY> variables go over the file (config/env-overlay.ts); flags go over both, later.
-  if (extra.length === 0 && !fromDir) return loadConfigFile(findConfigFile(explicit, env, cwd), { env });
+  if (extra.length === 0 && !fromDir && modelRepository === undefined) return loadConfigFile(findConfigFile(explicit, env, cwd), options);
   const base = explicit !== undefined || env.LONGSHORE_CONFIG || env.REST_CONFIG
-    ? loadConfigFile(findConfigFile(explicit, env, cwd), { env })
-    : parseConfig('', '<command line>', cwd, { env });
+    ? loadConfigFile(findConfigFile(explicit, env, cwd), options)
+    : parseConfig('', '<command line>', cwd, options);
+  if (extra.length === 0 && !fromDir) return base;
   return withExtraModels(base, [...extra, ...(fromDir?.models ?? [])], cwd);
 }
 

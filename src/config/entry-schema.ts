@@ -88,6 +88,32 @@ function commonKeys() {
     display_name: Type.Optional(Type.String({ description: "Overrides the class's display_name." })),
     description: Type.Optional(Type.String({ description: "Overrides the class's description." })),
     version: Type.Optional(Type.String({ minLength: 1, description: 'Overrides the class\'s version; ONNX models and graphs default to "1".' })),
+    versions: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            version: Type.String({
+              pattern: MODEL_NAME_PATTERN,
+              description: 'This version\'s name (a whole number such as `1` is read as its digits), unique in the entry.',
+            }),
+          },
+          {
+            additionalProperties: true,
+            description: 'One version: `version` plus the entry keys that differ in it (model_path, class_path, configuration, ...); not qualified_name, versions or version_policy.',
+          },
+        ),
+        {
+          minItems: 1,
+          description:
+            'Several versions under one name (docs/model-repository.md): the entry becomes one entry per version, each the entry\'s keys with the version\'s over them. Needs qualified_name; excludes version.',
+        },
+      ),
+    ),
+    version_policy: Type.Optional(
+      Type.Unknown({
+        description: "Which versions are served: `all` (default), `{latest: N}` (the N newest) or `{specific: ['1', '3']}` (docs/model-repository.md).",
+      }),
+    ),
     ...servingKeys('entry'),
     monitoring: Type.Optional(
       Type.Object(monitoringKeys(), { additionalProperties: false, description: "This model's prediction log settings, over the server-wide `monitoring`." }),

@@ -14,6 +14,9 @@ import { resolveAuth } from './auth-schema.js';
 import { entryProblems, sectionProblems } from './cross-key-rules.js';
 import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
 import { applyEnvOverlay, readEnvOverlay, type EnvSetting, type Environment } from './env-overlay.js';
+import type { ExtraModel } from './model-dir.js';
+import { readModelRepository, repositoryClashes } from './model-repository.js';
+import { expandModelVersions } from './model-versions.js';
 import { resolveMonitoring, type MonitoringConfig } from './monitoring-defaults.js';
 import { configError, deepFreeze, describeSchemaErrors, formatKeyPath, lineOf, type KeyPath, type ProblemAt } from './problems.js';
 import { ConfigSchema, type LongshoreConfig, type ModelEntry, type ValidatedConfig } from './schema.js';
@@ -40,6 +43,12 @@ export interface LoadOptions {
    * passes process.env; without it nothing is overlaid.
    */
   readonly env?: Environment;
+  /**
+   * A model repository folder (absolute) served instead of the file's `model_repository` key (`--model-repository`).
+   */
+  readonly modelRepository?: string;
+  /** Told what is worth saying but stops nothing (e.g. an empty model repository). */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** Files looked for in the working directory, in order, when no path is given. */
@@ -90,7 +99,7 @@ export function parseConfig(text: string, file: string, dir: string, options: Lo
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const overlay = readEnvOverlay(options.env ?? {}, ConfigSchema);
-  const problem = (path: KeyPath, message: string): ErrorDetail => {
+  const fileProblem = (path: KeyPath, message: string): ErrorDetail => {
     const key = formatKeyPath(path) || '(top level)';
     const variable = variableOf(path, overlay.settings, doc);
     if (variable !== undefined) return { path: formatKeyPath(path), message: `environment ${variable} ${key}: ${message}` };
@@ -107,16 +116,21 @@ export function parseConfig(text: string, file: string, dir: string, options: Lo
   }
   const raw: unknown = doc.toJS() ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw configError(file, [problem([], 'the file must hold a mapping of keys (service_title, models, ...)')]);
+    throw configError(file, [fileProblem([], 'the file must hold a mapping of keys (service_title, models, ...)')]);
   }
   applyEnvOverlay(raw as Record<string, unknown>, overlay.settings);
   const envProblems = overlay.problems.map(({ variable, message }) => ({ path: variable, message: `environment ${variable}: ${message}` }));
+  // `versions:` become one entry per version (model-versions.ts); a problem in one points back at the file's key.
+  const expansion = expandModelVersions((raw as { models?: unknown }).models, fileProblem);
+  if ((raw as { models?: unknown }).models !== undefined) (raw as { models?: unknown }).models = expansion.models;
+  const problem = (path: KeyPath, message: string): ErrorDetail => fileProblem(expansion.originalPath(path), message);
   setRuntimes((raw as { models?: unknown }).models);
   const validateConfig = compiled().config;
   const valid = validateConfig(raw);
   const errors = valid ? [] : (validateConfig.errors ?? []);
   const problems = [
     ...envProblems,
+    ...expansion.problems,
     ...describeSchemaErrors(errors, problem),
     ...sectionProblems(raw as { monitoring?: MonitoringConfig }, problem),
     ...passedEntryProblems((raw as { models?: unknown }).models, errors, 0, problem),
@@ -127,7 +141,18 @@ export function parseConfig(text: string, file: string, dir: string, options: Lo
   if (!valid || problems.length > 0) throw configError(file, problems);
   const { auth: _section, ...rest } = raw;
   const config: LongshoreConfig = { ...rest, ...(auth?.auth === undefined ? {} : { auth: auth.auth }), models: raw.models.map((entry) => effectiveEntry(entry, raw)) };
-  return { config: deepFreeze(config), file, dir, problem };
+  const loaded: LoadedConfig = { config: deepFreeze(config), file, dir, problem };
+  const repository = options.modelRepository ?? (config.model_repository === undefined ? undefined : resolve(dir, config.model_repository));
+  return repository === undefined ? loaded : withModelRepository(loaded, repository, options.onWarning);
+}
+
+/** Adds the models of a model repository folder (model-repository.ts); a name also in `models:` is a problem. */
+function withModelRepository(loaded: LoadedConfig, repository: string, onWarning: LoadOptions['onWarning']): LoadedConfig {
+  const found = readModelRepository(repository);
+  for (const warning of found.warnings) onWarning?.(warning);
+  const clashes = repositoryClashes(loaded.config.models, found.models, repository, loaded.problem);
+  if (clashes.length > 0) throw configError(loaded.file, clashes);
+  return withExtraModels(loaded, found.models, loaded.dir);
 }
 
 /**
@@ -205,13 +230,14 @@ export function noModelsError(loaded: LoadedConfig): ConfigError | undefined {
  * Adds models given outside the file (e.g. `--model iris=./iris.onnx`), validated like file entries. `label` names
  * each one's origin in messages; relative paths in them resolve against `dir`.
  */
-export function withExtraModels(loaded: LoadedConfig, extra: readonly { label: string; entry: Record<string, unknown> }[], dir: string): LoadedConfig {
+export function withExtraModels(loaded: LoadedConfig, extra: readonly ExtraModel[], dir: string): LoadedConfig {
   const base = loaded.config.models.length;
   const problem = (path: KeyPath, message: string): ErrorDetail => {
     const index = path[0] === 'models' && typeof path[1] === 'number' ? path[1] : -1;
     if (index < base) return loaded.problem(path, message);
-    const label = extra[index - base]?.label ?? 'command line';
-    return { path: formatKeyPath(path), message: `${label}: ${message}` };
+    const model = extra[index - base];
+    if (model?.describe !== undefined) return { path: formatKeyPath(path), message: model.describe(path.slice(2), message) };
+    return { path: formatKeyPath(path), message: `${model?.label ?? 'command line'}: ${message}` };
   };
   const shifted: ProblemAt = (path, message) => problem(path[0] === 'models' && typeof path[1] === 'number' ? ['models', path[1] + base, ...path.slice(2)] : path, message);
   const raw = { models: extra.map((model) => structuredClone(model.entry)) };

@@ -11,6 +11,11 @@ import { ConfigError } from '../errors.js';
 export interface ExtraModel {
   readonly label: string;
   readonly entry: Record<string, unknown>;
+  /**
+   * How a problem with a key of `entry` (`path` within the entry, `[]` for the entry itself) is worded, where its origin
+   * can say more than `label` (the file and line of a model repository's fragment). Default: `label: message`.
+   */
+  readonly describe?: (path: readonly (string | number)[], message: string) => string;
 }
 
 export interface ModelDirResult {

@@ -18,9 +18,12 @@ export function formatKeyPath(path: KeyPath): string {
   return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${key}` : key), '');
 }
 
-/** One ConfigError whose message lists every problem, a line each. */
+/**
+ * One ConfigError whose message lists every problem, a line each, once (a key shared by the versions of an entry is
+ * checked in each of them).
+ */
 export function configError(file: string, unsorted: ErrorDetail[]): ConfigError {
-  const details = sortByLine(unsorted);
+  const details = sortByLine(unsorted.filter((detail, index) => unsorted.findIndex((other) => other.message === detail.message) === index));
   const lines = details.map((detail) => `  ${detail.message}`).join('\n');
   return new ConfigError(`invalid configuration in ${file}:\n${lines}`, { details });
 }

@@ -140,6 +140,13 @@ export const ConfigSchema = Type.Object(
     cors: Type.Optional(CorsSchema),
     tls: Type.Optional(TlsSchema),
     models: Type.Array(ModelEntrySchema, { default: [], description: 'The models to serve, in order.' }),
+    model_repository: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'A model repository folder (`<repo>/<name>/<version>/model.onnx`, Triton\'s layout), relative to this file; its models are served beside `models:`. `--model-repository` replaces it (docs/model-repository.md).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
