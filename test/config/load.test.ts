@@ -31,6 +31,8 @@ const SERVER_DEFAULTS = {
   request_timeout_ms: 60_000,
   keep_alive_timeout_ms: 72_000,
   max_heap_ratio: 0.9,
+  repository_api: false,
+  watch: false,
   processes: 1,
 };
 

@@ -88,6 +88,7 @@ describe('createService: one problem per bad model entry', () => {
         `  - class_path: ${fixture('echo.ts', 'EchoModel')}`,
         `  - class_path: ${fixture('batch.ts', 'BatchModel')}`,
         '    qualified_name: echo',
+        "    version: '2.1.0'",
       ].join('\n'),
     );
     assert.equal(error.details.length, 1);

@@ -90,11 +90,13 @@ describe('the error catalogue', () => {
     assert.deepEqual(ERROR_STATUS, {
       SchemaValidationError: 400,
       MalformedRequestError: 400,
+      ModelLoadError: 400,
       UnauthorizedError: 401,
       ForbiddenError: 403,
       RouteNotFoundError: 404,
       ModelNotFoundError: 404,
       RequestTimeoutError: 408,
+      ModelInUseError: 409,
       PreconditionFailedError: 412,
       PayloadTooLargeError: 413,
       TooManyRecordsError: 413,
