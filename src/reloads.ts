@@ -23,6 +23,8 @@ export interface ReloadOptions {
   readonly current: () => LoadedConfig;
   /** Folders watched besides the config's own files (a model repository: a new model or version appears there). */
   readonly folders?: readonly string[];
+  /** Settles once the models loaded at start have finished loading: a reload waits for it. */
+  readonly started: Promise<void>;
 }
 
 export interface Reloads {
@@ -38,6 +40,7 @@ export function installReloads(options: ReloadOptions): Reloads {
   let timer: NodeJS.Timeout | undefined;
 
   const reload = async (why: string): Promise<ReloadReport | undefined> => {
+    await options.started;
     logger.info({ why }, 'reloading the config');
     try {
       const report = await repository.reload();

@@ -102,6 +102,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const tls = readTlsMaterial(options.loaded);
   const service = await createService(options.loaded, logger, { reread: options.reread ?? defaultReread(options.loaded) });
   const { registry, dataplane } = service;
+  // Installed before listening: a SIGHUP that comes while the server starts must not end it (Node's default). A reload
+  // waits for the first loads to finish.
+  let startupDone = () => {};
+  const reloads = installReloads({
+    repository: service.repository,
+    logger,
+    onSignal: options.handleSignals === true,
+    watch: config.server.watch,
+    current: () => service.repository.config,
+    folders: options.watchFolders ?? [],
+    started: new Promise<void>((resolve) => (startupDone = resolve)),
+  });
   options.beforeListen?.(service, logger);
   const app = await buildApp({ config, dataplane, metrics: service.metrics, logger, tls });
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
@@ -110,17 +122,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   logger.info({ url, models: registry.list().map((model) => model.name), config: options.loaded.file }, 'longshore listening');
 
   const modelsLoaded = registry.loadAll().then(() => {
+    startupDone();
     const failed = registry.list().filter((model) => model.state === 'failed').map((model) => model.name);
     logger.info({ ready: dataplane.ready(), failed }, 'model loading finished');
-  });
-
-  const reloads = installReloads({
-    repository: service.repository,
-    logger,
-    onSignal: options.handleSignals === true,
-    watch: config.server.watch,
-    current: () => service.repository.config,
-    folders: options.watchFolders ?? [],
   });
 
   let closing: Promise<void> | undefined;

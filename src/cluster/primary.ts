@@ -64,9 +64,11 @@ export class ClusterPrimary {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     // Each worker reloads its own models, without downtime (docs/model-repository.md): the signal goes on to all.
+    // A worker still starting has no handler yet (SIGHUP would end it), and reads the config as it is now anyway.
     process.on('SIGHUP', () => {
-      this.options.logger.info({ workers: this.#running().length }, 'SIGHUP: every worker reloads the config');
-      for (const worker of this.#running()) worker.process.kill('SIGHUP');
+      const joined = this.#running().filter((worker) => this.#joined.has(worker));
+      this.options.logger.info({ workers: joined.length }, 'SIGHUP: every worker reloads the config');
+      for (const worker of joined) worker.process.kill('SIGHUP');
     });
   }
 

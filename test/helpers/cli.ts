@@ -67,6 +67,8 @@ export interface ServeProcess {
   stderr(): string;
   /** Resolves with the first log line (past or future) whose `msg` is `msg`. */
   waitForLog(msg: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Sends `signal` (e.g. SIGHUP) and returns at once. */
+  signal(signal: NodeJS.Signals): void;
   /** Sends `signal` and resolves with how the process exited. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Kills the process if it is still running (for cleanup). */
@@ -117,6 +119,7 @@ export function startServe(args: readonly string[], options: CliOptions = {}): P
               waiters.push({ msg, resolve: (l) => (clearTimeout(t), resolveLine(l)) });
             });
           },
+          signal: (signal) => void child.kill(signal),
           stop: (signal = 'SIGTERM', ms = timeoutMs) => {
             child.kill(signal);
             return Promise.race([
