@@ -96,7 +96,7 @@ export function installReloads(options: ReloadOptions): Reloads {
 
 /**
  * What to watch: the folders of the config file and of each model's file, for those files only (editors replace a
- * file by renaming, so its folder is watched, not the file), and each of `extra` (model repositories) as a whole.
+ * file by renaming, so its folder is watched, not the file), and the model repository folder and each of `extra` as a whole.
  */
 function watchedFolders(loaded: LoadedConfig, extra: readonly string[]): { path: string; files?: Set<string> }[] {
   const folders = new Map<string, Set<string> | undefined>();
@@ -105,7 +105,7 @@ function watchedFolders(loaded: LoadedConfig, extra: readonly string[]): { path:
     if (folders.has(folder) && folders.get(folder) === undefined) return;
     folders.set(folder, new Set([...(folders.get(folder) ?? []), basename(file)]));
   };
-  for (const folder of extra) folders.set(resolve(folder), undefined);
+  for (const folder of [...extra, ...(loaded.modelRepository === undefined ? [] : [loaded.modelRepository])]) folders.set(resolve(folder), undefined);
   if (isAbsolute(loaded.file)) add(loaded.file);
   for (const entry of loaded.config.models) {
     const file = entry.runtime === 'onnx' ? entry.model_path : entry.runtime === 'module' ? entry.class_path.split('#')[0] : undefined;

@@ -33,6 +33,8 @@ export interface LoadedConfig {
   readonly file: string;
   /** Directory relative paths in the config resolve against. */
   readonly dir: string;
+  /** The model repository folder whose models were added (absolute), when there is one. */
+  readonly modelRepository?: string;
   /** Formats a problem as `file:line key.path: message` (`environment LONGSHORE_... key.path: message` for a key a variable set). */
   problem(path: KeyPath, message: string): ErrorDetail;
 }
@@ -152,7 +154,7 @@ function withModelRepository(loaded: LoadedConfig, repository: string, onWarning
   for (const warning of found.warnings) onWarning?.(warning);
   const clashes = repositoryClashes(loaded.config.models, found.models, repository, loaded.problem);
   if (clashes.length > 0) throw configError(loaded.file, clashes);
-  return withExtraModels(loaded, found.models, loaded.dir);
+  return { ...withExtraModels(loaded, found.models, loaded.dir), modelRepository: repository };
 }
 
 /**
