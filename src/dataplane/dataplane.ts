@@ -32,7 +32,7 @@ export type DecodeTensors<R extends InferRequest> = (rawInput: () => TensorSpec)
 /** What a model's documentation needs (the OpenAPI document, http/openapi.ts): a ServedModel is one. */
 export type DocumentedModel = Pick<
   ServedModel,
-  'name' | 'metadata' | 'createEndpoint' | 'inputSchema' | 'outputSchema' | 'requestExamples' | 'explains' | 'operations'
+  'name' | 'version' | 'metadata' | 'createEndpoint' | 'inputSchema' | 'outputSchema' | 'requestExamples' | 'explains' | 'operations'
 >;
 
 export class Dataplane {
@@ -122,6 +122,11 @@ export class Dataplane {
   /** Every model, for its documentation. */
   documentedModels(): readonly DocumentedModel[] {
     return this.#registry.list();
+  }
+
+  /** The model the default routes of `name` reach now (its newest ready version). */
+  documentedDefault(name: string): DocumentedModel | undefined {
+    return this.#registry.get(name);
   }
 
   listModels(): ModelListing[] {

@@ -40,61 +40,85 @@ export function createOpenApiDocumentSource(app: FastifyInstance, dataplane: Dat
   return () => {
     if (cached?.version !== dataplane.modelsVersion) {
       const version = dataplane.modelsVersion;
-      cached = { version, document: withModelPaths(app.swagger() as unknown as OpenApiDocument, dataplane.documentedModels()) };
+      cached = { version, document: withModelPaths(app.swagger() as unknown as OpenApiDocument, dataplane.documentedModels(), (name) => dataplane.documentedDefault(name)) };
     }
     return cached.document;
   };
 }
 
-/** Adds each callable model's paths and schema components to a copy of the base document. */
-export function withModelPaths(base: OpenApiDocument, models: readonly DocumentedModel[]): OpenApiDocument {
+/**
+ * Adds each callable model's paths and schema components to a copy of the base document. A name with one version has
+ * its paths under `/api/models/{name}/`; a name with several has each version's under
+ * `/api/models/{name}/versions/{version}/` (components `{name}_v{version}_input`...), and the default paths document
+ * the version they serve now (`defaultOf`: the newest ready one).
+ */
+export function withModelPaths(
+  base: OpenApiDocument,
+  models: readonly DocumentedModel[],
+  defaultOf: (name: string) => DocumentedModel | undefined = (name) => models.find((model) => model.name === name),
+): OpenApiDocument {
   const document = structuredClone(base);
   document.components ??= { schemas: {} };
   document.components.schemas ??= {};
   const tags = [...((document.tags as unknown[] | undefined) ?? [])];
+  const counts = new Map<string, number>();
+  for (const model of models) counts.set(model.name, (counts.get(model.name) ?? 0) + 1);
   for (const model of models) {
     if (!model.createEndpoint) continue;
-    const { input, output } = componentNames(model.name);
-    document.components.schemas[input] = toComponent(model.inputSchema, `Input record of ${model.name}.`);
-    document.components.schemas[output] = toComponent(model.outputSchema, `Output record of ${model.name}.`);
+    const several = (counts.get(model.name) ?? 1) > 1;
+    if (several) {
+      const tag = `${model.name} v${model.version}`;
+      tags.push({ name: tag, description: `${model.metadata.display_name}, version ${model.version}. ${model.metadata.description}`.trim() });
+      documentPaths(document, model, `/api/models/${model.name}/versions/${model.version}`, componentNames(`${model.name}_v${model.version}`), tag);
+    }
+    if (defaultOf(model.name) !== model) continue;
     const tag = model.name;
-    tags.push({ name: tag, description: `${model.metadata.display_name} (version ${model.metadata.version}). ${model.metadata.description}`.trim() });
-    const prediction = operation(model, tag, 'prediction', { $ref: ref(input) }, { $ref: ref(output) }, 'Predict one record.');
-    document.paths[`/api/models/${model.name}/prediction`] = { post: withExamples(prediction, model) };
-    document.paths[`/api/models/${model.name}/predictions`] = {
-      post: operation(
-        model,
-        tag,
-        'predictions',
-        { type: 'array', items: { $ref: ref(input) } },
-        { type: 'array', items: { $ref: ref(output) } },
-        'Predict a batch of records in one call; outputs come back in input order.',
-      ),
-    };
-    document.paths[`/api/models/${model.name}/score`] = {
-      post: operation(
-        model,
-        tag,
-        'score',
-        scoreRequestSchema(input),
-        SCORE_RESPONSE,
-        'Quality metrics over labelled examples (docs/score.md): the model\'s own score(), or accuracy / macro precision, recall, F1 for a classifier and MAE, RMSE, R² for a regressor.',
-        'The metrics.',
-      ),
-    };
-    if (model.explains) {
-      document.paths[`/api/models/${model.name}/explain`] = {
-        post: operation(model, tag, 'explain', { $ref: ref(input) }, {}, "Why the model answers what it does for one record (the model's explain()).", 'The explanation.'),
-      };
-    }
-    for (const op of model.operations) {
-      document.paths[`/api/models/${model.name}/operations/${op.name}`] = {
-        post: operation(model, tag, `operation_${op.name}`, toComponent(op.input_schema, ''), toComponent(op.output_schema, ''), op.description || `Operation ${op.name}.`, 'The operation\'s result.'),
-      };
-    }
+    const serving = several ? `serves version ${model.version}, its newest ready version` : `version ${model.version}`;
+    tags.push({ name: tag, description: `${model.metadata.display_name} (${serving}). ${model.metadata.description}`.trim() });
+    documentPaths(document, model, `/api/models/${model.name}`, componentNames(model.name), tag);
   }
   document.tags = tags;
   return document;
+}
+
+/** One model's paths under `prefix`, with its schemas as the components `names`. */
+function documentPaths(document: OpenApiDocument, model: DocumentedModel, prefix: string, { input, output }: { input: string; output: string }, tag: string): void {
+  const schemas = document.components?.schemas as Record<string, unknown>;
+  schemas[input] = toComponent(model.inputSchema, `Input record of ${model.name} (version ${model.version}).`);
+  schemas[output] = toComponent(model.outputSchema, `Output record of ${model.name} (version ${model.version}).`);
+  const prediction = operation(model, tag, 'prediction', { $ref: ref(input) }, { $ref: ref(output) }, 'Predict one record.');
+  document.paths[`${prefix}/prediction`] = { post: withExamples(prediction, model) };
+  document.paths[`${prefix}/predictions`] = {
+    post: operation(
+      model,
+      tag,
+      'predictions',
+      { type: 'array', items: { $ref: ref(input) } },
+      { type: 'array', items: { $ref: ref(output) } },
+      'Predict a batch of records in one call; outputs come back in input order.',
+    ),
+  };
+  document.paths[`${prefix}/score`] = {
+    post: operation(
+      model,
+      tag,
+      'score',
+      scoreRequestSchema(input),
+      SCORE_RESPONSE,
+      'Quality metrics over labelled examples (docs/score.md): the model\'s own score(), or accuracy / macro precision, recall, F1 for a classifier and MAE, RMSE, R² for a regressor.',
+      'The metrics.',
+    ),
+  };
+  if (model.explains) {
+    document.paths[`${prefix}/explain`] = {
+      post: operation(model, tag, 'explain', { $ref: ref(input) }, {}, "Why the model answers what it does for one record (the model's explain()).", 'The explanation.'),
+    };
+  }
+  for (const op of model.operations) {
+    document.paths[`${prefix}/operations/${op.name}`] = {
+      post: operation(model, tag, `operation_${op.name}`, toComponent(op.input_schema, ''), toComponent(op.output_schema, ''), op.description || `Operation ${op.name}.`, "The operation's result."),
+    };
+  }
 }
 
 /** Component names of a model's schemas: `<qualified_name>_input` / `_output`. */
@@ -158,7 +182,7 @@ function operation(model: DocumentedModel, tag: string, kind: string, request: S
   }
   return {
     tags: [tag],
-    operationId: `${kind}_${model.name}`,
+    operationId: `${kind}_${tag.replace(/ /g, '_')}`,
     summary: `${model.metadata.display_name}: ${summary}`,
     description: model.metadata.description,
     parameters: [TIMEOUT_PARAMETER],

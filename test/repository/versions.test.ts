@@ -73,3 +73,23 @@ describe('versions side by side', () => {
     assert.match(text, /longshore_requests_total\{model="m",version="2",operation="predict"\} [1-9]/);
   });
 });
+
+describe('the OpenAPI document of a model with versions', () => {
+  let served: TestService;
+  before(async () => {
+    served = await buildService(configYaml([entry('1', { label: 'one' }), entry('2', { label: 'two' })]));
+  });
+  after(() => served.close());
+
+  it('documents each version under its path, and the default paths as the newest ready version', async () => {
+    const document = (await served.app.inject('/openapi.json')).json() as { paths: Record<string, { post?: { operationId: string; tags: string[] } }>; components: { schemas: Record<string, unknown> } };
+    for (const prefix of ['/api/models/m', '/api/models/m/versions/1', '/api/models/m/versions/2']) {
+      assert.ok(document.paths[`${prefix}/prediction`]?.post, `${prefix}/prediction is documented`);
+    }
+    assert.deepEqual(document.paths['/api/models/m/prediction']?.post?.tags, ['m']);
+    assert.deepEqual(document.paths['/api/models/m/versions/1/prediction']?.post?.tags, ['m v1']);
+    const ids = Object.values(document.paths).flatMap((item) => (item.post?.operationId ? [item.post.operationId] : []));
+    assert.equal(new Set(ids).size, ids.length, 'operation ids are unique');
+    assert.ok(document.components.schemas.m_v1_input && document.components.schemas.m_input);
+  });
+});
