@@ -67,6 +67,15 @@ export interface ModelDescription extends ModelListing {
 }
 
 /** `GET /v2`: the server's name, version and the protocol extensions it implements. */
+/** One row of the repository index (`POST /v2/repository/index`): Triton's states, and why a version is not ready. */
+export interface RepositoryIndexEntry {
+  readonly name: string;
+  /** Empty for a model the config knows with no version loaded. */
+  readonly version: string;
+  readonly state: 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
+  readonly reason: string;
+}
+
 export interface ServerMetadata {
   readonly name: string;
   readonly version: string;

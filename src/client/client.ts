@@ -1,5 +1,5 @@
 /** LongshoreClient: typed calls to a longshore server's REST API and Open Inference Protocol (V2) API. */
-import type { ModelDescription, ModelListing, TensorMetadata } from '../wire.js';
+import type { ModelDescription, ModelListing, RepositoryIndexEntry, TensorMetadata } from '../wire.js';
 import { jsonBody, Transport, type HttpAnswer } from './http.js';
 import { encodeInferRequest } from './infer-request.js';
 import { decodeInferResponse, type InferResponse } from './infer-response.js';
@@ -49,19 +49,44 @@ export class LongshoreClient {
     return jsonBody<{ models: ModelListing[] }>(await this.#http.send('GET', '/api/models')).models;
   }
 
-  /** `GET /api/models/{name}/metadata`: a model's metadata, status and input/output JSON Schemas. */
-  async metadata(name: string): Promise<ModelDescription> {
-    return jsonBody(await this.#http.send('GET', `/api/models/${segment(name)}/metadata`));
+  /** `GET /api/models/{name}[/versions/{version}]/metadata`: a model's metadata, status and input/output JSON Schemas. */
+  async metadata(name: string, options: VersionOption = {}): Promise<ModelDescription> {
+    return jsonBody(await this.#http.send('GET', `${restPath(name, options.version)}/metadata`));
   }
 
-  /** `POST /api/models/{name}/prediction`: predicts one record. `O` is the output record's type (not checked). */
-  async predict<O = unknown>(name: string, record: unknown): Promise<O> {
-    return jsonBody(await this.#http.send('POST', `/api/models/${segment(name)}/prediction`, { body: JSON.stringify(record), headers: JSON_HEADERS }));
+  /**
+   * `POST /api/models/{name}[/versions/{version}]/prediction`: predicts one record (with no version, the newest ready
+   * one answers). `O` is the output record's type (not checked).
+   */
+  async predict<O = unknown>(name: string, record: unknown, options: VersionOption = {}): Promise<O> {
+    return jsonBody(await this.#http.send('POST', `${restPath(name, options.version)}/prediction`, { body: JSON.stringify(record), headers: JSON_HEADERS }));
   }
 
-  /** `POST /api/models/{name}/predictions`: predicts many records, answering in the same order. */
-  async predictBatch<O = unknown>(name: string, records: readonly unknown[]): Promise<O[]> {
-    return jsonBody(await this.#http.send('POST', `/api/models/${segment(name)}/predictions`, { body: JSON.stringify(records), headers: JSON_HEADERS }));
+  /** `POST /api/models/{name}[/versions/{version}]/predictions`: predicts many records, answering in the same order. */
+  async predictBatch<O = unknown>(name: string, records: readonly unknown[], options: VersionOption = {}): Promise<O[]> {
+    return jsonBody(await this.#http.send('POST', `${restPath(name, options.version)}/predictions`, { body: JSON.stringify(records), headers: JSON_HEADERS }));
+  }
+
+  // --- Model repository (server.repository_api; the admin scope with auth) ---------------------------------------
+
+  /** `POST /v2/repository/index`: every model version with its state (`ready: true`: only the ready ones). */
+  async repositoryIndex(options: { ready?: boolean } = {}): Promise<RepositoryIndexEntry[]> {
+    return jsonBody(await this.#http.send('POST', '/v2/repository/index', { body: JSON.stringify(options.ready ? { ready: true } : {}), headers: JSON_HEADERS }));
+  }
+
+  /**
+   * `POST /v2/repository/models/{name}/load`: loads or reloads a model beside what serves it now, from the server's
+   * config, or from `config` (a model entry, as under `models:` in longshore.yaml). Resolves once it serves.
+   */
+  async loadModel(name: string, options: { config?: Record<string, unknown> } = {}): Promise<void> {
+    const body = options.config === undefined ? {} : { parameters: { config: JSON.stringify(options.config) } };
+    await this.#http.send('POST', `/v2/repository/models/${segment(name)}/load`, { body: JSON.stringify(body), headers: JSON_HEADERS });
+  }
+
+  /** `POST /v2/repository/models/{name}/unload`: drains and unloads every version (`unloadDependents`: the graphs calling it too). */
+  async unloadModel(name: string, options: { unloadDependents?: boolean } = {}): Promise<void> {
+    const body = options.unloadDependents ? { parameters: { unload_dependents: true } } : {};
+    await this.#http.send('POST', `/v2/repository/models/${segment(name)}/unload`, { body: JSON.stringify(body), headers: JSON_HEADERS });
   }
 
   /** `GET /api/health`: true when the server answers `HEALTHY` (no answer throws, with status 0). */
@@ -112,6 +137,15 @@ export class LongshoreClient {
 
 function segment(value: string): string {
   return encodeURIComponent(value);
+}
+
+/** Calls one version of a model (`/versions/{version}/`); without it, the newest ready version answers. */
+export interface VersionOption {
+  readonly version?: string;
+}
+
+function restPath(name: string, version: string | undefined): string {
+  return `/api/models/${segment(name)}${version === undefined ? '' : `/versions/${segment(version)}`}`;
 }
 
 function modelPath(name: string, version: string | undefined): string {

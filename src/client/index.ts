@@ -1,5 +1,5 @@
 /** The client's public API, importable as `longshore/client`. */
-export { LongshoreClient } from './client.js';
+export { LongshoreClient, type VersionOption } from './client.js';
 export { LongshoreClientError, type LongshoreClientErrorInit } from './errors.js';
 export { InferResponse } from './infer-response.js';
 export { fromHalfBits, toHalfBits } from '../tensors/float16.js';
@@ -15,6 +15,7 @@ export type {
   ModelListing,
   PlainData,
   PlainElement,
+  RepositoryIndexEntry,
   ServerMetadata,
   TensorData,
   TensorMetadata,

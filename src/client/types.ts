@@ -2,7 +2,7 @@
 import type { Datatype, TensorData } from '../tensors/datatypes.js';
 
 export type { Datatype, TensorData } from '../tensors/datatypes.js';
-export type { ModelDescription, ModelListing, TensorMetadata, TensorSpecView } from '../wire.js';
+export type { ModelDescription, ModelListing, RepositoryIndexEntry, TensorMetadata, TensorSpecView } from '../wire.js';
 
 export interface LongshoreClientOptions {
   /**

@@ -18,18 +18,11 @@ import { createServedModels, type AssemblyServices } from './assembly.js';
 import { resolveMetadata } from './metadata.js';
 import type { ModelRegistry } from './registry.js';
 import { runtimeFor } from './runtime-table.js';
+import type { RepositoryIndexEntry } from '../wire.js';
 import type { ServedModel } from './served-model.js';
 
-/** Triton's states in the repository index. */
-export type IndexState = 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
-
 /** One row of `POST /v2/repository/index`. */
-export interface IndexEntry {
-  readonly name: string;
-  readonly version: string;
-  readonly state: IndexState;
-  readonly reason: string;
-}
+export type IndexEntry = RepositoryIndexEntry;
 
 export interface RepositoryOptions {
   readonly registry: ModelRegistry;
