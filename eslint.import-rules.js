@@ -10,7 +10,7 @@ import path from 'node:path';
 // their folders are higher.
 export const LAYERS = [
   { name: 'entry', members: ['cli.ts', 'bin.ts', 'cluster/', 'scaffold/'] },
-  { name: 'server', members: ['server.ts', 'listen-errors.ts', 'service.ts', 'reloads.ts'] },
+  { name: 'server', members: ['server.ts', 'listen-errors.ts', 'service.ts', 'reloads.ts', 'connections.ts'] },
   { name: 'protocol', members: ['http/', 'grpc/'] },
   { name: 'dataplane', members: ['dataplane/'] },
   { name: 'model', members: ['model/', 'graphs/', 'decorators/'] },

@@ -14,11 +14,11 @@ import { buildApp } from './http/app.js';
 import { readTlsMaterial } from './http/tls.js';
 import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, LoggingSetupError, type LogFormat } from './logging/logger.js';
 import type { ModelRegistry } from './model/registry.js';
+import { closeBounded, trackConnections, whileConnectionsOpen } from './connections.js';
 import { installReloads } from './reloads.js';
 import { createService, type Service } from './service.js';
 
-/** During shutdown: how long a keep-alive connection may stay idle before it is closed. */
-const DRAIN_IDLE_CLOSE_MS = 500;
+import { DRAIN_IDLE_CLOSE_MS } from './connections.js';
 
 /** How long close() waits for loads still running before unloading anyway. */
 const LOAD_WAIT_ON_CLOSE_MS = 5000;
@@ -116,6 +116,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   options.beforeListen?.(service, logger);
   const app = await buildApp({ config, dataplane, metrics: service.metrics, logger, tls });
+  const connections = trackConnections(app.server, tls !== undefined);
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `${tls ? 'https' : 'http'}://${formatHost(address.address)}:${address.port}` : String(address);
@@ -134,7 +135,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       registry.beginDrain();
       if (config.server.drain_delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, config.server.drain_delay_ms));
       await whileConnectionsOpen(app, DRAIN_IDLE_CLOSE_MS - config.server.drain_delay_ms);
-      await closeBounded(app, config.server.shutdown_timeout_ms, logger);
+      await closeBounded(app, connections, config.server.shutdown_timeout_ms, logger);
       // A model still loading is given a moment to finish, so its unload() sees a settled state; never hang on it.
       await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
       await service.unloadAll();
@@ -190,47 +191,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return { app, service, registry, url, modelsLoaded, close };
 }
 
-/**
- * Stops accepting and lets requests in flight finish (those that arrived since the drain began are answered with
- * `Connection: close`: http/app.ts), then, past `timeoutMs` (0: never), closes every connection still open: a request
- * still being sent, or one waiting for a model call with no deadline, must not keep the process alive.
- */
-async function closeBounded(app: FastifyInstance, timeoutMs: number, logger: Logger): Promise<void> {
-  // A connection whose request was answered during the drain goes idle and is closed after this much idleness, not
-  // after server.keep_alive_timeout_ms (Node reads the value when each answer ends); those idle now close at once.
-  app.server.keepAliveTimeout = Math.min(app.server.keepAliveTimeout, DRAIN_IDLE_CLOSE_MS);
-  const closing = app.close();
-  if (timeoutMs <= 0) return closing;
-  const timer = setTimeout(() => {
-    logger.warn({ shutdown_timeout_ms: timeoutMs }, 'requests still open past server.shutdown_timeout_ms: closing their connections');
-    app.server.closeAllConnections();
-  }, timeoutMs);
-  try {
-    await closing;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Reads the config file again (with the environment's overlay), or, for a config with no file, gives it as it was. */
 function defaultReread(loaded: LoadedConfig): () => LoadedConfig {
   return existsSync(loaded.file) ? () => loadConfigFile(loaded.file, { env: process.env }) : () => loaded;
-}
-
-/**
- * Waits up to `ms` (when above 0) while any connection is open. The listener's close closes every keep-alive
- * connection idle at that instant, and a client that just had an answer (sent with keep-alive, before the drain) may
- * have its next request on the way: it would be reset, never processed. After this wait a busy connection has sent its
- * next request (answered with `Connection: close`, so the client stops reusing it) and one still idle has been idle
- * since the drain began, so closing it is an idle timeout rather than a race (left: a request from before the drain
- * answered in the very last instant, docs/deployment.md). A drain delay at least this long makes it a no-op.
- */
-async function whileConnectionsOpen(app: FastifyInstance, ms: number): Promise<void> {
-  const until = performance.now() + ms;
-  const openConnections = () => new Promise<number>((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
-  while (performance.now() < until && (await openConnections()) > 0) {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(25, until - performance.now())));
-  }
 }
 
 function formatHost(host: string): string {

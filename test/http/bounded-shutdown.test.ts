@@ -46,7 +46,37 @@ function halfSentRequest(url: string): Promise<Socket> {
   });
 }
 
+/** A connection that sends the start of a request's headers and then nothing. */
+function unfinishedHeaders(url: string): Promise<Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      socket.write('POST /api/models/hang/prediction HTTP/1.1\r\nhost: x\r\ncontent-ty');
+      resolve(socket);
+    });
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  });
+}
+
 describe('shutdown', () => {
+  it('closes at once a connection with no request under way (unfinished headers, or nothing sent), long before shutdown_timeout_ms', async () => {
+    const server = await serve({ shutdown_timeout_ms: 60_000 });
+    const unfinished = await unfinishedHeaders(server.url);
+    const silent = await new Promise<Socket>((resolve) => {
+      const { hostname, port } = new URL(server.url);
+      const socket = connect(Number(port), hostname, () => resolve(socket));
+      socket.on('error', () => {});
+    });
+    const closedAt = (socket: Socket) => new Promise<number>((resolve) => socket.once('close', () => resolve(performance.now())));
+    const closes = Promise.all([closedAt(unfinished), closedAt(silent)]);
+    const started = performance.now();
+    await server.close();
+    const times = await closes;
+    for (const at of times) assert.ok(at - started < 5000, `closed ${Math.round(at - started)} ms after close began, not at the 60 s timeout`);
+  });
+
+
   it('answers with Connection: close from the drain on, and keep-alive before it', async () => {
     const server = await serve({ drain_delay_ms: 300 });
     const before = await post(server.url, '/api/models/hang/prediction', { mode: 'ok', value: 1 });
