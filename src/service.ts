@@ -10,6 +10,7 @@ import { Dataplane } from './dataplane/dataplane.js';
 import { Readiness } from './dataplane/readiness.js';
 import { MetricsCatalogue } from './metrics/catalogue.js';
 import { createServedModels } from './model/assembly.js';
+import { LoadLimit } from './model/load-limit.js';
 import { ModelRegistry } from './model/registry.js';
 import { ModelRepository } from './model/repository.js';
 import { PredictionLogs } from './monitoring/prediction-logs.js';
@@ -55,6 +56,18 @@ export async function createService(loaded: LoadedConfig, logger: Logger, option
   const { models, entryIndex, files, entries } = await createServedModels(loaded, services);
   const registry = new ModelRegistry(models);
   live.registry = registry;
+  if (config.server.max_loaded_models > 0) {
+    registry.limitLoads(
+      new LoadLimit({
+        max: config.server.max_loaded_models,
+        models: () => registry.list(),
+        draining: () => registry.draining,
+        drainTimeoutMs: config.server.shutdown_timeout_ms,
+        logger,
+        evicted: (model) => metrics.modelEvicted(model),
+      }),
+    );
+  }
   const repository = new ModelRepository({
     registry,
     services,

@@ -22,7 +22,7 @@ const Scopes = Type.Array(
     uniqueItems: true,
     description:
       'What the key may do: `predict` (model calls), `read` (model list and metadata, OpenAPI, /docs), `metrics` (/metrics), ' +
-      '`admin` (reserved for the repository API; accepted, grants nothing yet).',
+      '`admin` (the model repository API: index, load, unload, with server.repository_api).',
   },
 );
 

@@ -12,14 +12,24 @@ import type { KeyPath, ProblemAt } from './problems.js';
 
 /** Problems of the server-wide sections (`monitoring`, `metrics`) of a config that passed the schema there. */
 export function sectionProblems(
-  raw: { monitoring?: MonitoringConfig; metrics?: { excluded_handlers?: unknown }; cors?: Partial<CorsConfig> },
+  raw: { monitoring?: MonitoringConfig; metrics?: { excluded_handlers?: unknown }; cors?: Partial<CorsConfig>; server?: { max_loaded_models?: unknown }; models?: unknown },
   problem: ProblemAt,
 ): ErrorDetail[] {
   return [
     ...monitoringProblems(raw.monitoring, ['monitoring'], problem),
     ...regexProblems(raw.metrics?.excluded_handlers, ['metrics', 'excluded_handlers'], problem),
     ...corsProblems(raw.cors, problem),
+    ...loadLimitProblems(raw.server?.max_loaded_models, raw.models, problem),
   ];
+}
+
+/** server.max_loaded_models is refused with graphs: a graph holds its members loaded, which eviction cannot plan for. */
+function loadLimitProblems(max: unknown, models: unknown, problem: ProblemAt): ErrorDetail[] {
+  if (typeof max !== 'number' || max <= 0 || !Array.isArray(models)) return [];
+  const graphs = models.filter((entry) => typeof entry === 'object' && entry !== null && 'graph' in entry);
+  if (graphs.length === 0) return [];
+  const names = graphs.map((entry) => `'${String((entry as { qualified_name?: unknown }).qualified_name)}'`).join(', ');
+  return [problem(['server', 'max_loaded_models'], `max_loaded_models cannot be used with graphs (${names}): remove it, or serve the graphs from a server without it`)];
 }
 
 /** Problems of one model entry that passed the schema (at `models[index]`). */

@@ -98,6 +98,15 @@ export const ServerSchema = Type.Object(
         'Reload when the config file, a model file or the model repository folder changes, as SIGHUP does: changed models ' +
         'are loaded beside the old ones and switched to only once ready. Also --watch.',
     }),
+    max_loaded_models: Type.Integer({
+      minimum: 0,
+      default: 0,
+      description:
+        'Most models loaded at once in this process (each version counts); 0: no limit, every model loads at start. ' +
+        'When set, the first N load at start and the others on their first call (which waits for the load); a load that ' +
+        'would exceed N first evicts the least recently used model (its calls in flight finish, then it unloads). Not ' +
+        'with graphs. See docs/many-models.md.',
+    }),
     processes: Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
       default: 1,
       description:

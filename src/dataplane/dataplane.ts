@@ -182,7 +182,7 @@ export class Dataplane {
   // Model calls: lookup (404), readiness (503), then the body.
 
   predict(name: string, version: string | undefined, input: unknown, context: CallContext): Promise<unknown> {
-    return this.#endpoint(name, version).use((calls) => calls.predict(input, context));
+    return this.#endpoint(name, version).use((calls) => calls.predict(input, context), context.timeoutMs);
   }
 
   /** Predicts a batch; `inputs` must be an array of records (checked after 404 and 503). */
@@ -192,22 +192,22 @@ export class Dataplane {
         throw new SchemaValidationError('a batch must be a JSON array of input records', { details: [{ path: '/', message: 'must be array' }] });
       }
       return calls.predictBatch(inputs, context);
-    });
+    }, context.timeoutMs);
   }
 
   /** Quality metrics over labelled examples (docs/score.md): the model's own score(), or metrics from its predictions. */
   score(name: string, version: string | undefined, body: unknown, context: CallContext): Promise<ScoreResponse> {
-    return this.#endpoint(name, version).use((calls) => scoreModel(calls, body, context));
+    return this.#endpoint(name, version).use((calls) => scoreModel(calls, body, context), context.timeoutMs);
   }
 
   /** Why the model answered what it did (its explain(); 501 when it has none). */
   explain(name: string, version: string | undefined, input: unknown, context: CallContext): Promise<unknown> {
-    return this.#explaining(name, version).use((calls) => calls.explain(input, context));
+    return this.#explaining(name, version).use((calls) => calls.explain(input, context), context.timeoutMs);
   }
 
   /** Runs a custom operation of the model (docs/operations.md). */
   runOperation(name: string, version: string | undefined, operation: string, input: unknown, context: CallContext): Promise<unknown> {
-    return this.#endpoint(name, version).use((calls) => calls.runOperation(operation, input, context));
+    return this.#endpoint(name, version).use((calls) => calls.runOperation(operation, input, context), context.timeoutMs);
   }
 
   /**

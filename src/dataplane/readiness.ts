@@ -58,7 +58,7 @@ export class Readiness {
     const problems: string[] = [];
     const models = registry.list();
     if (models.length === 0 && !(this.#settings.readyWithoutModels && registry.startupComplete)) problems.push('no models are configured');
-    for (const model of models) if (model.required && model.state !== 'ready') problems.push(`model '${model.name}' is ${model.state}`);
+    for (const model of models) if (model.required && model.state !== 'ready' && model.parked === undefined) problems.push(`model '${model.name}' is ${model.state}`);
     problems.push(...this.runtimeProblems());
     return problems;
   }

@@ -184,6 +184,12 @@ export class MetricsCatalogue {
     labelNames: ['model'],
     registers: [this.registry],
   });
+  readonly evictions = new Counter({
+    name: 'longshore_model_evictions_total',
+    help: 'Models evicted to stay within server.max_loaded_models (the least recently used, drained then unloaded); each loads again on its next call.',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
   readonly heapLimit = new Gauge({
     name: 'longshore_heap_size_limit_bytes',
     help: "The main thread's V8 heap limit (v8.getHeapStatistics().heap_size_limit); compare with nodejs_heap_size_used_bytes. Readiness fails past server.max_heap_ratio of it.",
@@ -206,6 +212,11 @@ export class MetricsCatalogue {
   /** A repository load or reload of `model` failed. */
   loadFailed(model: string): void {
     this.loadFailures.inc(this.#modelLabels ? { model } : {});
+  }
+
+  /** `model` was evicted (server.max_loaded_models). */
+  modelEvicted(model: string): void {
+    this.evictions.inc(this.#modelLabels ? { model } : {});
   }
 
   /** The batcher's observer for one model, with its label values bound now. */

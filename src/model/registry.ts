@@ -10,6 +10,12 @@ import { compareVersions } from '../config/versions.js';
 import { ModelNotFoundError } from '../errors.js';
 import type { ServedModel } from './served-model.js';
 
+/** server.max_loaded_models (load-limit.ts): which models load at start, and the load on demand of the others. */
+export interface OnDemandLoads {
+  atStart(models: readonly ServedModel[]): readonly ServedModel[];
+  readonly demand: (model: ServedModel) => Promise<void>;
+}
+
 export class ModelRegistry {
   /** Each name's versions, oldest first. */
   readonly #models = new Map<string, ServedModel[]>();
@@ -18,6 +24,7 @@ export class ModelRegistry {
   #version = 0;
   #startupComplete = false;
   #draining = false;
+  #onDemand: OnDemandLoads | undefined;
   readonly #bump = () => {
     this.#version++;
   };
@@ -25,6 +32,12 @@ export class ModelRegistry {
   /** `models` have distinct (name, version) pairs (the assembly refuses duplicates). */
   constructor(models: readonly ServedModel[]) {
     for (const model of models) this.add(model);
+  }
+
+  /** Limits the models loaded at once (server.max_loaded_models): loadAll() loads only some, calls load the others. */
+  limitLoads(loads: OnDemandLoads): void {
+    this.#onDemand = loads;
+    for (const model of this.list()) model.loadOnDemand(loads.demand);
   }
 
   /** Bumped on every state change, so derived documents (OpenAPI) know when to rebuild. */
@@ -90,6 +103,7 @@ export class ModelRegistry {
     this.#models.set(model.name, kept);
     this.#removed.delete(model.name);
     model.onStateChange(this.#bump);
+    if (this.#onDemand !== undefined) model.loadOnDemand(this.#onDemand.demand);
     this.#version++;
   }
 
@@ -111,9 +125,13 @@ export class ModelRegistry {
     this.#version++;
   }
 
-  /** Loads every model concurrently. Resolves when all have finished (failures are recorded, not thrown). */
+  /**
+   * Loads every model concurrently (with server.max_loaded_models, the first N; the others load on their first call).
+   * Resolves when all have finished (failures are recorded, not thrown).
+   */
   async loadAll(): Promise<void> {
-    await Promise.all(this.list().map((model) => model.load()));
+    const models = this.list();
+    await Promise.all((this.#onDemand?.atStart(models) ?? models).map((model) => model.load()));
     this.#startupComplete = true;
     this.#version++;
   }

@@ -225,7 +225,7 @@ export class ModelRepository {
   /** Whether `name`'s served versions differ from what `indexes` of `loaded` would build (entries, files, versions). */
   #changed(name: string, loaded: LoadedConfig, indexes: readonly number[]): boolean {
     const served = this.#options.registry.versionsOf(name);
-    if (served.length !== indexes.length || served.some((model) => model.state !== 'ready')) return true;
+    if (served.length !== indexes.length || served.some((model) => model.state !== 'ready' && model.parked === undefined)) return true;
     const wanted = new Set(indexes.map((index) => signature(loaded.config.models[index] as ModelEntry, loaded.dir)));
     return served.some((model) => !wanted.has(this.#builtFrom.get(model) ?? ''));
   }
@@ -293,7 +293,7 @@ function indexRow(model: ServedModel, failure: string | undefined): IndexEntry {
     case 'failed':
       return { ...base, state: 'UNAVAILABLE', reason: model.error ?? 'failed to load' };
     default:
-      return { ...base, state: 'UNAVAILABLE', reason: 'unloaded' };
+      return { ...base, state: 'UNAVAILABLE', reason: model.parked ?? 'unloaded' };
   }
 }
 

@@ -14,6 +14,7 @@ import type { ModelObserver } from '../metrics/catalogue.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
 import type { TensorSignature } from '../tensors/tensor.js';
 import type { ModelListing, ModelMemory, ModelState, OperationDescription } from '../wire.js';
+import { ModelNotReadyError } from '../errors.js';
 import { modelThrewError, notReadyError } from './call-errors.js';
 import { CallObservation } from './call-observation.js';
 import { CallPath } from './call-path.js';
@@ -49,6 +50,15 @@ export class ServedModel {
   /** Calls begun through use() and not yet settled; retire() waits for none. */
   #inFlight = 0;
   readonly #whenIdle: (() => void)[] = [];
+  /** server.max_loaded_models (load-limit.ts): why the model is not loaded and loads on its next call; else undefined. */
+  #parked: string | undefined;
+  /** Loads a parked model, making room first (LoadLimit.demand); set by the registry when the limit is on. */
+  #onDemand: ((model: ServedModel) => Promise<void>) | undefined;
+  /** Calls waiting for an on-demand load (never evicted while some wait). */
+  #waiting = 0;
+  /** When the model was last used: a tick of one counter shared by every model (cheap: one write per call). */
+  #lastUse = 0;
+  #evicting: Promise<void> | undefined;
   readonly #leave = () => {
     if (--this.#inFlight > 0 || this.#whenIdle.length === 0) return;
     for (const resolve of this.#whenIdle.splice(0)) resolve();
@@ -113,6 +123,7 @@ export class ServedModel {
    */
   ready(): CallPath {
     const calls = this.#calls;
+    if (this.#parked !== undefined && this.#state !== 'ready') throw new ModelNotReadyError(`model '${this.name}' is ${this.#parked}`);
     if (this.#state !== 'ready' || !calls) throw notReadyError(this.name, this.#state, this.#error);
     return calls;
   }
@@ -121,8 +132,10 @@ export class ServedModel {
    * Runs `call` on the model's calls (ready() first: 503 unless ready), counted in flight until its promise settles, so
    * that retire() lets it finish before the model unloads.
    */
-  use<T>(call: (calls: CallPath) => Promise<T>): Promise<T> {
+  use<T>(call: (calls: CallPath) => Promise<T>, waitMs?: number): Promise<T> {
+    if (this.#parked !== undefined && this.#state !== 'ready' && this.#onDemand !== undefined) return this.#useOnDemand(call, waitMs);
     const calls = this.ready();
+    this.#lastUse = ++useTicks;
     this.#inFlight++;
     let result: Promise<T>;
     try {
@@ -132,6 +145,65 @@ export class ServedModel {
       throw error;
     }
     return result.finally(this.#leave);
+  }
+
+  /** A call to a parked model: waits for its load on demand (shared), at most the shorter of `waitMs` and timeout_ms. */
+  async #useOnDemand<T>(call: (calls: CallPath) => Promise<T>, waitMs: number | undefined): Promise<T> {
+    const demand = this.#onDemand as (model: ServedModel) => Promise<void>;
+    const bound = [waitMs ?? 0, this.#serving.timeoutMs].filter((ms) => ms > 0);
+    this.#waiting++;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const loaded = demand(this);
+      if (bound.length === 0) await loaded;
+      else {
+        const late = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, Math.min(...bound), 'late')));
+        if ((await Promise.race([loaded, late])) === 'late') throw notReadyError(this.name, 'loading', undefined);
+      }
+    } finally {
+      clearTimeout(timer);
+      this.#waiting--;
+    }
+    const calls = this.ready();
+    this.#lastUse = ++useTicks;
+    this.#inFlight++;
+    return call(calls).finally(this.#leave);
+  }
+
+  /** Loads parked models through `loader` (server.max_loaded_models); see load-limit.ts. */
+  loadOnDemand(loader: (model: ServedModel) => Promise<void>): void {
+    this.#onDemand = loader;
+  }
+
+  /** Marks a model never loaded as loading on its first call instead (server.max_loaded_models), saying `why`. */
+  park(why: string): void {
+    if (this.#loading !== undefined || (this.#state !== 'loading' && this.#state !== 'unloaded')) return;
+    this.#parked = why;
+    this.#setState('unloaded');
+  }
+
+  /** Why the model is not loaded and loads on its next call (server.max_loaded_models); undefined otherwise. */
+  get parked(): string | undefined {
+    return this.#parked;
+  }
+
+  /**
+   * Evicts the model (server.max_loaded_models): it stays served, stops taking calls at once (a new call waits and loads
+   * it again), drains the calls in flight as retire() does, and unloads. Only a ready model is evicted.
+   */
+  evict(why: string, timeoutMs: number): Promise<void> {
+    if (this.#state !== 'ready') return this.#evicting ?? Promise.resolve();
+    this.#parked = why;
+    this.#setState('unloading');
+    this.#evicting = this.retire(timeoutMs).finally(() => {
+      this.#evicting = undefined;
+    });
+    return this.#evicting;
+  }
+
+  /** The eviction under way, the tick of the last call (larger: more recent) and the calls waiting for a load on demand. */
+  get usage(): { readonly evicting: Promise<void> | undefined; readonly lastUse: number; readonly waiting: number } {
+    return { evicting: this.#evicting, lastUse: this.#lastUse, waiting: this.#waiting };
   }
 
   /** Calls begun through use() and not yet finished. */
@@ -221,7 +293,7 @@ export class ServedModel {
    * an unloaded model stays unloaded; only a failed model is retried.
    */
   load(): Promise<void> {
-    if (this.#state === 'ready' || this.#state === 'unloading' || this.#state === 'unloaded') return Promise.resolve();
+    if (this.#state === 'ready' || this.#state === 'unloading' || (this.#state === 'unloaded' && this.#parked === undefined)) return Promise.resolve();
     this.#loading ??= this.#load().finally(() => {
       this.#loading = undefined;
     });
@@ -261,12 +333,14 @@ export class ServedModel {
       const failures = await calls.runSelfTests();
       if (failures.length > 0) throw new Error(failures.join('; '));
       this.#calls = calls;
+      this.#parked = undefined;
       this.#modelObserver?.loaded((performance.now() - started) / 1000);
       this.#setState('ready');
       this.#logger.info({ duration_ms: round(performance.now() - started), batching: plan.batching, policy: this.#serving.policy }, 'model ready');
       for (const note of this.notes) this.#logger.warn({ note }, 'model served with a limitation');
     } catch (error) {
       if (this.#state !== 'loading') return;
+      this.#parked = undefined;
       this.#error = (error as Error).message || String(error);
       this.#setState('failed');
       this.#logger.error({ err: error, duration_ms: round(performance.now() - started) }, 'model failed to load');
@@ -310,6 +384,9 @@ export class ServedModel {
     for (const listener of this.#listeners) listener();
   }
 }
+
+/** The clock of ServedModel.lastUse: one counter for every model, bumped by each call. */
+let useTicks = 0;
 
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;

@@ -39,11 +39,19 @@ const ROUTES: { method: 'GET' | 'POST'; url: string; scope: Scope; body?: unknow
   { method: 'POST', url: '/api/models/iris_model/score', scope: 'predict', body: { records: [IRIS] } },
   { method: 'POST', url: '/api/models/iris_model/explain', scope: 'predict', body: IRIS },
   { method: 'POST', url: '/api/models/iris_model/operations/anything', scope: 'predict', body: {} },
+  { method: 'GET', url: '/api/models/iris_model/versions/1/metadata', scope: 'read' },
+  { method: 'POST', url: '/api/models/iris_model/versions/1/prediction', scope: 'predict', body: IRIS },
+  { method: 'POST', url: '/api/models/iris_model/versions/1/predictions', scope: 'predict', body: [IRIS] },
+  { method: 'POST', url: '/api/models/iris_model/versions/1/score', scope: 'predict', body: { records: [IRIS] } },
+  { method: 'POST', url: '/api/models/iris_model/versions/1/explain', scope: 'predict', body: IRIS },
+  { method: 'POST', url: '/api/models/iris_model/versions/1/operations/anything', scope: 'predict', body: {} },
   { method: 'GET', url: '/v2', scope: 'read' },
   { method: 'GET', url: '/v2/models/iris_model', scope: 'read' },
   { method: 'GET', url: '/v2/models/iris_model/ready', scope: 'read' },
+  { method: 'GET', url: '/v2/models/iris_model/versions/1', scope: 'read' },
   { method: 'GET', url: '/v2/models/iris_model/versions/1/ready', scope: 'read' },
   { method: 'POST', url: '/v2/models/iris_model/infer', scope: 'predict', body: V2_INFER },
+  { method: 'POST', url: '/v2/models/iris_model/versions/1/infer', scope: 'predict', body: V2_INFER },
   { method: 'POST', url: '/v2/models/iris_model/versions/1/explain', scope: 'predict', body: V2_INFER },
   { method: 'GET', url: '/openapi.json', scope: 'read' },
   { method: 'GET', url: '/docs/json', scope: 'read' },
@@ -151,7 +159,10 @@ describe('auth on: the route matrix', () => {
       stack.length = depth + 1;
       templates.push(stack[depth]!.replace(/^\/\//, '/'));
     }
-    assert.ok(templates.includes('/v2/models/:name/versions/:version/explain'), templates.join(' '));
+    // The versioned routes (issue 16) are predict or read like their unversioned twins, never admin.
+    for (const template of ['/v2/models/:name/versions/:version/explain', '/api/models/:name/versions/:version/prediction', '/api/models/:name/versions/:version/operations/:operation', '/api/models/:name/versions/:version/metadata']) {
+      assert.ok(templates.includes(template), `${template} in ${templates.join(' ')}`);
+    }
     assert.ok(templates.length > 30, templates.join(' '));
     const auth = { open_health: true, open_docs: false, keys: [] };
     const unscoped = templates.filter((template) => routeAccess(template, auth) === 'admin');

@@ -33,6 +33,7 @@ const SERVER_DEFAULTS = {
   max_heap_ratio: 0.9,
   repository_api: false,
   watch: false,
+  max_loaded_models: 0,
   processes: 1,
 };
 

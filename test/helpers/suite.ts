@@ -42,6 +42,9 @@ export const SLOW_FILES: readonly string[] = [
   // 50 load/predict/unload cycles of mlp_heavy.onnx, in-process and with workers: 2 (about 35 s); the short run (20
   // cycles, in-process) is test/memory/onnx-unload-cycles.test.ts.
   'test/memory/onnx-unload-cycles-long.test.ts',
+  // 50 unload/load cycles of mlp_heavy.onnx through the repository API with workers: 2 (about 25 s: two worker threads
+  // start per load); the in-process run is test/memory/repository-cycles.test.ts.
+  'test/memory/repository-cycles-long.test.ts',
 ];
 
 /** In `npm run test:slow`: the fuzz suite with FUZZ_MODE=long (20× the runs, a fresh seed: test/fuzz/harness.ts). */

@@ -17,16 +17,22 @@ import { REPO_ROOT } from '../helpers/service.ts';
 
 export const MLP_HEAVY = join(REPO_ROOT, 'test/fixtures/onnx/mlp_heavy.onnx');
 const CHILD = join(import.meta.dirname, 'unload-cycles-child.ts');
+/** The repository API's cycles (repository-cycles*.test.ts): unload and load over HTTP on a real server. */
+export const REPOSITORY_CHILD = join(import.meta.dirname, 'repository-cycles-child.ts');
 const MB = 2 ** 20;
 
 export interface CycleResult {
   baseline: number;
   rss: number[];
-  estimate: number;
+  /** The session estimate (unload-cycles-child.ts). */
+  estimate?: number;
+  /** The main thread's used heap after each cycle (repository-cycles-child.ts). */
+  heap?: number[];
 }
 
-export async function runCycles(workers: number, cycles: number): Promise<CycleResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', CHILD, MLP_HEAVY, String(workers), String(cycles)], {
+/** Runs `child` (unload-cycles-child.ts by default) over mlp_heavy.onnx with `workers` and `cycles`. */
+export async function runCycles(workers: number, cycles: number, child = CHILD): Promise<CycleResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', child, MLP_HEAVY, String(workers), String(cycles)], {
     cwd: REPO_ROOT,
     timeout: 180_000,
   });

@@ -34,7 +34,8 @@ const loadBody = {
   properties: {
     parameters: {
       type: 'object',
-      properties: { config: { type: ['string', 'object'], description: 'A model entry as in longshore.yaml (JSON text, as Triton takes it, or an object), used instead of the config file\'s.' } },
+      // anyOf rather than a type list: fastify's ajv (strict types) logs a warning on stderr for `type: [...]`.
+      properties: { config: { anyOf: [{ type: 'string' }, { type: 'object' }], description: 'A model entry as in longshore.yaml (JSON text, as Triton takes it, or an object), used instead of the config file\'s.' } },
     },
   },
 } as const;
