@@ -58,7 +58,7 @@ export async function closeBounded(app: ClosingApp, connections: Connections, ti
   // A connection that has not sent a whole request's headers by now never will be served: closed at once, it does not
   // hold the shutdown until the timeout.
   const unstarted = connections.closeUnstarted();
-  if (unstarted > 0) logger.info({ connections: unstarted }, 'closed connections with no request under way');
+  if (unstarted > 0) logger.debug({ connections: unstarted }, 'closed connections with no request under way');
   if (timeoutMs <= 0) {
     await closing;
     return;
