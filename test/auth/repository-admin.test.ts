@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { routeAccess } from '../../src/http/auth.ts';
 import { buildService, configYaml, fixture, type TestService } from '../helpers/service.ts';
+import { routeTemplates } from './route-templates.ts';
 
 const KEYS = { predict: 'k-predict-0123456789abcdef', read: 'k-read-0123456789abcdef', metrics: 'k-metrics-0123456789abcdef', admin: 'k-admin-0123456789abcdef' };
 type Scope = keyof typeof KEYS;
@@ -89,23 +90,9 @@ describe('auth on, repository_api on: the repository routes need admin', () => {
 
   test('the repository routes are the only routes of the app that need admin', () => {
     const auth = { open_health: true, open_docs: false, keys: [] };
-    const templates = routeTemplates(service);
+    const templates = routeTemplates(service.app);
     for (const template of TEMPLATES) assert.ok(templates.includes(template), `${template} in ${templates.join(' ')}`);
     assert.deepEqual(templates.filter((template) => routeAccess(template, auth) === 'admin').sort(), [...TEMPLATES].sort());
   });
 });
 
-/** Every route template of the app, from fastify's route tree (as test/auth/route-matrix.test.ts reads it). */
-function routeTemplates(service: TestService): string[] {
-  const templates: string[] = [];
-  const stack: string[] = [];
-  for (const line of service.app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^([│ ]*)[├└]── (.+?) \([A-Z, ]+\)$/.exec(line);
-    if (match === null) continue;
-    const depth = match[1]!.length / 4;
-    stack[depth] = (depth === 0 ? '' : stack[depth - 1]!) + match[2]!;
-    stack.length = depth + 1;
-    templates.push(stack[depth]!.replace(/^\/\//, '/'));
-  }
-  return templates;
-}

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { routeAccess } from '../../src/http/auth.ts';
 import { buildService, irisConfigYaml, tempDir, type TestService } from '../helpers/service.ts';
+import { routeTemplates } from './route-templates.ts';
 
 const KEYS = { predict: 'k-predict-0123456789abcdef', read: 'k-read-0123456789abcdef', metrics: 'k-metrics-0123456789abcdef' };
 const ENV_VARIABLE = 'LONGSHORE_TEST_AUTH_READ_KEY';
@@ -149,16 +150,7 @@ describe('auth on: the route matrix', () => {
   });
 
   test('every route of the app has a scope (none falls back to admin)', () => {
-    const templates: string[] = [];
-    const stack: string[] = [];
-    for (const line of service.app.printRoutes({ commonPrefix: false }).split('\n')) {
-      const match = /^([│ ]*)[├└]── (.+?) \([A-Z, ]+\)$/.exec(line);
-      if (match === null) continue;
-      const depth = match[1]!.length / 4;
-      stack[depth] = (depth === 0 ? '' : stack[depth - 1]!) + match[2]!;
-      stack.length = depth + 1;
-      templates.push(stack[depth]!.replace(/^\/\//, '/'));
-    }
+    const templates = routeTemplates(service.app);
     // The versioned routes (issue 16) are predict or read like their unversioned twins, never admin.
     for (const template of ['/v2/models/:name/versions/:version/explain', '/api/models/:name/versions/:version/prediction', '/api/models/:name/versions/:version/operations/:operation', '/api/models/:name/versions/:version/metadata']) {
       assert.ok(templates.includes(template), `${template} in ${templates.join(' ')}`);

@@ -33,12 +33,12 @@ function post(url: string, path: string, body: unknown): Promise<{ status: numbe
   });
 }
 
-/** A connection that sends half a request and then nothing. */
-function halfSentRequest(url: string): Promise<Socket> {
+/** A connection that sends `start` (part of a request) and then nothing. */
+function partialRequest(url: string, start: string): Promise<Socket> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname, () => {
-      socket.write('POST /api/models/hang/prediction HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"mo');
+      socket.write(start);
       resolve(socket);
     });
     socket.on('error', () => {});
@@ -46,18 +46,12 @@ function halfSentRequest(url: string): Promise<Socket> {
   });
 }
 
+/** A connection that sends half a request (its headers, part of its body) and then nothing. */
+const halfSentRequest = (url: string) =>
+  partialRequest(url, 'POST /api/models/hang/prediction HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"mo');
+
 /** A connection that sends the start of a request's headers and then nothing. */
-function unfinishedHeaders(url: string): Promise<Socket> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      socket.write('POST /api/models/hang/prediction HTTP/1.1\r\nhost: x\r\ncontent-ty');
-      resolve(socket);
-    });
-    socket.on('error', () => {});
-    socket.once('error', reject);
-  });
-}
+const unfinishedHeaders = (url: string) => partialRequest(url, 'POST /api/models/hang/prediction HTTP/1.1\r\nhost: x\r\ncontent-ty');
 
 describe('shutdown', () => {
   it('closes at once a connection with no request under way (unfinished headers, or nothing sent), long before shutdown_timeout_ms', async () => {
