@@ -26,6 +26,7 @@ export class PredictionLogs {
   readonly #options: PredictionLogsOptions;
   readonly #pool = new DestinationPool();
   readonly #logs: PredictionLog[] = [];
+  readonly #byModel = new Map<string, PredictionLog>();
   #metrics: PredictionLogMetrics | undefined;
 
   constructor(options: PredictionLogsOptions) {
@@ -40,6 +41,10 @@ export class PredictionLogs {
   forModel(model: string, monitoring: ResolvedMonitoring): PredictionLog | undefined {
     const settings = predictionLogSettings(monitoring, this.#options.configDir);
     if (!settings) return undefined;
+    // The versions of a model, and the model built again by a reload, share its log while its settings stay the same.
+    const key = `${model}\u0000${JSON.stringify(settings)}`;
+    const existing = this.#byModel.get(key);
+    if (existing) return existing;
     // Registered with the first enabled log, so a server without a prediction log shows none of its metrics.
     this.#metrics ??= new PredictionLogMetrics(this.#options.registry, this.#options.modelLabels);
     const metrics = this.#metrics;
@@ -48,6 +53,7 @@ export class PredictionLogs {
     const counters = metrics.countersFor(model, settings.destination.type);
     const log = new PredictionLog({ model, settings, destination, counters, logger });
     metrics.watchBuffered(model, () => log.buffered);
+    this.#byModel.set(key, log);
     this.#logs.push(log);
     logger.info(
       {

@@ -3,6 +3,8 @@
  * ready version, `/versions/{v}/` reaches one, and listings, metadata and metrics show every version.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildService, configYaml, fixture, type TestService } from '../helpers/service.js';
 
@@ -91,5 +93,24 @@ describe('the OpenAPI document of a model with versions', () => {
     const ids = Object.values(document.paths).flatMap((item) => (item.post?.operationId ? [item.post.operationId] : []));
     assert.equal(new Set(ids).size, ids.length, 'operation ids are unique');
     assert.ok(document.components.schemas.m_v1_input && document.components.schemas.m_input);
+  });
+});
+
+describe('the prediction log of a model with versions', () => {
+  it('is one log for the name, each record naming its version, and a reload with the same settings keeps it', async () => {
+    const monitoring = { enabled: true, batch_size: 1, flush_interval_ms: 10, destination: { type: 'file', path: 'predictions.jsonl' } };
+    const served = await buildService(configYaml([entry('1', { label: 'one' }), entry('2', { label: 'two' })], { monitoring, server: { repository_api: true } }));
+    try {
+      await served.app.inject({ method: 'POST', url: '/api/models/m/versions/1/prediction', payload: { x: 1 } });
+      await served.app.inject({ method: 'POST', url: '/api/models/m/versions/2/prediction', payload: { x: 2 } });
+      assert.equal((await served.app.inject({ method: 'POST', url: '/v2/repository/models/m/load' })).statusCode, 200);
+      await served.app.inject({ method: 'POST', url: '/api/models/m/prediction', payload: { x: 3 } });
+      assert.equal(served.service.predictionLogs.logs.length, 1);
+      await served.service.unloadAll();
+      const lines = readFileSync(join(dirname(served.file), 'predictions.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { version: string });
+      assert.deepEqual(lines.map((line) => line.version), ['1', '2', '2']);
+    } finally {
+      await served.close();
+    }
   });
 });
