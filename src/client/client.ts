@@ -1,8 +1,10 @@
 /** LongshoreClient: typed calls to a longshore server's REST API and Open Inference Protocol (V2) API. */
 import type { ModelDescription, ModelListing, RepositoryIndexEntry, TensorMetadata } from '../wire.js';
+import { GrpcTransport } from './grpc.js';
+import { grpcInferRequest, grpcOutputs, type GrpcInferResponse } from './grpc-contents.js';
 import { jsonBody, Transport, type HttpAnswer } from './http.js';
 import { encodeInferRequest } from './infer-request.js';
-import { decodeInferResponse, type InferResponse } from './infer-response.js';
+import { decodeInferResponse, InferResponse } from './infer-response.js';
 import type { InferOptions, InferRequest, LongshoreClientOptions, ServerMetadata } from './types.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -31,10 +33,18 @@ const JSON_HEADERS = { 'content-type': 'application/json' } as const;
  */
 export class LongshoreClient {
   readonly #http: Transport;
+  /** The V2 calls' transport when `grpc` is set. */
+  readonly #grpc: GrpcTransport | undefined;
 
   /** `baseUrl` is the server's root (`http://host:port`, optionally with a path prefix). */
   constructor(baseUrl: string | URL, options: LongshoreClientOptions = {}) {
     this.#http = new Transport(baseUrl, options);
+    this.#grpc = options.grpc === undefined ? undefined : new GrpcTransport(options.grpc, options);
+  }
+
+  /** Closes the gRPC channel, if one was opened (HTTP needs no closing). */
+  close(): void {
+    this.#grpc?.close();
   }
 
   /** The base URL calls go to, without a trailing slash. */
@@ -104,21 +114,29 @@ export class LongshoreClient {
 
   /** `GET /v2`: server name, version and protocol extensions. */
   async serverMetadata(): Promise<ServerMetadata> {
+    if (this.#grpc) return this.#grpc.call('ServerMetadata', {});
     return jsonBody(await this.#http.send('GET', '/v2'));
   }
 
   /** `GET /v2/health/ready`: true when every required model is ready, false on 503. */
   async serverReady(): Promise<boolean> {
+    if (this.#grpc) return (await this.#grpc.call<{ ready: boolean }>('ServerReady', {})).ready;
     return readyFlag(await this.#http.send('GET', '/v2/health/ready', { accept: [503] }));
   }
 
   /** `GET /v2/models/{name}[/versions/{version}]/ready`: false on 503 (loading, failed); an unknown model or version throws (404). */
   async modelReady(name: string, version?: string): Promise<boolean> {
+    if (this.#grpc) return (await this.#grpc.call<{ ready: boolean }>('ModelReady', { name, version: version ?? '' })).ready;
     return readyFlag(await this.#http.send('GET', `${modelPath(name, version)}/ready`, { accept: [503] }));
   }
 
   /** `GET /v2/models/{name}[/versions/{version}]`: the model's tensors (-1 marks a dynamic dimension). */
   async modelMetadata(name: string, version?: string): Promise<TensorMetadata> {
+    if (this.#grpc) {
+      const metadata = await this.#grpc.call<TensorMetadata & { inputs: { shape: (string | number)[] }[]; outputs: { shape: (string | number)[] }[] }>('ModelMetadata', { name, version: version ?? '' });
+      const view = (tensors: readonly { name: string; datatype: string; shape: readonly (string | number)[] }[]) => tensors.map((tensor) => ({ ...tensor, shape: tensor.shape.map(Number) }));
+      return { name: metadata.name, versions: metadata.versions, platform: metadata.platform, inputs: view(metadata.inputs), outputs: view(metadata.outputs) };
+    }
     return jsonBody(await this.#http.send('GET', modelPath(name, version)));
   }
 
@@ -130,6 +148,11 @@ export class LongshoreClient {
    * (a non-finite float) becomes NaN.
    */
   async infer(name: string, request: InferRequest, options: InferOptions = {}): Promise<InferResponse> {
+    if (this.#grpc) {
+      const response = await this.#grpc.call<GrpcInferResponse>('ModelInfer', grpcInferRequest(name, request, options));
+      const id = response.id || undefined;
+      return new InferResponse({ model_name: response.model_name ?? name, model_version: response.model_version ?? '', ...(id === undefined ? {} : { id }), outputs: grpcOutputs(response) });
+    }
     const { body, headers } = encodeInferRequest(request, options);
     return decodeInferResponse(await this.#http.send('POST', `${modelPath(name, options.version)}/infer`, { body, headers }));
   }

@@ -17,6 +17,12 @@ export interface LongshoreClientOptions {
    * (docs/security.md). An `authorization` entry of `headers` takes precedence over it.
    */
   readonly apiKey?: string;
+  /**
+   * Send the Open Inference Protocol calls (`serverMetadata`, `serverReady`, `modelReady`, `modelMetadata`, `infer`)
+   * over gRPC to this address (`host:port`, the server's `server.grpc_port`) instead of HTTP; the REST calls stay on
+   * HTTP. The same methods, the same results (docs/grpc.md).
+   */
+  readonly grpc?: string;
 }
 
 /** The element storage each datatype decodes into (FP16 as raw IEEE half words, BOOL as 0/1 bytes). */
