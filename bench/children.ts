@@ -46,10 +46,11 @@ export class Child {
   readonly #exited: Promise<void>;
   #lineListener: ((line: string) => void) | undefined;
 
-  constructor(name: string, args: readonly string[], cwd: string) {
+  /** `env`: variables added to the child's environment (after longshore's own were removed). */
+  constructor(name: string, args: readonly string[], cwd: string, env: Readonly<Record<string, string>> = {}) {
     installHooks();
     this.name = name;
-    this.process = spawn(process.execPath, [...args], { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.process = spawn(process.execPath, [...args], { cwd, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(this.process);
     this.#exited = new Promise((resolve) => {
       this.process.once('exit', () => {

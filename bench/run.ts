@@ -5,7 +5,9 @@
  *      (bench/session-rate.ts, its own process);
  *   3. longshore serving both models over REST /api/models/{name}/prediction with default config
  *      (bench/longshore.bench.yaml): iris_logreg at c = 1, 32, 64 and mlp_heavy at c = 1, 32; plus iris_logreg with
- *      eager batching off at c = 32, 64, to show what coalescing concurrent requests is worth.
+ *      eager batching off at c = 32, 64, to show what coalescing concurrent requests is worth;
+ *   4. the Open Inference Protocol: mlp_heavy at batch 1 and 64, over HTTP (JSON and binary) and over gRPC (typed
+ *      contents and raw), c = 16, each compared with the in-process rate at the same batch size.
  * Compare the ratios within one run, not absolute numbers across runs or machines.
  *
  * Everything is measured in rounds; each round runs every cell once, interleaved (floor c, then the served cells at
@@ -26,6 +28,7 @@ import { startForeignCpu } from './foreign-cpu.ts';
 import { combineRounds, measureRound, roundProblems, type CellResult, type CellRound } from './load.ts';
 import { median, Samples } from './stats.ts';
 import { renderTable, type Row } from './table.ts';
+import { checkGrpc, grpcInferBody, inferCodec, measureGrpcRound } from './grpc-load.ts';
 import { mlpHeavyRow, v2Body } from './v2-bodies.ts';
 import { LongshoreClient } from '../src/client/index.ts';
 
@@ -76,6 +79,8 @@ interface CellSpec {
   readonly connections: number;
   /** Open Inference Protocol cells: JSON or binary, with `batch` rows per request. */
   readonly v2?: { readonly binary: boolean; readonly batch: number };
+  /** Open Inference Protocol over gRPC: typed contents or raw, with `batch` rows per request. */
+  readonly grpc?: { readonly raw: boolean; readonly batch: number };
 }
 
 /** Concurrency of the V2 cells. */
@@ -146,6 +151,10 @@ function cellSpecs(): CellSpec[] {
       const key = `v2 ${binary ? 'binary' : 'json'} mlp_heavy b=${batch} c=${V2_CONNECTIONS}`;
       specs.push({ key, scenario: 'served', model: 'mlp_heavy', connections: V2_CONNECTIONS, v2: { binary, batch } });
     }
+    for (const raw of [false, true]) {
+      const key = `grpc ${raw ? 'raw' : 'typed'} mlp_heavy b=${batch} c=${V2_CONNECTIONS}`;
+      specs.push({ key, scenario: 'served', model: 'mlp_heavy', connections: V2_CONNECTIONS, grpc: { raw, batch } });
+    }
   }
   return specs;
 }
@@ -197,12 +206,13 @@ function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, In
     p50Ms: batchCeiling.medianUs / 1000,
     p99Ms: batchCeiling.p99Us / 1000,
   });
-  for (const cell of cells.filter((candidate) => candidate.v2)) {
-    const { binary, batch } = cell.v2 as { binary: boolean; batch: number };
+  for (const cell of cells.filter((candidate) => candidate.v2 ?? candidate.grpc)) {
+    const batch = (cell.v2 ?? cell.grpc)?.batch ?? 1;
     const ceilingRows = batch === 1 ? inProcess.mlp_heavy.runsPerSecond : batchCeiling.runsPerSecond * V2_BATCH;
     const rowsPerSecond = cell.result.requestsPerSecond * batch;
+    const form = cell.v2 ? `V2 ${cell.v2.binary ? 'binary' : 'JSON'}` : `gRPC ${cell.grpc?.raw ? 'raw' : 'typed'}`;
     rows.push({
-      scenario: `V2 ${binary ? 'binary' : 'JSON'} mlp_heavy, batch ${batch}`,
+      scenario: `${form} mlp_heavy, batch ${batch}`,
       concurrency: String(cell.connections),
       requestsPerSecond: cell.result.requestsPerSecond,
       rowsPerSecond,
@@ -241,6 +251,7 @@ async function main(): Promise<number> {
   // here would take CPU from the load generator. So the URL is ours to choose, not read from the log.
   const serverPort = await freePort();
   const serverUrl = `http://127.0.0.1:${serverPort}`;
+  const grpcAddress = `127.0.0.1:${await freePort()}`;
   const server = new Child('longshore', [
     'bin/longshore.js',
     'serve',
@@ -252,12 +263,14 @@ async function main(): Promise<number> {
     String(serverPort),
     '--log-level',
     'info',
-  ], ROOT);
+  ], ROOT, { LONGSHORE_SERVER__GRPC_PORT: grpcAddress.split(':')[1] as string });
   const ownPids = () => [process.pid, floor.process.pid, server.process.pid].filter((pid): pid is number => pid !== undefined);
 
   const sessionRounds: Record<ModelName, SessionRound[]> = { iris_logreg: [], mlp_heavy: [] };
   const batchRounds: SessionRound[] = [];
   const v2Bodies = new Map(specs.filter((spec) => spec.v2).map((spec) => [spec.key, v2Body(mlpRow, spec.v2?.batch ?? 1, spec.v2?.binary ?? false)]));
+  const codec = await inferCodec();
+  const grpcRequests = new Map(specs.filter((spec) => spec.grpc).map((spec) => [spec.key, codec.encode(grpcInferBody(mlpRow, spec.grpc?.batch ?? 1, spec.grpc?.raw ?? false))]));
   const cellRounds = new Map<string, { rounds: CellRound[]; latencies: Samples; otherCores: number[]; stealCores: number[] }>();
   for (const spec of specs) cellRounds.set(spec.key, { rounds: [], latencies: new Samples(), otherCores: [], stealCores: [] });
   const sampleResponses: Record<string, unknown> = {};
@@ -273,6 +286,7 @@ async function main(): Promise<number> {
     sampleResponses.floor = await checkPrediction(floorUrl, irisBody);
     for (const model of [...MODELS, UNBATCHED] as const) sampleResponses[model] = await checkPrediction(targets[model] as string, bodies[model]);
     sampleResponses.v2 = await checkV2(serverUrl, mlpRow);
+    await checkGrpc(grpcAddress, grpcRequests, (sampleResponses.v2 as { probs: number[] }).probs);
 
     for (let round = 1; round <= settings.rounds; round++) {
       log(`round ${round}/${settings.rounds}`);
@@ -291,10 +305,11 @@ async function main(): Promise<number> {
         const url = v2 ? `${serverUrl}/v2/models/mlp_heavy/infer` : (targets[spec.model ?? 'floor'] as string);
         const body = v2 ? v2.body : spec.model ? bodies[spec.model] : irisBody;
         const stopMeter = startForeignCpu(ownPids);
-        const result = await measureRound(
-          { url, body, ...(v2 ? { headers: v2.headers } : {}), connections: spec.connections, warmupS: settings.warmupS, durationS: settings.durationS },
-          record.latencies,
-        );
+        const timing = { connections: spec.connections, warmupS: settings.warmupS, durationS: settings.durationS };
+        const grpcRequest = grpcRequests.get(spec.key);
+        const result = grpcRequest
+          ? await measureGrpcRound({ address: grpcAddress, request: grpcRequest, ...timing }, record.latencies)
+          : await measureRound({ url, body, ...(v2 ? { headers: v2.headers } : {}), ...timing }, record.latencies);
         const foreign = stopMeter();
         record.rounds.push(result);
         if (foreign) {
