@@ -45,6 +45,12 @@ export const PACKAGES = [
     typesFrom: [],
     why: 'onnxruntime is an optional peer, loaded by runtimes/ for an ONNX model only',
   },
+  {
+    packages: ['@grpc/*', 'grpc-health-check'],
+    onlyFrom: ['grpc/', 'client/'],
+    typesFrom: [],
+    why: 'gRPC is the protocol layer beside http/, loaded by server.ts with a dynamic import() only when server.grpc_port is set (and by the client\'s gRPC transport, on first use)',
+  },
 ];
 
 // Known violations, to be removed. Each line allows one import (`imports`, a module under src/) in one file, nothing

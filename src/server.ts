@@ -11,7 +11,8 @@ import { existsSync } from 'node:fs';
 import { configError, loadConfigFile, type LoadedConfig } from './config/load.js';
 import type { LogLevel } from './config/schema.js';
 import { buildApp } from './http/app.js';
-import { readTlsMaterial } from './http/tls.js';
+import { readTlsMaterial, type TlsMaterial } from './http/tls.js';
+import type { GrpcServer } from './grpc/server.js';
 import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, LoggingSetupError, type LogFormat } from './logging/logger.js';
 import type { ModelRegistry } from './model/registry.js';
 import { closeBounded, trackConnections, whileConnectionsOpen } from './connections.js';
@@ -59,6 +60,8 @@ export interface RunningServer {
   readonly registry: ModelRegistry;
   /** `http://host:port` actually bound (`https://` with `tls:`). */
   readonly url: string;
+  /** `host:port` the gRPC port actually bound, when server.grpc_port is set (docs/grpc.md). */
+  readonly grpcUrl?: string;
   /** Settles when every model has finished loading (ready or failed). */
   readonly modelsLoaded: Promise<void>;
   /** Drains and stops: readiness off, stop accepting, finish in-flight requests, unload models. Idempotent. */
@@ -120,7 +123,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `${tls ? 'https' : 'http'}://${formatHost(address.address)}:${address.port}` : String(address);
-  logger.info({ url, models: registry.list().map((model) => model.name), config: options.loaded.file }, 'longshore listening');
+  const grpc = await startGrpc(options, service, logger, tls).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
+  logger.info({ url, grpc_url: grpc?.url, models: registry.list().map((model) => model.name), config: options.loaded.file }, 'longshore listening');
 
   const modelsLoaded = registry.loadAll().then(() => {
     startupDone();
@@ -135,7 +142,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       registry.beginDrain();
       if (config.server.drain_delay_ms > 0) await new Promise((resolve) => setTimeout(resolve, config.server.drain_delay_ms));
       await whileConnectionsOpen(app, DRAIN_IDLE_CLOSE_MS - config.server.drain_delay_ms);
-      await closeBounded(app, connections, config.server.shutdown_timeout_ms, logger);
+      await Promise.all([closeBounded(app, connections, config.server.shutdown_timeout_ms, logger), grpc?.close(config.server.shutdown_timeout_ms)]);
       // A model still loading is given a moment to finish, so its unload() sees a settled state; never hang on it.
       await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
       await service.unloadAll();
@@ -188,7 +195,23 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     process.on('unhandledRejection', outsideCalls('unhandled_rejection', 'unhandled promise rejection'));
     process.on('uncaughtException', outsideCalls('uncaught_exception', 'uncaught exception'));
   }
-  return { app, service, registry, url, modelsLoaded, close };
+  return { app, service, registry, url, ...(grpc ? { grpcUrl: grpc.url } : {}), modelsLoaded, close };
+}
+
+/** The gRPC port (docs/grpc.md), only when server.grpc_port is set: grpc-js is imported then, never otherwise. */
+async function startGrpc(options: StartOptions, service: Service, logger: Logger, tls: TlsMaterial | undefined): Promise<GrpcServer | undefined> {
+  const { server, limits } = options.loaded.config;
+  if (server.grpc_port === undefined) return undefined;
+  const { startGrpcServer } = await import('./grpc/server.js');
+  return startGrpcServer({
+    dataplane: service.dataplane,
+    logger,
+    host: server.grpc_host ?? options.host ?? server.host,
+    port: server.grpc_port,
+    maxMessageBytes: server.grpc_max_message_bytes,
+    maxTensorElements: limits.predict.max_tensor_elements,
+    tls,
+  });
 }
 
 /** Reads the config file again (with the environment's overlay), or, for a config with no file, gives it as it was. */

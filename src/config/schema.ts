@@ -31,6 +31,23 @@ export const ServerSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1', description: 'Address to bind; use 0.0.0.0 in a container.' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8000, description: 'TCP port; 0 picks a free one.' }),
+    grpc_port: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 65535,
+        description:
+          'Serve the Open Inference Protocol over gRPC (inference.GRPCInferenceService) on this port as well; absent: no ' +
+          'gRPC (grpc-js is not even loaded). 0 picks a free one. See docs/grpc.md.',
+      }),
+    ),
+    grpc_host: Type.Optional(Type.String({ description: 'Address the gRPC port binds; absent: the same as server.host.' })),
+    grpc_max_message_bytes: Type.Integer({
+      minimum: 1,
+      default: 256 * 1024 * 1024,
+      description:
+        'Largest gRPC message received or sent (gRPC\'s own default, 4 MiB, is too small for real tensors); past it the call ' +
+        'ends with RESOURCE_EXHAUSTED naming this key.',
+    }),
     drain_delay_ms: Type.Integer({
       minimum: 0,
       default: 0,

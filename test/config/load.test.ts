@@ -24,6 +24,7 @@ function configProblems(text: string): ConfigError {
 const SERVER_DEFAULTS = {
   host: '127.0.0.1',
   port: 8000,
+  grpc_max_message_bytes: 256 * 1024 * 1024,
   drain_delay_ms: 0,
   shutdown_timeout_ms: 10_000,
   body_limit_bytes: 10 * 1024 * 1024,
