@@ -182,7 +182,7 @@ function buildRows(cells: readonly CellRecord[], inProcess: Record<ModelName, In
       p99Ms: ceiling.p99Us / 1000,
     });
     const served = cells.filter(
-      (candidate) => candidate.scenario === 'served' && !candidate.v2 && (candidate.model === model || (model === 'iris_logreg' && candidate.model === UNBATCHED)),
+      (candidate) => candidate.scenario === 'served' && !candidate.v2 && !candidate.grpc && (candidate.model === model || (model === 'iris_logreg' && candidate.model === UNBATCHED)),
     );
     for (const cell of served) {
       const base = floorAt(cell.connections);
