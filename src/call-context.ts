@@ -1,9 +1,10 @@
 /**
  * What a model call knows about its caller (CallContext, public: re-exported by model/contract.ts), and how a call is
  * cancelled: a queued job's CallSignal (its client went away; `Cancellation` cancels one by hand) and a running batch's
- * RunStop (nobody waits for its results any more, so a runtime that can end the call should). Imports nothing: every
- * layer may use it.
+ * RunStop (nobody waits for its results any more, so a runtime that can end the call should). Imports only the tracing
+ * types: every layer may use it.
  */
+import type { TraceSpan } from './tracing/span.js';
 
 /** What a model call knows about its caller. Every field is optional: a call from a self-test has none. */
 export interface CallContext {
@@ -17,6 +18,11 @@ export interface CallContext {
   readonly headers?: Readonly<Record<string, string | string[] | undefined>>;
   /** The call is a self-test (docs/self-tests.md): decorators must not answer it from a cache. */
   readonly selfTest?: boolean;
+  /**
+   * The span this call's steps are traced under (docs/tracing.md): the request's, or a decorator's or graph member's
+   * inside it. Absent while tracing is off, and for a call no request started.
+   */
+  readonly span?: TraceSpan;
 }
 
 /**

@@ -18,6 +18,7 @@ import type { ModelRegistry } from './model/registry.js';
 import { closeBounded, trackConnections, whileConnectionsOpen } from './connections.js';
 import { installReloads } from './reloads.js';
 import { createService, type Service } from './service.js';
+import { loadTracing } from './tracing/load.js';
 
 import { DRAIN_IDLE_CLOSE_MS } from './connections.js';
 
@@ -118,7 +119,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     started: new Promise<void>((resolve) => (startupDone = resolve)),
   });
   options.beforeListen?.(service, logger);
-  const app = await buildApp({ config, dataplane, metrics: service.metrics, logger, tls });
+  // tracing.enabled: the OpenTelemetry SDK is imported now; otherwise never (docs/tracing.md).
+  const tracing = await loadTracing(config.tracing, config.service_title, config.version);
+  const app = await buildApp({ config, dataplane, metrics: service.metrics, logger, tls, tracing });
   const connections = trackConnections(app.server, tls !== undefined);
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
   const address = app.server.address();
@@ -146,6 +149,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       // A model still loading is given a moment to finish, so its unload() sees a settled state; never hang on it.
       await Promise.race([modelsLoaded, new Promise((resolve) => setTimeout(resolve, LOAD_WAIT_ON_CLOSE_MS).unref())]);
       await service.unloadAll();
+      // The spans of the last requests are exported before the process ends (bounded by tracing.export_timeout_ms).
+      await tracing?.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
       logger.info('longshore stopped');
       // Lines are written asynchronously: make sure the last ones (these included) reached the destination.
       await flushLogger(logger);

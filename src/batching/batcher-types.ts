@@ -3,6 +3,7 @@
  * reports to (the metrics catalogue). Re-exported by batcher.ts, where importers take them from.
  */
 import type { CancelSignal, RunStop } from '../call-context.js';
+import type { TraceAttributes, TraceSpan } from '../tracing/span.js';
 
 export type BatchPolicy = 'eager' | 'timed' | 'off';
 
@@ -19,6 +20,8 @@ export interface BatcherOptions {
   /** Names the queue in error messages (`model 'iris'`). */
   readonly label: string;
   readonly observer?: BatchObserver;
+  /** Attributes of the batch's span when tracing is on (the model's name and version). */
+  readonly traceAttributes?: TraceAttributes;
 }
 
 export interface BatchExecutor<J, R> {
@@ -38,6 +41,8 @@ export interface SubmitOptions {
   readonly timeoutMs?: number;
   /** Cancelled when the client goes away: a job still queued is dropped. */
   readonly signal?: CancelSignal;
+  /** The caller's span (tracing on): the job's queue wait, its batch and the model run are traced (batch-trace.ts). */
+  readonly span?: TraceSpan | undefined;
 }
 
 /** Why the queue refused or dropped a job; `stuck`: every slot is held by a call stuck past its deadline (503). */

@@ -10,6 +10,8 @@ import { DeadlineExceededError, QueueFullError, RequestCancelledError, type Mode
 import type { BatchExecutor, BatcherOptions, SubmitOptions } from './batcher-types.js';
 import type { CancelSignal, RunStop } from '../call-context.js';
 import { Slots, type RunningBatch } from './slots.js';
+import type { TraceSpan } from '../tracing/span.js';
+import { startBatchSpan, traceRun } from './batch-trace.js';
 
 export type { BatchExecutor, BatchObserver, BatcherOptions, BatchPolicy, RejectionReason, SubmitOptions } from './batcher-types.js';
 export { Cancellation, type CancelSignal, type RunStop } from '../call-context.js';
@@ -36,6 +38,8 @@ interface Pending<J, R> {
   signal?: CancelSignal;
   /** The batch it runs in, once started. */
   batch?: RunningBatch;
+  /** The caller's span (tracing on): its queue wait and batch are traced under it (batch-trace.ts). */
+  span?: TraceSpan;
 }
 
 export class Batcher<J, R> {
@@ -124,6 +128,7 @@ export class Batcher<J, R> {
       const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS ? options.timeoutMs : undefined;
       const pending: Pending<J, R> = { job, rows, key: this.#executor.key(job), enqueued: performance.now(), timeoutMs, state: 'queued', resolve, reject };
       if (timeoutMs !== undefined) pending.timer = setTimeout(() => this.#expire(pending), timeoutMs);
+      if (options.span !== undefined) pending.span = options.span;
       if (options.signal) {
         pending.signal = options.signal;
         options.signal.onCancel(() => this.#cancel(pending));
@@ -267,26 +272,31 @@ export class Batcher<J, R> {
     const started = performance.now();
     const observer = this.#options.observer;
     let rows = 0;
+    let traced = false;
     for (const pending of batch) {
       pending.state = 'running';
       pending.batch = run;
       rows += pending.rows;
+      if (pending.span !== undefined) traced = true;
       observer?.waited((started - pending.enqueued) / 1000);
     }
-    void this.#runBatch(batch, run).finally(() => {
+    const span = traced ? startBatchSpan(batch, rows, started, this.#options.traceAttributes) : undefined;
+    void this.#runBatch(batch, run, rows, span).finally(() => {
       this.#slots.end(run);
       observer?.ran(rows, (performance.now() - started) / 1000);
+      span?.end();
       this.#schedule();
     });
   }
 
-  async #runBatch(batch: Pending<J, R>[], stop: RunStop): Promise<void> {
+  async #runBatch(batch: Pending<J, R>[], stop: RunStop, rows: number, span: TraceSpan | undefined): Promise<void> {
     try {
-      const results = await this.#runJobs(batch.map((pending) => pending.job), stop);
+      const results = await this.#runJobs(batch.map((pending) => pending.job), stop, rows, span);
       batch.forEach((pending, index) => this.#settle(pending, results[index] as R, undefined));
     } catch (error) {
+      span?.fail(error);
       if (batch.length === 1) this.#settle(batch[0] as Pending<J, R>, undefined, error);
-      else await this.#isolate(batch, stop);
+      else await this.#isolate(batch, stop, span);
     }
   }
 
@@ -294,7 +304,7 @@ export class Batcher<J, R> {
    * A batch of several jobs failed: run each job on its own, so one caller's bad row (e.g. an index a Gather cannot
    * take) fails only that caller. Jobs whose deadline already passed are not run again.
    */
-  async #isolate(batch: readonly Pending<J, R>[], stop: RunStop): Promise<void> {
+  async #isolate(batch: readonly Pending<J, R>[], stop: RunStop, span: TraceSpan | undefined): Promise<void> {
     for (const pending of batch) {
       // Past its deadline (already answered), or its client is gone: nobody would read the result.
       if (pending.state === 'settled' || pending.signal?.cancelled) {
@@ -302,7 +312,7 @@ export class Batcher<J, R> {
         continue;
       }
       try {
-        const [result] = await this.#runJobs([pending.job], stop);
+        const [result] = await this.#runJobs([pending.job], stop, pending.rows, span);
         this.#settle(pending, result as R, undefined);
       } catch (error) {
         this.#settle(pending, undefined, error);
@@ -310,8 +320,9 @@ export class Batcher<J, R> {
     }
   }
 
-  async #runJobs(jobs: readonly J[], stop: RunStop): Promise<R[]> {
-    const results = await this.#executor.run(jobs, stop);
+  /** Runs jobs as one call of the executor; with a batch span, the call is a `model.run` span under it. */
+  async #runJobs(jobs: readonly J[], stop: RunStop, rows: number, span: TraceSpan | undefined): Promise<R[]> {
+    const results = await (span === undefined ? this.#executor.run(jobs, stop) : traceRun(span, rows, () => this.#executor.run(jobs, stop)));
     if (!Array.isArray(results) || results.length !== jobs.length) {
       throw new Error(`a batch of ${jobs.length} jobs produced ${Array.isArray(results) ? results.length : 'no'} results`);
     }

@@ -12,6 +12,7 @@ import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
 import { modelExecutor, type ModelJob } from './model-jobs.js';
+import { ATTR } from '../tracing/span.js';
 
 /**
  * The context of a predictBatch() that merges several requests' records: nothing the requests do not share (each one's
@@ -62,6 +63,7 @@ export class CallPlan implements ModelQueue {
     private readonly serving: ServingSettings,
     observer: BatchObserver | undefined,
     private readonly modelObserver?: ModelObserver,
+    version?: string,
   ) {
     const signature = model.signature;
     let batching: BatchingKind = 'none';
@@ -88,6 +90,7 @@ export class CallPlan implements ModelQueue {
       maxConcurrency: serving.maxConcurrency ?? defaultConcurrency(batching !== 'none'),
       label: `model '${name}'`,
       observer,
+      traceAttributes: { [ATTR.model]: name, [ATTR.modelVersion]: version },
     });
   }
 
@@ -175,7 +178,7 @@ export class CallPlan implements ModelQueue {
   }
 
   #submit(job: ModelJob, context: CallContext): Promise<unknown> {
-    return this.queue.submit(job, { timeoutMs: effectiveTimeout(this.serving.timeoutMs, context.timeoutMs), signal: context.signal });
+    return this.queue.submit(job, { timeoutMs: effectiveTimeout(this.serving.timeoutMs, context.timeoutMs), signal: context.signal, span: context.span });
   }
 }
 

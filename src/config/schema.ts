@@ -11,6 +11,7 @@ import { LimitsSchema } from './limits-schema.js';
 import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
 import { LoggingSchema, MetricsSchema, MonitoringSchema } from './observability-schema.js';
 import { ServingDefaultsSchema } from './serving-schema.js';
+import { TracingSchema } from './tracing-schema.js';
 import type { ServingSettings } from './serving.js';
 
 export { LOG_LEVELS } from './observability-schema.js';
@@ -162,6 +163,7 @@ export const ConfigSchema = Type.Object(
     auth: Type.Optional(AuthSchema),
     limits: LimitsSchema,
     monitoring: MonitoringSchema,
+    tracing: TracingSchema,
     defaults: ServingDefaultsSchema,
     cors: Type.Optional(CorsSchema),
     tls: Type.Optional(TlsSchema),

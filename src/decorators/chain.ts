@@ -5,6 +5,7 @@
 import { InferenceError, LongshoreError } from '../errors.js';
 import type { CallContext, Decorator } from '../model/contract.js';
 import type { SchemaRecord } from '../model/validation.js';
+import { ATTR } from '../tracing/span.js';
 
 /** A decorator with the name it was configured by (its class_path), for messages. */
 export interface NamedDecorator {
@@ -20,19 +21,27 @@ export type DecoratedCall = (input: unknown, context: CallContext) => Promise<un
  * the model's queue) passes through as it is.
  */
 export function composeChain(model: string, decorators: readonly NamedDecorator[], inner: DecoratedCall): DecoratedCall {
-  return (input, context) => {
-    const call = async (index: number, value: unknown): Promise<unknown> => {
+  // Span names stay short: a class_path's export (`file.ts#Cache` → Cache), or the built-in decorator's name.
+  const spanNames = decorators.map(({ label }) => `decorator ${label.slice(Math.max(label.lastIndexOf('#'), label.lastIndexOf('/')) + 1)}`);
+  return (input, outer) => {
+    // With tracing on, each decorator is a span inside the one around it, and the model's call is inside the innermost.
+    const call = async (index: number, value: unknown, context: CallContext): Promise<unknown> => {
       const layer = decorators[index];
       if (layer === undefined) return inner(value, context);
+      const span = context.span?.child(spanNames[index] as string, { [ATTR.decorator]: layer.label });
+      const own = span === undefined ? context : { ...context, span };
       try {
-        return await layer.decorator.predict(value, (next) => call(index + 1, next), context);
+        return await layer.decorator.predict(value, (next) => call(index + 1, next, own), own);
       } catch (error) {
+        span?.fail(error);
         if (error instanceof LongshoreError) throw error;
         const reason = error instanceof Error ? error.message : String(error);
         throw new InferenceError(`decorator '${layer.label}' of model '${model}' failed: ${reason}`, { cause: error });
+      } finally {
+        span?.end();
       }
     };
-    return call(0, input);
+    return call(0, input, outer);
   };
 }
 

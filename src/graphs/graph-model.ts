@@ -9,6 +9,7 @@ import type { CallContext, Model } from '../model/contract.js';
 import type { SchemaRecord } from '../model/validation.js';
 import { inputDifferences } from './input-compatibility.js';
 import type { GraphKind, GraphMember } from './members.js';
+import { ATTR } from '../tracing/span.js';
 
 /** The constructor every catalogue class shares (LongshoreError's). */
 type CatalogueClass = new (message: string, options?: { details?: ErrorDetail[]; retryAfterSeconds?: number; cause?: unknown }) => LongshoreError;
@@ -81,11 +82,16 @@ export abstract class GraphModel implements Model {
 
   /** Calls a member through its served model (validation, queue, deadline, metrics), naming it in any failure. */
   protected async call(member: GraphMember, input: unknown, context: CallContext | undefined): Promise<unknown> {
+    // With tracing on, the member's call is a span of its own, where the member's model and queue are traced.
+    const span = context?.span?.child(`graph.member ${member.name}`, { [ATTR.graphMember]: member.name });
     try {
-      const memberContext = context === undefined ? {} : { timeoutMs: context.timeoutMs, signal: context.signal, requestId: context.requestId, headers: context.headers };
+      const memberContext = context === undefined ? {} : { timeoutMs: context.timeoutMs, signal: context.signal, requestId: context.requestId, headers: context.headers, span };
       return await member.served.use((calls) => calls.predict(input, memberContext));
     } catch (error) {
+      span?.fail(error);
       throw this.memberFailed(member, error);
+    } finally {
+      span?.end();
     }
   }
 

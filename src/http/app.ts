@@ -15,6 +15,8 @@ import { installAuth, withSecurity } from './auth.js';
 import { installCors } from './cors.js';
 import { installLimits } from './limits.js';
 import type { TlsMaterial } from './tls.js';
+import type { Tracing } from '../tracing/span.js';
+import { installTracing } from './tracing.js';
 import { installUtf8JsonParser } from './media-types.js';
 import { installRequestBodyChecks } from './request-body.js';
 import { CLIENT_CLOSED_STATUS, writeAccessLine } from './access-log.js';
@@ -42,6 +44,8 @@ export interface BuildAppOptions {
   readonly logger: Logger;
   /** Serve HTTPS with these (server.ts reads them from `tls:`, tls.ts); absent: plain HTTP. */
   readonly tls?: TlsMaterial;
+  /** Trace requests with this (server.ts loads it when `tracing.enabled`, tracing/load.ts); absent: no tracing. */
+  readonly tracing?: Tracing;
 }
 
 /**
@@ -53,7 +57,7 @@ function connectionsCheckingInterval(headersTimeoutMs: number, requestTimeoutMs:
   return timeouts.length === 0 ? 30_000 : Math.max(25, Math.min(1000, Math.floor(Math.min(...timeouts) / 4)));
 }
 
-export async function buildApp({ config, dataplane, metrics, logger, tls }: BuildAppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, dataplane, metrics, logger, tls, tracing }: BuildAppOptions): Promise<FastifyInstance> {
   const { headers_timeout_ms: headersTimeoutMs, request_timeout_ms: requestTimeoutMs, keep_alive_timeout_ms: keepAliveTimeoutMs } = config.server;
   const bodyLimit = config.server.body_limit_bytes;
   const serverOptions = { connectionsCheckingInterval: connectionsCheckingInterval(headersTimeoutMs, requestTimeoutMs), requireHostHeader: false };
@@ -103,7 +107,8 @@ export async function buildApp({ config, dataplane, metrics, logger, tls }: Buil
     const route = request.routeOptions.url;
     const ms = reply.elapsedTime;
     if (http) observeHttp(http, request, route, status, ms, aborted ? 0 : responseBytes(reply));
-    if (accessLog) writeAccessLine(logger, request, route, status, ms, aborted);
+    // request.log is the server's logger, or with tracing on its child carrying trace_id and span_id (tracing.ts).
+    if (accessLog) writeAccessLine(request.log as Logger, request, route, status, ms, aborted);
   };
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -134,6 +139,8 @@ export async function buildApp({ config, dataplane, metrics, logger, tls }: Buil
     }
     done();
   });
+  // The request's span before every other hook, so a refusal (CORS, API keys, limits) is traced too.
+  if (tracing !== undefined) installTracing(app, tracing, tls === undefined ? 'http' : 'https');
   // CORS before every route, so its hook answers preflights for all of them, and before the API keys, so a refusal
   // carries the CORS headers a page needs to read it (docs/cors-and-tls.md); nothing when absent.
   await installCors(app, config.cors);

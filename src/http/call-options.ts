@@ -20,7 +20,7 @@ export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTi
     if (!response.writableEnded) cancellation.cancel();
   });
   if (response.destroyed) cancellation.cancel(); // gone before the handler ran: 'close' has already fired
-  return { timeoutMs, signal: cancellation, requestId: request.id, headers: request.headers };
+  return { timeoutMs, signal: cancellation, requestId: request.id, headers: request.headers, span: request.longshoreSpan ?? undefined };
 }
 
 function parseTimeoutHeader(value: string | string[] | undefined): number | undefined {

@@ -20,6 +20,7 @@ import type { ModelSchemas, Validators } from './model-schemas.js';
 import { ModelOperations } from './operations.js';
 import { runSelfTests } from './self-test.js';
 import type { RecordValidator } from './validation.js';
+import { ATTR, type TraceSpan } from '../tracing/span.js';
 
 export interface CallPathParts {
   readonly model: RuntimeModel;
@@ -98,16 +99,19 @@ export class CallPath {
 
   /** Counts the call in the model's metrics and hands it to the prediction log when sampled (CallObservation). */
   observe<T>(operation: ModelOperation, inputs: unknown, context: CallContext, call: () => Promise<T>): Promise<T> {
+    if (context.span !== undefined) this.#nameSpan(context.span, operation);
     return this.#observation.observe(operation, inputs, context, call);
   }
 
   /** Validates one record, predicts, validates the output. */
   predict(input: unknown, context: CallContext): Promise<unknown> {
+    if (context.span !== undefined) this.#nameSpan(context.span, 'predict');
     return this.#observation.observe('predict', input, context, () => this.#predict(input, context, this.#validators));
   }
 
   /** Validates every record (reporting each failing one by index), predicts them as one batch, validates outputs. */
   predictBatch(inputs: readonly unknown[], context: CallContext): Promise<unknown[]> {
+    if (context.span !== undefined) this.#nameSpan(context.span, 'predict_batch');
     return this.#observation.observe('predict_batch', inputs, context, () => this.predictRecords(inputs, context));
   }
 
@@ -192,6 +196,14 @@ export class CallPath {
     const output = await this.#predictOne(input, context);
     if (this.#chain) checkDecorated(this.name, 'got an output from the model', this.#schemas.validateModelOutput?.(output));
     return output;
+  }
+
+  /** The model and the call on the caller's span (the request's, or a graph member's). */
+  #nameSpan(span: TraceSpan, operation: ModelOperation): void {
+    if (!span.recording) return;
+    span.setAttribute(ATTR.model, this.name);
+    span.setAttribute(ATTR.modelVersion, this.version);
+    span.setAttribute(ATTR.operation, operation);
   }
 
   /** One record through the model's queue, with what the model throws turned into a catalogue error. */

@@ -316,7 +316,7 @@ export class ServedModel {
       this.#schemas.compile(this.model);
       const validators = this.#schemas.validators;
       if (!validators) throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
-      const plan = new CallPlan(this.model, this.name, this.#serving, this.#observer, this.#modelObserver);
+      const plan = new CallPlan(this.model, this.name, this.#serving, this.#observer, this.#modelObserver, this.version);
       this.#plan = plan;
       const calls = new CallPath({
         model: this.model,

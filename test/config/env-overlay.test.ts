@@ -106,7 +106,7 @@ describe('problems of the overlay name the variable', () => {
 
   it('refuses an unknown section, listing the sections', () => {
     assert.deepEqual(messages('', { LONGSHORE_METRIC__ENABLED: 'true' }), [
-      "environment LONGSHORE_METRIC__ENABLED: the config has no section 'metric'; did you mean LONGSHORE_METRICS? (sections: server, logging, health, metrics, auth, limits, monitoring, defaults, cors, tls)",
+      "environment LONGSHORE_METRIC__ENABLED: the config has no section 'metric'; did you mean LONGSHORE_METRICS? (sections: server, logging, health, metrics, auth, limits, monitoring, tracing, defaults, cors, tls)",
     ]);
   });
 

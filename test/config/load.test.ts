@@ -74,6 +74,16 @@ describe('parseConfig: valid files', () => {
       },
       limits: { predict: { max_records: 10_000, max_tensor_elements: 16 * 1024 * 1024 }, read: {}, metrics: {}, admin: {} },
       monitoring: {},
+      tracing: {
+        enabled: false,
+        endpoint: 'http://localhost:4318/v1/traces',
+        sampling_ratio: 1,
+        headers: {},
+        export_interval_ms: 5000,
+        export_timeout_ms: 10_000,
+        max_export_batch_size: 512,
+        max_queue_size: 2048,
+      },
       defaults: {},
       models: [],
     });

@@ -137,6 +137,8 @@ describe('a copy with forbidden imports, an unplaced module and long modules add
     { file: 'src/tensors/probe-api.ts', code: `import 'longshore';`, rule: RESTRICTED_PATHS, says: 'never entry, server' },
     { file: 'src/client/probe-config.ts', code: `import '../config/load.js';`, rule: RESTRICTED_PATHS, says: 'The published client' },
     { file: 'src/model/probe-onnx.ts', code: `import 'onnxruntime-node';`, rule: RESTRICTED_PATHS, says: 'onnxruntime-node and onnxruntime-common only from' },
+    { file: 'src/http/probe-otel.ts', code: `export const api = () => import('@opentelemetry/api');`, rule: RESTRICTED_PATHS, says: '@opentelemetry/* only from' },
+    { file: 'src/tracing/probe-otel.ts', code: `export const api = () => import('@opentelemetry/api');` },
     { file: 'src/index.ts', code: `export type { FastifyInstance } from 'fastify';` },
     { file: 'src/index.ts', code: `import { fastify } from 'fastify';\nexport const f = fastify;`, rule: RESTRICTED_IMPORTS, says: 'types only' },
     // An import no resolver can follow would slip past the zones.
@@ -197,6 +199,8 @@ describe('a copy with forbidden imports, an unplaced module and long modules add
     for (const file of ['src/tensors/probe-api.ts', 'src/client/probe-config.ts', 'src/model/probe-onnx.ts']) hit(file, RESTRICTED_PATHS);
     hit('src/index.ts', RESTRICTED_IMPORTS);
   });
+
+  test('OpenTelemetry outside tracing/ fails', () => hit('src/http/probe-otel.ts', RESTRICTED_PATHS));
 
   test('an import that does not resolve fails', () => hit('src/tensors/probe-unresolved.ts', 'import-x/no-unresolved'));
 

@@ -8,6 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Dataplane } from '../../dataplane/dataplane.js';
 import { ModelNotReadyError } from '../../errors.js';
 import { decodeInferRequest, encodeInferResponse, type DecodedInferRequest } from '../../tensors/v2-message.js';
+import type { TraceSpan } from '../../tracing/span.js';
+import { traceStep } from '../../tracing/steps.js';
 import type { InferResponse } from '../../wire.js';
 import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
 import { catalogueErrorHandler, v2ErrorBody } from '../error-handler.js';
@@ -113,26 +115,28 @@ type V2Request = FastifyRequest<{ Params: ModelParams; Body: Buffer }>;
 async function infer(dataplane: Dataplane, request: V2Request, reply: FastifyReply): Promise<void> {
   const { name, version } = request.params;
   const answer = await dataplane.infer(name, version, decoder(request), (decoded) => callOptions(request, reply, decoded.timeoutMs));
-  await sendResponse(reply, answer.response, answer.request.binaryOutputs);
+  await sendResponse(reply, answer.response, answer.request.binaryOutputs, request.longshoreSpan);
 }
 
 async function explain(dataplane: Dataplane, request: V2Request, reply: FastifyReply): Promise<void> {
   const { name, version } = request.params;
   const answer = await dataplane.explainTensors(name, version, decoder(request), (decoded) => callOptions(request, reply, decoded.timeoutMs));
-  await sendResponse(reply, answer.response, answer.request.binaryOutputs);
+  await sendResponse(reply, answer.response, answer.request.binaryOutputs, request.longshoreSpan);
 }
 
 /** Decodes the body (JSON, framed binary or raw), when the dataplane asks: after the model was found ready. */
 function decoder(request: V2Request): (rawInput: Parameters<typeof decodeInferRequest>[2]) => DecodedInferRequest {
-  return (rawInput) => {
+  const decode = (rawInput: Parameters<typeof decodeInferRequest>[2]): DecodedInferRequest => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const headerLength = request.headers[HEADER_LENGTH];
     return decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, rawInput, maxTensorElements(request));
   };
+  const span = request.longshoreSpan;
+  return span ? (rawInput) => traceStep(span, 'decode', () => decode(rawInput)) : decode;
 }
 
-async function sendResponse(reply: FastifyReply, response: InferResponse, binaryOutputs: DecodedInferRequest['binaryOutputs']): Promise<void> {
-  const encoded = encodeInferResponse(response, binaryOutputs);
+async function sendResponse(reply: FastifyReply, response: InferResponse, binaryOutputs: DecodedInferRequest['binaryOutputs'], span?: TraceSpan | null): Promise<void> {
+  const encoded = span ? traceStep(span, 'encode', () => encodeInferResponse(response, binaryOutputs)) : encodeInferResponse(response, binaryOutputs);
   if (encoded.headerLength === undefined) {
     await reply.type('application/json').send(encoded.body);
     return;

@@ -1,0 +1,47 @@
+/**
+ * Tracing off (the default) loads no OpenTelemetry module: a spawned server (its own module graph, unlike this
+ * process, which other tracing tests share) records every module URL it resolves, answers a prediction, and reports
+ * the @opentelemetry ones. With tracing on, the same script does load them (the check can see them).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { it } from 'node:test';
+import { REPO_ROOT, writeConfig } from '../helpers/service.ts';
+import { FIXTURES } from '../runtimes/onnx-harness.ts';
+
+// Resolve hooks see every ESM import (they run off the main thread; they report on stderr).
+const HOOKS = `data:text/javascript,${encodeURIComponent(
+  "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('@opentelemetry')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }",
+)}`;
+
+const SCRIPT = `
+import { register } from 'node:module';
+register(${JSON.stringify(HOOKS)});
+const { loadConfigFile } = await import(${JSON.stringify(join(REPO_ROOT, 'src/config/load.ts'))});
+const { startServer } = await import(${JSON.stringify(join(REPO_ROOT, 'src/server.ts'))});
+const pino = (await import('pino')).default;
+const server = await startServer({ loaded: loadConfigFile(process.argv[1]), host: '127.0.0.1', port: 0, logger: pino({ level: 'silent' }) });
+await server.modelsLoaded;
+const response = await fetch(server.url + '/api/models/iris_logreg/prediction', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input: [5.1, 3.5, 1.4, 0.2] }) });
+process.stderr.write('STATUS ' + response.status + '\\n');
+await server.close();
+`;
+
+function loadedModules(tracing: Record<string, unknown> | undefined): { status: string | undefined; otel: string[] } {
+  const file = writeConfig(JSON.stringify({ ...(tracing ? { tracing } : {}), models: [{ model_path: `${FIXTURES}iris_logreg.onnx` }] }));
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, file], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const lines = run.stderr.split('\n');
+  return { status: lines.find((line) => line.startsWith('STATUS '))?.slice(7), otel: lines.filter((line) => line.startsWith('LOADED ')) };
+}
+
+it('tracing off: no @opentelemetry module is loaded; tracing on: they are', () => {
+  const off = loadedModules(undefined);
+  assert.equal(off.status, '200');
+  assert.deepEqual(off.otel, []);
+  // Exports go nowhere (a closed port); the server still answers and closes.
+  const on = loadedModules({ enabled: true, endpoint: 'http://127.0.0.1:9/v1/traces', export_timeout_ms: 500 });
+  assert.equal(on.status, '200');
+  assert.ok(on.otel.length > 0, 'the check sees the SDK when it is loaded');
+});
