@@ -215,6 +215,8 @@ async function startGrpc(options: StartOptions, service: Service, logger: Logger
     port: server.grpc_port,
     maxMessageBytes: server.grpc_max_message_bytes,
     maxTensorElements: limits.predict.max_tensor_elements,
+    auth: options.loaded.config.auth,
+    metrics: service.metrics.registry,
     tls,
   });
 }

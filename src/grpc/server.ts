@@ -1,18 +1,31 @@
 /**
- * The gRPC server of the Open Inference Protocol: loads proto/open_inference_grpc.proto with proto-loader, serves
- * inference.GRPCInferenceService (service.ts) with grpc-js on server.grpc_port, and stops within a bound. server.ts
+ * The gRPC server of the Open Inference Protocol: loads the protos with proto-loader and serves, with grpc-js on
+ * server.grpc_port, inference.GRPCInferenceService (service.ts), grpc.health.v1.Health (health.ts), the repository
+ * calls when server.repository_api is on (repository.ts) and server reflection over all of them; API keys (auth.ts)
+ * when `auth:` is set and the grpc_server_* metrics (metrics.ts) in every call's path; stops within a bound. server.ts
  * imports this module with a dynamic import() only when server.grpc_port is set, so grpc-js is never loaded otherwise.
  */
 import { fileURLToPath } from 'node:url';
-import { loadPackageDefinition, Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import { loadPackageDefinition, Server, ServerCredentials, type ServerInterceptor, type ServiceDefinition } from '@grpc/grpc-js';
 import { load } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { protoPath as HEALTH_PROTO_FILE } from 'grpc-health-check';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ResolvedAuth } from '../config/schema.js';
 import type { Dataplane } from '../dataplane/dataplane.js';
+import { authInterceptor } from './auth.js';
+import { healthService } from './health.js';
+import { grpcCallMetrics } from './metrics.js';
+import { REPOSITORY_SERVICE, repositoryService, underInferencePaths } from './repository.js';
 import { inferenceService } from './service.js';
 import { messageSizeInterceptor } from './status.js';
 
 /** The proto, from src/grpc/ and dist/grpc/ alike (package.json `files` ships proto/). */
 export const PROTO_FILE = fileURLToPath(new URL('../../proto/open_inference_grpc.proto', import.meta.url));
+/** The repository calls' proto (Triton's messages), beside it. */
+export const REPOSITORY_PROTO_FILE = fileURLToPath(new URL('../../proto/model_repository.proto', import.meta.url));
+export { HEALTH_PROTO_FILE };
 
 /** How proto-loader maps messages: field names as in the proto, 64-bit integers as strings (no precision lost). */
 export const PROTO_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true } as const;
@@ -24,6 +37,10 @@ export interface GrpcOptions {
   readonly port: number;
   readonly maxMessageBytes: number;
   readonly maxTensorElements: number;
+  /** `auth:` with its keys: every call then needs a key with its method's scope (auth.ts). */
+  readonly auth?: ResolvedAuth | undefined;
+  /** The service's metrics registry: the grpc_server_* metrics are registered in it. */
+  readonly metrics?: Registry;
   /** `tls:`'s files: the port then speaks TLS too (no client certificates asked for). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
 }
@@ -35,15 +52,34 @@ export interface GrpcServer {
   close(timeoutMs: number): Promise<void>;
 }
 
+type Services = Record<string, { service: ServiceDefinition } | undefined>;
+
 export async function startGrpcServer(options: GrpcOptions): Promise<GrpcServer> {
-  const definition = loadPackageDefinition(await load(PROTO_FILE, PROTO_OPTIONS));
-  const service = (definition.inference as unknown as { GRPCInferenceService: { service: ServiceDefinition } }).GRPCInferenceService.service;
+  const { dataplane, logger } = options;
+  const repositoryApi = dataplane.repositoryApi;
+  const files = [PROTO_FILE, HEALTH_PROTO_FILE, ...(repositoryApi ? [REPOSITORY_PROTO_FILE] : [])];
+  const packageDefinition = await load(files, PROTO_OPTIONS);
+  const definition = loadPackageDefinition(packageDefinition) as unknown as { inference: Services; grpc: { health: { v1: Services } } };
+  const serviceOf = (services: Services, name: string) => (services[name] as { service: ServiceDefinition }).service;
+  const interceptors: ServerInterceptor[] = [messageSizeInterceptor(options.maxMessageBytes, options.metrics && grpcCallMetrics(options.metrics))];
+  if (options.auth) interceptors.push(authInterceptor(options.auth));
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
-    interceptors: [messageSizeInterceptor(options.maxMessageBytes)],
+    interceptors,
   });
-  server.addService(service, inferenceService(options));
+  server.addService(serviceOf(definition.inference, 'GRPCInferenceService'), inferenceService(options));
+  const health = healthService(dataplane, logger);
+  server.addService(serviceOf(definition.grpc.health.v1, 'Health'), health.implementation);
+  const reflected = ['inference.GRPCInferenceService', 'grpc.health.v1.Health'];
+  if (repositoryApi) {
+    const repository = serviceOf(definition.inference, 'GRPCRepositoryService');
+    const handlers = repositoryService(dataplane, logger);
+    server.addService(repository, handlers);
+    server.addService(underInferencePaths(repository), handlers);
+    reflected.push(REPOSITORY_SERVICE);
+  }
+  new ReflectionService(packageDefinition, { services: reflected }).addToServer(server);
   const { tls } = options;
   const credentials = tls ? ServerCredentials.createSsl(tls.ca ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], false) : ServerCredentials.createInsecure();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -53,8 +89,10 @@ export async function startGrpcServer(options: GrpcOptions): Promise<GrpcServer>
   let closing: Promise<void> | undefined;
   const close = (timeoutMs: number) =>
     (closing ??= new Promise<void>((resolve) => {
+      // Watch streams never end by themselves: they end now, NOT_SERVING, so the shutdown does not wait for them.
+      health.stop();
       const timer = timeoutMs > 0 ? setTimeout(() => {
-        options.logger.warn({ timeout_ms: timeoutMs }, 'gRPC calls still in flight at server.shutdown_timeout_ms: cancelling them');
+        logger.warn({ timeout_ms: timeoutMs }, 'gRPC calls still in flight at server.shutdown_timeout_ms: cancelling them');
         server.forceShutdown();
         resolve();
       }, timeoutMs) : undefined;

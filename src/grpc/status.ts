@@ -1,9 +1,10 @@
 /**
  * The one table from longshore's error catalogue to gRPC status codes (docs/grpc.md#errors), the one wrapper every RPC
  * handler goes through (`unary`: errors become statuses, failures are logged), and the interceptor that makes grpc-js's
- * own message-size refusals name `server.grpc_max_message_bytes`. Later per-method concerns (metrics, auth) plug in here.
+ * own message-size refusals name `server.grpc_max_message_bytes` (and reports how each call ended, for the metrics).
+ * API keys are an interceptor of their own (auth.ts).
  */
-import { Metadata, ServerInterceptingCall, status, type ServerInterceptor, type ServerUnaryCall, type sendUnaryData, type StatusObject } from '@grpc/grpc-js';
+import { Metadata, ServerInterceptingCall, status, type ServerInterceptor, type ServerMethodDefinition, type ServerUnaryCall, type sendUnaryData, type StatusObject } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { InternalError, LongshoreError, type ErrorType } from '../errors.js';
 
@@ -88,13 +89,19 @@ export function sizeMessage(original: string, maxBytes: number): string {
   return `the ${direction} message is larger than ${maxBytes} bytes (server.grpc_max_message_bytes): ${original}`;
 }
 
+/** Told when a call starts; returns what to call once with the status code it ends with (metrics.ts). */
+export type CallObserver = (method: ServerMethodDefinition<unknown, unknown>) => (code: status) => void;
+
 /**
- * Rewrites grpc-js's RESOURCE_EXHAUSTED for an oversized message so it names the setting. grpc-js answers those from
- * the innermost call object (the one this first interceptor is handed) without passing through interceptors, so the
- * interceptor wraps that object's own sendStatus; a grpc-js without it leaves its message unchanged (test/grpc checks).
+ * The first interceptor: rewrites grpc-js's RESOURCE_EXHAUSTED for an oversized message so it names the setting, and
+ * tells `observe` (the grpc_server_* metrics, when given) how each call ended. grpc-js answers size refusals and passed
+ * deadlines from the innermost call object (the one this first interceptor is handed) without passing through
+ * interceptors, so the interceptor wraps that object's own sendStatus; a grpc-js without it leaves its message
+ * unchanged (test/grpc checks). A call its client cancels ends CANCELLED whatever its handler answers later.
  */
-export function messageSizeInterceptor(maxBytes: number): ServerInterceptor {
-  return (_method, call) => {
+export function messageSizeInterceptor(maxBytes: number, observe?: CallObserver): ServerInterceptor {
+  return (method, call) => {
+    const ended = observe?.(method);
     const base = call as { sendStatus?: (status: PartialStatusObject) => void };
     const send = base.sendStatus;
     if (typeof send === 'function') {
@@ -102,10 +109,12 @@ export function messageSizeInterceptor(maxBytes: number): ServerInterceptor {
         if (answer.code === status.RESOURCE_EXHAUSTED && SIZE_MESSAGES.test(answer.details ?? '')) {
           answer = { ...answer, details: sizeMessage(answer.details, maxBytes) };
         }
+        ended?.(answer.code);
         send.call(this, answer);
       };
     }
-    return new ServerInterceptingCall(call);
+    if (ended === undefined) return new ServerInterceptingCall(call);
+    return new ServerInterceptingCall(call, { start: (next) => next({ onCancel: () => ended(status.CANCELLED) }) });
   };
 }
 

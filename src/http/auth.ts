@@ -1,12 +1,11 @@
 /**
  * API keys and scopes (docs/security.md): a root onRequest hook, installed only when the config has `auth:`, that finds
  * the route's scope by its template and checks the request's key before anything else looks at the request (the body
- * of a refused request is never read). Keys are compared as SHA-256 digests with crypto.timingSafeEqual, against every
- * configured key (no early exit), so neither the time taken nor the answer tells how close a guess was.
+ * of a refused request is never read). The key check itself (SHA-256 digests, crypto.timingSafeEqual against every
+ * configured key, no early exit) is config/api-keys.ts, shared with the gRPC port.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { keyDigest } from '../config/auth-schema.js';
+import { apiKeyLookup, bearerOrApiKey } from '../config/api-keys.js';
 import type { AuthScope, ResolvedAuth } from '../config/schema.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import { sendError } from './error-handler.js';
@@ -79,13 +78,7 @@ export function routeAccess(template: string, auth: ResolvedAuth): RouteAccess {
 
 /** The key a request carries: `Authorization: Bearer <key>` (scheme case-insensitive), else `x-api-key`. */
 export function presentedKey(request: FastifyRequest): string | undefined {
-  const authorization = request.headers.authorization;
-  if (authorization !== undefined) {
-    const match = /^bearer +(\S+) *$/i.exec(authorization);
-    if (match !== null) return match[1];
-  }
-  const apiKey = request.headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
+  return bearerOrApiKey(request.headers.authorization, request.headers['x-api-key']);
 }
 
 /**
@@ -93,29 +86,11 @@ export function presentedKey(request: FastifyRequest): string | undefined {
  * 404 it gets anyway (it names nothing a key protects).
  */
 export function installAuth(app: FastifyInstance, auth: ResolvedAuth): void {
-  // One entry per distinct key, its scopes merged at install (the same key listed twice has the scopes of both), so a
-  // request allocates nothing.
-  const merged = new Map<string, Set<AuthScope>>();
-  const ids = new Map<string, string>();
-  for (const key of auth.keys) {
-    merged.set(key.digest, new Set([...(merged.get(key.digest) ?? []), ...key.scopes]));
-    // The key's id (where it came from, never its value): its first entry's source.
-    if (!ids.has(key.digest)) ids.set(key.digest, key.source);
-  }
-  const keys = [...merged].map(([digest, scopes]) => ({ digest: Buffer.from(digest, 'hex'), scopes, id: ids.get(digest) as string }));
+  const keyOf = apiKeyLookup(auth);
   app.decorateRequest('longshoreKeyId', null);
   // Resolved once per route, not per request.
   const access = new Map<string, RouteAccess>();
   app.addHook('onRoute', (route) => void access.set(route.url, routeAccess(route.url, auth)));
-  const keyOf = (key: string): (typeof keys)[number] | undefined => {
-    const digest = keyDigest(key);
-    let granted: (typeof keys)[number] | undefined;
-    for (const candidate of keys) {
-      // Every key is compared, with no early exit: the time does not tell which one matched.
-      if (timingSafeEqual(digest, candidate.digest)) granted = candidate;
-    }
-    return granted;
-  };
   // Callback style, like the other root hooks: no promise per request.
   app.addHook('onRequest', (request, reply, done) => {
     const template = request.routeOptions.url;

@@ -3,9 +3,10 @@
  * call it: promise-returning RPCs, a check of the status an RPC ends with, and tensors from the ONNX fixtures.
  */
 import assert from 'node:assert/strict';
-import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, makeGenericClientConstructor, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { PROTO_FILE, PROTO_OPTIONS } from '../../src/grpc/server.ts';
+import { underInferencePaths } from '../../src/grpc/repository.ts';
+import { PROTO_FILE, PROTO_OPTIONS, REPOSITORY_PROTO_FILE } from '../../src/grpc/server.ts';
 
 export { status };
 
@@ -109,4 +110,76 @@ export function assertClose(actual: readonly number[], expected: readonly number
     const e = expected[i] as number;
     assert.ok(Math.abs(a - e) <= 1e-5 + 1e-4 * Math.abs(e), `${where}[${i}]: ${a} vs ${e}`);
   }
+}
+
+/** A grpc-js client of any service of `files` (`service`: its full name, e.g. `grpc.health.v1.Health`). */
+export interface ServiceClient {
+  call<T = Record<string, unknown>>(method: string, request?: object, metadata?: Record<string, string>): Promise<T>;
+  /** A server-streaming call: every message it sends until it ends (or `cancel()`), then how it ended. */
+  stream(method: string, request: object, metadata?: Record<string, string>): { messages: unknown[]; next(): Promise<unknown>; cancel(): void; ended: Promise<ServiceError | null> };
+  /** A bidi-streaming call: writes each request, half-closes, and collects every response. */
+  bidi<T = Record<string, unknown>>(method: string, requests: object[], metadata?: Record<string, string>): Promise<T[]>;
+  close(): void;
+}
+
+export function serviceClient(url: string, files: string[], service: string): ServiceClient {
+  let definition = loadPackageDefinition(loadSync(files, PROTO_OPTIONS)) as unknown as Record<string, unknown>;
+  for (const part of service.split('.')) definition = definition[part] as Record<string, unknown>;
+  return clientOf(url, definition);
+}
+
+/**
+ * A client of inference.GRPCRepositoryService whose methods call the paths Triton's clients (tritonclient.grpc) call:
+ * /inference.GRPCInferenceService/Repository*.
+ */
+export function tritonPathClient(url: string): ServiceClient {
+  const definition = loadPackageDefinition(loadSync(REPOSITORY_PROTO_FILE, PROTO_OPTIONS)) as unknown as { inference: { GRPCRepositoryService: { service: Parameters<typeof underInferencePaths>[0] } } };
+  return clientOf(url, makeGenericClientConstructor(underInferencePaths(definition.inference.GRPCRepositoryService.service), 'GRPCInferenceService'));
+}
+
+function clientOf(url: string, definition: unknown): ServiceClient {
+  const Constructor = definition as unknown as new (url: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & Record<string, (...args: unknown[]) => unknown>;
+  const raw = new Constructor(url, credentials.createInsecure());
+  const metadataOf = (entries: Record<string, string> = {}) => {
+    const metadata = new Metadata();
+    for (const [key, value] of Object.entries(entries)) metadata.set(key, value);
+    return metadata;
+  };
+  return {
+    call: <T>(method: string, request: object = {}, metadata?: Record<string, string>) =>
+      new Promise<T>((resolve, reject) => {
+        (raw[method] as (...args: unknown[]) => unknown).call(raw, request, metadataOf(metadata), (error: ServiceError | null, response: T) => (error ? reject(error) : resolve(response)));
+      }),
+    stream: (method, request, metadata) => {
+      const call = (raw[method] as (...args: unknown[]) => NodeJS.EventEmitter & { cancel(): void }).call(raw, request, metadataOf(metadata));
+      const messages: unknown[] = [];
+      const waiting: ((message: unknown) => void)[] = [];
+      let read = 0;
+      call.on('data', (message: unknown) => {
+        messages.push(message);
+        waiting.shift()?.(message);
+      });
+      const ended = new Promise<ServiceError | null>((resolve) => {
+        call.on('error', (error: ServiceError) => resolve(error));
+        call.on('end', () => resolve(null));
+      });
+      return {
+        messages,
+        next: () => (read < messages.length ? Promise.resolve(messages[read++]) : new Promise((resolve) => waiting.push((message) => { read++; resolve(message); }))),
+        cancel: () => call.cancel(),
+        ended,
+      };
+    },
+    bidi: <T>(method: string, requests: object[], metadata?: Record<string, string>) =>
+      new Promise<T[]>((resolve, reject) => {
+        const call = (raw[method] as (...args: unknown[]) => NodeJS.EventEmitter & { write(m: object): void; end(): void }).call(raw, metadataOf(metadata));
+        const responses: T[] = [];
+        call.on('data', (message: T) => responses.push(message));
+        call.on('error', reject);
+        call.on('end', () => resolve(responses));
+        for (const request of requests) call.write(request);
+        call.end();
+      }),
+    close: () => raw.close(),
+  };
 }
