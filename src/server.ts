@@ -19,6 +19,7 @@ import { closeBounded, trackConnections, whileConnectionsOpen } from './connecti
 import { installReloads } from './reloads.js';
 import { createService, type Service } from './service.js';
 import { loadTracing } from './tracing/load.js';
+import type { Tracing } from './tracing/span.js';
 
 import { DRAIN_IDLE_CLOSE_MS } from './connections.js';
 
@@ -126,7 +127,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await app.listen({ host: options.host ?? config.server.host, port: options.port ?? config.server.port });
   const address = app.server.address();
   const url = typeof address === 'object' && address ? `${tls ? 'https' : 'http'}://${formatHost(address.address)}:${address.port}` : String(address);
-  const grpc = await startGrpc(options, service, logger, tls).catch(async (error: unknown) => {
+  const grpc = await startGrpc(options, service, logger, tls, tracing).catch(async (error: unknown) => {
     await app.close();
     throw error;
   });
@@ -204,7 +205,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 }
 
 /** The gRPC port (docs/grpc.md), only when server.grpc_port is set: grpc-js is imported then, never otherwise. */
-async function startGrpc(options: StartOptions, service: Service, logger: Logger, tls: TlsMaterial | undefined): Promise<GrpcServer | undefined> {
+async function startGrpc(options: StartOptions, service: Service, logger: Logger, tls: TlsMaterial | undefined, tracing: Tracing | undefined): Promise<GrpcServer | undefined> {
   const { server, limits } = options.loaded.config;
   if (server.grpc_port === undefined) return undefined;
   const { startGrpcServer } = await import('./grpc/server.js');
@@ -218,6 +219,7 @@ async function startGrpc(options: StartOptions, service: Service, logger: Logger
     auth: options.loaded.config.auth,
     metrics: service.metrics.registry,
     tls,
+    ...(tracing ? { tracing } : {}),
   });
 }
 

@@ -18,6 +18,7 @@ import { authInterceptor } from './auth.js';
 import { healthService } from './health.js';
 import { grpcCallMetrics } from './metrics.js';
 import { REPOSITORY_SERVICE, repositoryService, underInferencePaths } from './repository.js';
+import type { Tracing } from '../tracing/span.js';
 import { inferenceService } from './service.js';
 import { messageSizeInterceptor } from './status.js';
 
@@ -43,6 +44,8 @@ export interface GrpcOptions {
   readonly metrics?: Registry;
   /** `tls:`'s files: the port then speaks TLS too (no client certificates asked for). */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca?: Buffer };
+  /** The tracer (tracing.enabled): ModelInfer calls get a SERVER span continuing the caller's `traceparent`. */
+  readonly tracing?: Tracing;
 }
 
 export interface GrpcServer {

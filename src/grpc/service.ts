@@ -9,6 +9,9 @@ import { Cancellation, type CallContext } from '../call-context.js';
 import type { Dataplane } from '../dataplane/dataplane.js';
 import { ModelNotReadyError } from '../errors.js';
 import { unary } from './status.js';
+import { tracedCall } from './tracing.js';
+import { ATTR, type TraceSpan, type Tracing } from '../tracing/span.js';
+import { traceStep } from '../tracing/steps.js';
 import { decodeGrpcRequest, encodeGrpcResponse, type DecodedGrpcRequest, type InferRequestMessage } from './tensors.js';
 
 interface ModelRef {
@@ -21,10 +24,11 @@ export interface ServiceOptions {
   readonly logger: Logger;
   /** limits.predict.max_tensor_elements. */
   readonly maxTensorElements: number;
+  readonly tracing?: Tracing;
 }
 
 /** The handlers, by RPC name. */
-export function inferenceService({ dataplane, logger, maxTensorElements }: ServiceOptions): UntypedServiceImplementation {
+export function inferenceService({ dataplane, logger, maxTensorElements, tracing }: ServiceOptions): UntypedServiceImplementation {
   return {
     ServerLive: unary('ServerLive', logger, () => ({ live: true })),
     // As Triton: OK with ready false when not ready (the REST route's 503 is HTTP's way to say it).
@@ -45,15 +49,20 @@ export function inferenceService({ dataplane, logger, maxTensorElements }: Servi
       const { name, version } = call.request;
       return { ...dataplane.tensorMetadata(name, version || undefined), properties: {} };
     }),
-    ModelInfer: unary('ModelInfer', logger, async (call: ServerUnaryCall<InferRequestMessage, unknown>) => {
-      const message = call.request;
-      const answer = await dataplane.infer<DecodedGrpcRequest>(
-        message.model_name,
-        message.model_version || undefined,
-        () => decodeGrpcRequest(message, maxTensorElements),
-        (decoded) => callContext(call, decoded.timeoutMs),
-      );
-      return encodeGrpcResponse(answer.response, answer.request.raw);
+    ModelInfer: unary('ModelInfer', logger, (call: ServerUnaryCall<InferRequestMessage, unknown>) => {
+      const infer = async (span?: TraceSpan) => {
+        const message = call.request;
+        const decode = () => decodeGrpcRequest(message, maxTensorElements);
+        const answer = await dataplane.infer<DecodedGrpcRequest>(
+          message.model_name,
+          message.model_version || undefined,
+          span ? () => traceStep(span, 'decode', decode) : decode,
+          (decoded) => ({ ...callContext(call, decoded.timeoutMs), ...(span ? { span } : {}) }),
+        );
+        const encode = () => encodeGrpcResponse(answer.response, answer.request.raw);
+        return span ? traceStep(span, 'encode', encode) : encode();
+      };
+      return tracing ? tracedCall(tracing, call, 'ModelInfer', { [ATTR.model]: call.request.model_name }, infer) : infer();
     }),
   };
 }
