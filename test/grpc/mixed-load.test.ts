@@ -64,4 +64,31 @@ describe('mixed gRPC and REST load on one batched model', () => {
     assert.ok(after.batchesOverOneRow - before.batchesOverOneRow > 0, 'some batches held several one-row requests');
     assert.ok(after.count - before.count < rows.length / 2, `${after.count - before.count} batches for ${rows.length} requests`);
   });
+
+  it('puts a REST and a gRPC request in one model call: a batch that runs only once two rows are in', async () => {
+    const waiting = await serve(
+      'server:\n  grpc_port: 0\nmodels:\n' +
+        `  - model_path: ${FIXTURES}iris_logreg.onnx\n    batching: {policy: timed, max_batch_size: 2, max_latency_ms: 10000}\n`,
+    );
+    const other = inferClient(waiting.server.grpcUrl as string);
+    try {
+      const row = [5.1, 3.5, 1.4, 0.2];
+      const started = performance.now();
+      const restCall = fetch(`${waiting.url}/v2/models/iris_logreg/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: row }] }),
+      });
+      const grpcCall = other.call<InferResponseMessage>('ModelInfer', { model_name: 'iris_logreg', inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], contents: { fp32_contents: row } }] });
+      const [restAnswer] = await Promise.all([restCall, grpcCall]);
+      assert.equal(restAnswer.status, 200);
+      // Alone, either would wait the full 10 s for a second row: both answered at once means they ran together.
+      assert.ok(performance.now() - started < 5000, `answered after ${Math.round(performance.now() - started)} ms`);
+      const sizes = await batchSizes(waiting.service, 'iris_logreg');
+      assert.deepEqual({ batches: sizes.count, rows: sizes.sum }, { batches: 1, rows: 2 });
+    } finally {
+      other.close();
+      await waiting.close();
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
- * Tracing off (the default) loads no OpenTelemetry module: a spawned server (its own module graph, unlike this
- * process, which other tracing tests share) records every module URL it resolves, answers a prediction, and reports
- * the @opentelemetry ones. With tracing on, the same script does load them (the check can see them).
+ * Tracing off and gRPC off (the defaults) load no OpenTelemetry and no gRPC module: a spawned server (its own module
+ * graph, unlike this process, which other tests share) records every module URL it resolves, answers a prediction,
+ * and reports the @opentelemetry and @grpc ones. With each turned on, the same script does load them (the check can
+ * see them).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { FIXTURES } from '../runtimes/onnx-harness.ts';
 
 // Resolve hooks see every ESM import (they run off the main thread; they report on stderr).
 const HOOKS = `data:text/javascript,${encodeURIComponent(
-  "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('@opentelemetry')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }",
+  "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('@opentelemetry') || r.url.includes('@grpc')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }",
 )}`;
 
 const SCRIPT = `
@@ -28,20 +29,29 @@ process.stderr.write('STATUS ' + response.status + '\\n');
 await server.close();
 `;
 
-function loadedModules(tracing: Record<string, unknown> | undefined): { status: string | undefined; otel: string[] } {
-  const file = writeConfig(JSON.stringify({ ...(tracing ? { tracing } : {}), models: [{ model_path: `${FIXTURES}iris_logreg.onnx` }] }));
+function loadedModules(tracing: Record<string, unknown> | undefined, server?: Record<string, unknown>): { status: string | undefined; otel: string[]; grpc: string[] } {
+  const file = writeConfig(JSON.stringify({ ...(tracing ? { tracing } : {}), ...(server ? { server } : {}), models: [{ model_path: `${FIXTURES}iris_logreg.onnx` }] }));
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, file], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stderr.split('\n');
-  return { status: lines.find((line) => line.startsWith('STATUS '))?.slice(7), otel: lines.filter((line) => line.startsWith('LOADED ')) };
+  const loaded = lines.filter((line) => line.startsWith('LOADED '));
+  return { status: lines.find((line) => line.startsWith('STATUS '))?.slice(7), otel: loaded.filter((line) => line.includes('@opentelemetry')), grpc: loaded.filter((line) => line.includes('@grpc')) };
 }
 
 it('tracing off: no @opentelemetry module is loaded; tracing on: they are', () => {
   const off = loadedModules(undefined);
   assert.equal(off.status, '200');
   assert.deepEqual(off.otel, []);
+  assert.deepEqual(off.grpc, [], 'gRPC off: grpc-js is not loaded either');
   // Exports go nowhere (a closed port); the server still answers and closes.
   const on = loadedModules({ enabled: true, endpoint: 'http://127.0.0.1:9/v1/traces', export_timeout_ms: 500 });
   assert.equal(on.status, '200');
   assert.ok(on.otel.length > 0, 'the check sees the SDK when it is loaded');
+});
+
+it('gRPC on (server.grpc_port): grpc-js is loaded', () => {
+  const on = loadedModules(undefined, { grpc_port: 0 });
+  assert.equal(on.status, '200');
+  assert.ok(on.grpc.length > 0, 'the check sees grpc-js when it is loaded');
+  assert.deepEqual(on.otel, []);
 });
