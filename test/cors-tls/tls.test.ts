@@ -12,31 +12,11 @@ import { request as httpsRequest } from 'node:https';
 import { loadConfigFile } from '../../src/config/load.ts';
 import { readTlsMaterial } from '../../src/http/tls.ts';
 import { startServer } from '../../src/server.ts';
+import { hasOpenssl, makeCertificate } from '../helpers/certificates.ts';
 import { runCli } from '../helpers/cli.ts';
 import { configYaml, fixture, silentLogger, tempDir, thrownConfigError, writeConfig } from '../helpers/service.ts';
 
 const ECHO = { class_path: fixture('echo.ts', 'EchoModel') };
-
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A self-signed certificate for 127.0.0.1 (as CN and as an IP subjectAltName) and its key, in `dir`. */
-function makeCertificate(dir: string, name = 'server'): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', key, '-out', cert],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
 
 /** One request over HTTPS trusting `ca` (node:https; fetch cannot be given a CA without undici). */
 function httpsCall(url: string, ca: Buffer, options: { method?: string; json?: unknown } = {}): Promise<{ status: number; body: unknown }> {
