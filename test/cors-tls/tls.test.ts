@@ -4,7 +4,6 @@
  * read, or a key that does not match, is a config error naming the key (and `longshore serve`/`validate` exit 2).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
