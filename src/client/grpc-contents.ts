@@ -5,25 +5,10 @@
  * Buffers).
  */
 import { decodeBinary, encodeBinary } from '../tensors/binary.js';
+import { CONTENTS_FIELD } from '../tensors/grpc-contents-fields.js';
 import type { DatatypeInfo, TensorData } from '../tensors/datatypes.js';
 import { fromElements, requireDatatype, toStorage } from './tensor-data.js';
 import type { InferOptions, InferOutput, InferRequest, PlainElement } from './types.js';
-
-/** The `InferTensorContents` field of each datatype (FP16 and BF16 travel only as raw bytes). */
-const CONTENTS_FIELD: Record<string, string | undefined> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
 
 type Contents = Record<string, unknown[] | undefined>;
 

@@ -5,6 +5,7 @@
  * input, decoded as the binary tensor extension's are (tensors/binary.ts). FP16 travels only raw (it has no contents
  * field). A response is raw when its request was, or when an output has no contents field (FP16); typed otherwise.
  */
+import { CONTENTS_FIELD } from '../tensors/grpc-contents-fields.js';
 import { quote, SchemaValidationError } from '../errors.js';
 import { decodeBinary, encodeBinary } from '../tensors/binary.js';
 import type { DatatypeInfo, TensorData } from '../tensors/datatypes.js';
@@ -63,21 +64,8 @@ export interface DecodedGrpcRequest extends InferRequest {
 }
 
 /** The contents field of each datatype (FP16 has none). */
-const FIELD: Readonly<Record<string, ContentsField>> = {
-  BOOL: 'bool_contents',
-  INT8: 'int_contents',
-  INT16: 'int_contents',
-  INT32: 'int_contents',
-  INT64: 'int64_contents',
-  UINT8: 'uint_contents',
-  UINT16: 'uint_contents',
-  UINT32: 'uint_contents',
-  UINT64: 'uint64_contents',
-  FP32: 'fp32_contents',
-  FP64: 'fp64_contents',
-  BYTES: 'bytes_contents',
-};
-const FIELDS = [...new Set(Object.values(FIELD))];
+const FIELD = CONTENTS_FIELD;
+const FIELDS = [...new Set(Object.values(FIELD))].filter((field): field is ContentsField => field !== undefined);
 
 function bad(message: string): SchemaValidationError {
   return new SchemaValidationError(message);
