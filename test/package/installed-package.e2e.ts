@@ -35,10 +35,10 @@ describe('the packed tarball', () => {
   test('is under 3 MB and holds the built package, its docs and licence, and no tests, benchmarks or model files', () => {
     assert.ok(packed.size < MAX_TARBALL_BYTES, `tarball is ${packed.size} bytes`);
     const paths = packed.files.map((file) => file.path);
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/bin.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/runtimes/worker-entry.js', 'dist/runtimes/onnx-worker.js', 'proto/open_inference_grpc.proto']) {
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/bin.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/runtimes/worker-entry.js', 'dist/runtimes/onnx-worker.js', 'proto/open_inference_grpc.proto', 'proto/model_repository.proto']) {
       assert.ok(paths.includes(required), `${required} is missing from the tarball`);
     }
-    const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|d\.ts)|docs\/[^/]+\.md|proto\/open_inference_grpc\.proto|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(path));
+    const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|d\.ts)|docs\/[^/]+\.md|proto\/[a-z_]+\.proto|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(path));
     assert.deepEqual(unexpected, []);
     assert.deepEqual(paths.filter((path) => /(^|\/)(test|bench|examples|src)\/|\.(onnx|ts)$/.test(path) && !path.endsWith('.d.ts')), []);
   });
@@ -125,6 +125,32 @@ describe('a project that installed the tarball', () => {
     await server.stop();
     assert.match(server.output, /"msg":"longshore stopped"/, 'SIGTERM drained and stopped the server');
     assert.equal(existsSync(missingTmp), false, 'nothing created the missing TMPDIR');
+  });
+
+  test('longshore/client reaches the gRPC port of npx longshore serve from a plain .mjs (the proto ships in the package)', async () => {
+    copyFileSync(join(REPO_ROOT, 'test/fixtures/onnx/iris_logreg.onnx'), join(app, 'models/iris-grpc.onnx'));
+    const server = new ServeProcess(app, ['--model', 'iris=./models/iris-grpc.onnx', '--port', '0', '--host', '127.0.0.1'], { LONGSHORE_SERVER__GRPC_PORT: '0' });
+    servers.push(server);
+    const url = await server.url;
+    await waitReady(url);
+    const grpc = /"grpc_url":"([^"]+)"/.exec(server.output)?.[1];
+    assert.ok(grpc, `the listening line names the gRPC address:\n${server.output}`);
+    writeFileSync(
+      join(app, 'grpc-client.mjs'),
+      [
+        "import { LongshoreClient } from 'longshore/client';",
+        'const client = new LongshoreClient(process.argv[2], { grpc: process.argv[3] });',
+        "const request = { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: new Float32Array([5.1, 3.5, 1.4, 0.2, 6.3, 3.3, 6.0, 2.5]) }] };",
+        'const typed = await client.infer(\'iris\', request);',
+        'const raw = await client.infer(\'iris\', request, { binary: true });',
+        "console.log(JSON.stringify({ ready: await client.serverReady(), typed: Array.from(typed.output('label', 'INT64').data, Number), raw: Array.from(raw.output('label', 'INT64').data, Number) }));",
+        'client.close();',
+        '',
+      ].join('\n'),
+    );
+    const { stdout } = await mustRun('node', ['grpc-client.mjs', url, grpc], app);
+    assert.deepEqual(JSON.parse(stdout), { ready: true, typed: [0, 2], raw: [0, 2] });
+    await server.stop();
   });
 
   test('an .onnx entry in a project without onnxruntime-node exits 2 naming the package to install', async () => {
