@@ -173,6 +173,9 @@ export class ModelRepository {
       throw this.#failed(name, '', error instanceof ConfigError ? error : (error as Error));
     }
     const models = built.models.filter((model) => model.name === name);
+    // Entries that build models of other names (a class whose own name differs) must not unload what serves `name`.
+    for (const stray of built.models.filter((model) => model.name !== name)) await stray.unload();
+    if (models.length === 0) throw this.#failed(name, '', new Error(`its config entries build no model named '${name}'; set qualified_name: ${name} on them`));
     await Promise.all(models.map((model) => model.load()));
     const broken = models.filter((model) => model.state !== 'ready');
     if (broken.length > 0) {
