@@ -174,7 +174,7 @@ export class MetricsCatalogue {
   });
   readonly workerRestarts = new Counter({
     name: 'longshore_worker_restarts_total',
-    help: 'Worker threads of a code model (workers: N) replaced, by reason: deadline (terminated: a call ran past its deadline), exit (the thread exited), error (an error thrown outside a call ended it), memory (the thread ran out of memory_limit_mb).',
+    help: 'Worker threads of a model with workers: N (a code model\'s, or an ONNX model\'s session threads) replaced, by reason: deadline (terminated: a call ran past its deadline), exit (the thread exited), error (an error thrown outside a call ended it), memory (the thread ran out of memory_limit_mb).',
     labelNames: ['model', 'reason'],
     registers: [this.registry],
   });

@@ -4,6 +4,7 @@
  * event loop. onnxruntime-node computes on the calling thread, so on the main thread every run stops HTTP work for
  * its whole duration; in a worker, reading the next requests overlaps the current run.
  */
+import type { WorkerRestart } from './worker-protocol.js';
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import type { TensorData } from '../tensors/datatypes.js';
@@ -85,6 +86,8 @@ export class WorkerSessions implements SessionBackend {
   /** Replacements being started, by slot. */
   readonly #replacing = new Map<number, Promise<void>>();
   #released = false;
+  /** Told of every thread replaced after start (the model reports it: longshore_worker_restarts_total, a log line). */
+  onRestart: ((restart: WorkerRestart) => void) | undefined;
 
   constructor(path: string, options: ort.InferenceSession.SessionOptions, workers: SessionWorker[]) {
     const first = workers[0] as SessionWorker;
@@ -145,6 +148,7 @@ export class WorkerSessions implements SessionBackend {
           }
           this.#workers[slot] = fresh;
           this.#watch(fresh, slot);
+          this.onRestart?.({ reason: 'exit', detail: `ONNX session thread ${slot} ended; a new thread with a new session took its place` });
         },
         () => undefined, // the slot stays dead; runs go to the other threads, or fail saying so
       )

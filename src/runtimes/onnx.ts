@@ -9,7 +9,8 @@ import type { JsonSchema } from '../model/contract.js';
 import { elementCount, jsonSafe, measureShape, readInstance, writeInstance } from '../tensors/codec.js';
 import type { DatatypeInfo } from '../tensors/datatypes.js';
 import type { Tensor, TensorSignature } from '../tensors/tensor.js';
-import { createLocalSession, createWorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
+import { createLocalSession, createWorkerSessions, WorkerSessions, type RunTensor, type SessionBackend } from './onnx-session.js';
+import { WATCH_WORKERS, type WorkerRestart } from './worker-protocol.js';
 import { readSignature, recordSchema, type OnnxSignature, type GraphTensor } from './onnx-signature.js';
 import type { ModelMemory, RecordTensorCodec, RuntimeModel } from './runtime-model.js';
 
@@ -48,6 +49,8 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
   readonly #path: string;
   readonly #settings: OnnxSettings;
   #session: SessionBackend | undefined;
+  /** Told of each session thread replaced (workers: N); the assembly subscribes (WATCH_WORKERS). */
+  #onRestart: ((restart: WorkerRestart) => void) | undefined;
   #signature: OnnxSignature | undefined;
   #fetches: string[] = [];
   /** How each fetched output's elements become JSON (floats' NaN/±Infinity as null), one per output, built at load. */
@@ -89,6 +92,16 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
     return this.#recordCodec;
   }
 
+  /** Ends one session thread as a crash would (`workers: N`; the tests check it is replaced and reported). */
+  async terminateSessionThread(slot: number): Promise<void> {
+    if (this.#session instanceof WorkerSessions) await this.#session.terminateThread(slot);
+  }
+
+  /** Reports each session thread replaced after load (`workers: N`), as the code models' pool does. */
+  [WATCH_WORKERS](listener: (restart: WorkerRestart) => void): void {
+    this.#onRestart = listener;
+  }
+
   async load(): Promise<void> {
     this.#fileBytes = statSync(this.#path).size;
     const session = await createSession(this.#path, this.#settings);
@@ -111,6 +124,7 @@ export class OnnxModel implements RuntimeModel<OnnxRecord, OnnxRecord> {
         outputs: signature.outputs,
       };
       this.#session = session;
+      if (session instanceof WorkerSessions) session.onRestart = (restart) => this.#onRestart?.(restart);
       if (signature.batched) {
         this.#recordCodec = {
           toTensors: (records, indexed) => this.#toTensors(records as OnnxRecord[], indexed ? 0 : undefined),

@@ -68,4 +68,15 @@ describe('ONNX sessions in worker threads', () => {
     assert.equal(await label(), 0);
     assert.equal(await label(), 0);
   });
+
+  it('counts a replaced session thread in longshore_worker_restarts_total and logs it', async (t) => {
+    const harness = await serveYaml(`models:\n  - model_path: ${FIXTURES}iris_logreg.onnx\n    qualified_name: iris\n    workers: 1\n`);
+    t.after(() => harness.close());
+    const model = harness.registry.require('iris').model as unknown as { terminateSessionThread(slot: number): Promise<void> };
+    await model.terminateSessionThread(0);
+    const answer = await harness.app.inject({ method: 'POST', url: '/api/models/iris/prediction', payload: { input: [5.1, 3.5, 1.4, 0.2] } });
+    assert.equal(answer.statusCode, 200, answer.body);
+    const metrics = (await harness.app.inject('/metrics')).body;
+    assert.match(metrics, /longshore_worker_restarts_total\{model="iris",reason="exit"\} 1/);
+  });
 });
