@@ -97,7 +97,7 @@ export class ModelRepository {
   load(name: string, override?: Record<string, unknown>): Promise<IndexEntry[]> {
     return this.#exclusive(async () => {
       const loaded = override === undefined ? this.#reread(name) : this.#withOverride(name, override);
-      const indexes = await this.#indexesNamed(loaded, name);
+      const indexes = (await this.#namesOf(loaded)).get(name) ?? [];
       if (indexes.length === 0) throw new ModelNotFoundError(`no model '${name}' in the config or the model repository; known models: ${[...this.#known].join(', ') || 'none'}`);
       this.#known.add(name);
       await this.#apply(name, loaded, indexes);
@@ -170,7 +170,7 @@ export class ModelRepository {
     try {
       built = await createServedModels(loaded, services, (index) => indexes.includes(index));
     } catch (error) {
-      throw this.#failed(name, '', error instanceof ConfigError ? error : (error as Error));
+      throw this.#failed(name, '', error as Error);
     }
     const models = built.models.filter((model) => model.name === name);
     // Entries that build models of other names (a class whose own name differs) must not unload what serves `name`.
@@ -252,11 +252,6 @@ export class ModelRepository {
     } catch (error) {
       throw this.#failed(name, '', error as Error);
     }
-  }
-
-  /** Positions of the entries of `loaded` that serve `name`. */
-  async #indexesNamed(loaded: LoadedConfig, name: string): Promise<number[]> {
-    return (await this.#namesOf(loaded)).get(name) ?? [];
   }
 
   /** Every name `loaded` serves, with its entries' positions. */
