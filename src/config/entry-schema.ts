@@ -13,15 +13,21 @@ import { servingKeys } from './serving-schema.js';
 /** Names usable in URLs and as OpenAPI component names. */
 export const MODEL_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
 
-export const RUNTIMES = ['module', 'onnx', 'graph'] as const;
+export const RUNTIMES = ['module', 'onnx', 'transformers', 'graph'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 /** How messages name an entry of each runtime, with the key that makes an entry one. */
 export const RUNTIME_LABELS: Readonly<Record<Runtime, string>> = {
   module: 'a module model (class_path / runtime: module)',
   onnx: 'an ONNX model (model_path / runtime: onnx)',
+  transformers: 'a Hugging Face model (model_path to a folder / runtime: transformers)',
   graph: 'a graph (an entry with graph / runtime: graph)',
 };
+
+export const TRANSFORMERS_TASKS = ['text-classification', 'token-classification', 'feature-extraction'] as const;
+export const AGGREGATIONS = ['none', 'simple', 'first', 'max', 'average'] as const;
+export const POOLINGS = ['mean', 'cls', 'max', 'none'] as const;
+export const CLASSIFICATION_FUNCTIONS = ['softmax', 'sigmoid', 'none'] as const;
 
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
@@ -52,8 +58,8 @@ const ExampleEntrySchema = Type.Object(
 function runtimeKey<R extends Runtime>(runtime: R) {
   return Type.Literal(runtime, {
     description:
-      'What serves the model: `module` (a TS/JS class, needs class_path), `onnx` (needs model_path) or `graph` (needs graph and qualified_name). ' +
-      'Inferred when absent: onnx with model_path, graph with graph, else module.',
+      'What serves the model: `module` (a TS/JS class, needs class_path), `onnx` (needs model_path), `transformers` (a Hugging Face folder in model_path) or `graph` (needs graph and qualified_name). ' +
+      'Inferred when absent: transformers with a task key or a model_path that is a folder, onnx with another model_path, graph with graph, else module.',
   });
 }
 
@@ -151,35 +157,93 @@ export const ModuleEntrySchema = Type.Object(
   { additionalProperties: false, description: 'A TypeScript or JavaScript model class.' },
 );
 
+/** onnxruntime's session settings, for every runtime that runs an ONNX graph. */
+const sessionKeys = () => ({
+  intra_op_threads: Type.Integer({
+    minimum: 0,
+    default: 1,
+    description:
+      'ONNX: threads inside one operator. Default 1: on a small machine one thread is faster and steadier per request; 0 lets onnxruntime pick.',
+  }),
+  inter_op_threads: Type.Optional(Type.Integer({ minimum: 0, description: 'ONNX: threads across independent operators (0: onnxruntime picks).' })),
+  graph_optimization_level: Type.Optional(
+    Type.Union(
+      GRAPH_OPTIMIZATION_LEVELS.map((level) => Type.Literal(level)),
+      { description: "ONNX: graph optimizations applied when the session is created (onnxruntime's default: all)." },
+    ),
+  ),
+  execution_providers: Type.Array(Type.String({ minLength: 1 }), {
+    minItems: 1,
+    default: ['cpu'],
+    description: 'ONNX: execution providers in order of preference.',
+  }),
+});
+
 export const OnnxEntrySchema = Type.Object(
   {
     runtime: runtimeKey('onnx'),
     model_path: Type.String({ minLength: 1, description: 'An ONNX file to serve with no code, relative to this file (`runtime: onnx`).' }),
     ...commonKeys(),
     workers: workers(),
-    intra_op_threads: Type.Integer({
-      minimum: 0,
-      default: 1,
-      description:
-        'ONNX: threads inside one operator. Default 1: on a small machine one thread is faster and steadier per request; 0 lets onnxruntime pick.',
-    }),
-    inter_op_threads: Type.Optional(Type.Integer({ minimum: 0, description: 'ONNX: threads across independent operators (0: onnxruntime picks).' })),
-    graph_optimization_level: Type.Optional(
-      Type.Union(
-        GRAPH_OPTIMIZATION_LEVELS.map((level) => Type.Literal(level)),
-        { description: "ONNX: graph optimizations applied when the session is created (onnxruntime's default: all)." },
-      ),
-    ),
-    execution_providers: Type.Array(Type.String({ minLength: 1 }), {
-      minItems: 1,
-      default: ['cpu'],
-      description: 'ONNX: execution providers in order of preference.',
-    }),
+    ...sessionKeys(),
     outputs: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true, description: 'ONNX: graph outputs to return, in order. Default: every tensor output.' }),
     ),
   },
   { additionalProperties: false, description: 'An ONNX file served with no code (docs/onnx.md).' },
+);
+
+export const TransformersEntrySchema = Type.Object(
+  {
+    runtime: runtimeKey('transformers'),
+    model_path: Type.String({
+      minLength: 1,
+      description:
+        'A Hugging Face model folder (config.json, tokenizer.json, onnx/model.onnx), relative to this file (docs/huggingface.md). Local files only: download a hub model first.',
+    }),
+    ...commonKeys(),
+    task: Type.Optional(
+      Type.Union(
+        TRANSFORMERS_TASKS.map((task) => Type.Literal(task)),
+        { description: "The pipeline task. Default: from config.json's architectures (…ForSequenceClassification, …ForTokenClassification; sentence-transformers folders and bare …Model: feature-extraction)." },
+      ),
+    ),
+    aggregation: Type.Optional(
+      Type.Union(
+        AGGREGATIONS.map((value) => Type.Literal(value)),
+        { description: 'token-classification: how tokens become entities, as transformers\' aggregation_strategy. Default simple.' },
+      ),
+    ),
+    pooling: Type.Optional(
+      Type.Union(
+        POOLINGS.map((value) => Type.Literal(value)),
+        { description: "feature-extraction: one vector per text (mean, cls, max) or per token (none). Default: the sentence-transformers Pooling module's, else none (as transformers' pipeline)." },
+      ),
+    ),
+    normalize: Type.Optional(
+      Type.Boolean({ description: 'feature-extraction: scale each vector to unit length. Default: true when the folder has a sentence-transformers Normalize module.' }),
+    ),
+    top_k: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('all')], {
+        description: 'text-classification: 1 (default) answers the best label; N or `all` also lists the N (all) best under `labels`.',
+      }),
+    ),
+    function_to_apply: Type.Optional(
+      Type.Union(
+        CLASSIFICATION_FUNCTIONS.map((value) => Type.Literal(value)),
+        { description: "text-classification: softmax, sigmoid or none over the logits. Default as transformers: sigmoid for multi-label or one-label models, else softmax." },
+      ),
+    ),
+    max_length: Type.Optional(
+      Type.Integer({
+        minimum: 4,
+        description: "Most tokens per text, special tokens included; a longer text is cut (truncation). Default: the tokenizer's model_max_length (sentence-transformers: max_seq_length), at most the model's positions.",
+      }),
+    ),
+    workers: workers(),
+    ...sessionKeys(),
+  },
+  { additionalProperties: false, description: 'A Hugging Face text model served with no code (docs/huggingface.md).' },
 );
 
 export const GraphEntrySchema = Type.Object(
@@ -193,10 +257,13 @@ export const GraphEntrySchema = Type.Object(
 );
 
 /** Each runtime's schema; RUNTIMES order. */
-export const ENTRY_SCHEMAS = { module: ModuleEntrySchema, onnx: OnnxEntrySchema, graph: GraphEntrySchema } as const;
+export const ENTRY_SCHEMAS = { module: ModuleEntrySchema, onnx: OnnxEntrySchema, transformers: TransformersEntrySchema, graph: GraphEntrySchema } as const;
 
 /** Keys only ONNX models take (the session settings and outputs). */
 export const ONNX_ONLY_KEYS = ['intra_op_threads', 'inter_op_threads', 'graph_optimization_level', 'execution_providers', 'outputs'] as const;
+
+/** Keys that make an entry without `runtime:` a transformers entry (they belong to no other runtime). */
+export const TRANSFORMERS_KEYS = ['task', 'aggregation', 'pooling', 'normalize', 'top_k', 'function_to_apply', 'max_length'] as const;
 
 /**
  * One model entry: a union discriminated by `runtime` (Ajv's `discriminator`, so only the schema of the entry's
@@ -207,11 +274,15 @@ export const ModelEntrySchema = Type.Unsafe<ValidatedEntry>({
   discriminator: { propertyName: 'runtime' },
   required: ['runtime'],
   oneOf: RUNTIMES.map((runtime): TSchema => ENTRY_SCHEMAS[runtime]),
-  description: 'A model to serve. Its runtime is told from its keys: class_path (module), model_path (onnx) or graph (graph).',
+  description: 'A model to serve. Its runtime is told from its keys: class_path (module), model_path (onnx; transformers for a folder) or graph (graph).',
 });
 
 /** An entry as validated (defaults filled, runtime set), before its serving and monitoring settings are resolved. */
-export type ValidatedEntry = Static<typeof ModuleEntrySchema> | Static<typeof OnnxEntrySchema> | Static<typeof GraphEntrySchema>;
+export type ValidatedEntry =
+  | Static<typeof ModuleEntrySchema>
+  | Static<typeof OnnxEntrySchema>
+  | Static<typeof TransformersEntrySchema>
+  | Static<typeof GraphEntrySchema>;
 export type DecoratorEntry = Static<typeof DecoratorEntrySchema>;
 
 /** The runtimes whose schema has `key`, for "this key does not apply" messages. */

@@ -4,7 +4,7 @@
  * every problem with its file, key path and line (or variable), then resolves each entry's serving and monitoring
  * settings and deep-freezes the result.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -12,7 +12,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
 import { resolveAuth } from './auth-schema.js';
 import { entryProblems, sectionProblems } from './cross-key-rules.js';
-import { ModelEntrySchema, type ValidatedEntry } from './entry-schema.js';
+import { ModelEntrySchema, TRANSFORMERS_KEYS, type ValidatedEntry } from './entry-schema.js';
 import { applyEnvOverlay, readEnvOverlay, type EnvSetting, type Environment } from './env-overlay.js';
 import type { ExtraModel } from './model-dir.js';
 import { readModelRepository, repositoryClashes } from './model-repository.js';
@@ -126,7 +126,7 @@ export function parseConfig(text: string, file: string, dir: string, options: Lo
   const expansion = expandModelVersions((raw as { models?: unknown }).models, fileProblem);
   if ((raw as { models?: unknown }).models !== undefined) (raw as { models?: unknown }).models = expansion.models;
   const problem = (path: KeyPath, message: string): ErrorDetail => fileProblem(expansion.originalPath(path), message);
-  setRuntimes((raw as { models?: unknown }).models);
+  setRuntimes((raw as { models?: unknown }).models, dir);
   const validateConfig = compiled().config;
   const valid = validateConfig(raw);
   const errors = valid ? [] : (validateConfig.errors ?? []);
@@ -171,21 +171,36 @@ function variableOf(path: KeyPath, settings: readonly EnvSetting[], doc: Documen
 }
 
 /**
- * The runtime of an entry, told from its keys (the one place that does): `runtime:` when given, else `onnx` with a
- * model_path, `graph` with a graph, else `module` (which then needs class_path).
+ * The runtime of an entry, told from its keys (the one place that does): `runtime:` when given, else `transformers`
+ * with a transformers key (task, pooling, ...) or a model_path that is a folder, `onnx` with another model_path, `graph`
+ * with a graph, else `module` (which then needs class_path).
  */
-function runtimeOfKeys(entry: Readonly<Record<string, unknown>>): unknown {
+function runtimeOfKeys(entry: Readonly<Record<string, unknown>>, dir: string): unknown {
   if (entry.runtime !== undefined) return entry.runtime;
-  return entry.model_path !== undefined ? 'onnx' : entry.graph !== undefined ? 'graph' : 'module';
+  if (TRANSFORMERS_KEYS.some((key) => entry[key] !== undefined)) return 'transformers';
+  if (typeof entry.model_path === 'string') {
+    // A folder is a Hugging Face model; so is a path that names no file and no .onnx (a hub id, reported as such).
+    const path = resolve(dir, entry.model_path);
+    return isFolder(path) || (!existsSync(path) && !/\.onnx$/i.test(entry.model_path)) ? 'transformers' : 'onnx';
+  }
+  return entry.graph !== undefined ? 'graph' : 'module';
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Writes each entry's runtime into it, so the schema checks it against that runtime's keys. */
-function setRuntimes(models: unknown): void {
+function setRuntimes(models: unknown, dir: string): void {
   if (!Array.isArray(models)) return;
   for (const entry of models as unknown[]) {
     if (typeof entry === 'object' && entry !== null && !Array.isArray(entry)) {
       const keys = entry as Record<string, unknown>;
-      keys.runtime = runtimeOfKeys(keys);
+      keys.runtime = runtimeOfKeys(keys, dir);
     }
   }
 }
@@ -211,7 +226,7 @@ function effectiveEntry(entry: ValidatedEntry, config: Pick<ValidatedConfig, 'de
  */
 export function nameKeyOf(entry: ModelEntry): 'qualified_name' | 'model_path' | 'class_path' {
   if (entry.qualified_name !== undefined) return 'qualified_name';
-  return entry.runtime === 'onnx' ? 'model_path' : 'class_path';
+  return entry.runtime === 'onnx' || entry.runtime === 'transformers' ? 'model_path' : 'class_path';
 }
 
 /**
@@ -243,7 +258,7 @@ export function withExtraModels(loaded: LoadedConfig, extra: readonly ExtraModel
   };
   const shifted: ProblemAt = (path, message) => problem(path[0] === 'models' && typeof path[1] === 'number' ? ['models', path[1] + base, ...path.slice(2)] : path, message);
   const raw = { models: extra.map((model) => structuredClone(model.entry)) };
-  setRuntimes(raw.models);
+  setRuntimes(raw.models, dir);
   const validateModels = compiled().models;
   const valid = validateModels(raw);
   const errors = valid ? [] : (validateModels.errors ?? []);
@@ -255,6 +270,6 @@ export function withExtraModels(loaded: LoadedConfig, extra: readonly ExtraModel
 
 /** Makes an extra entry's model_path absolute, since entries are otherwise resolved against the config's directory. */
 function resolveEntryPaths(entry: ValidatedEntry, from: string, configDir: string): ValidatedEntry {
-  if (entry.runtime !== 'onnx' || from === configDir) return entry;
+  if ((entry.runtime !== 'onnx' && entry.runtime !== 'transformers') || from === configDir) return entry;
   return { ...entry, model_path: resolve(from, entry.model_path) };
 }

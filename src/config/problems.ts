@@ -87,12 +87,14 @@ function notForRuntime(runtime: Runtime, key: string, others: readonly Runtime[]
 const TAKES_NO: Readonly<Record<Runtime, string>> = {
   module: 'a module model (class_path / runtime: module)',
   onnx: 'an ONNX model (model_path / runtime: onnx)',
+  transformers: 'a Hugging Face model (model_path to a folder / runtime: transformers)',
   graph: 'a graph (an entry with graph)',
 };
 
 const REQUIRED_HINTS: Readonly<Record<Runtime, Readonly<Record<string, string>>>> = {
   module: { class_path: " (or 'model_path' for an ONNX model)" },
   onnx: { model_path: ' for runtime: onnx' },
+  transformers: { model_path: ': the Hugging Face model folder' },
   graph: { graph: ' for runtime: graph', qualified_name: ': a graph has no class to take its name from' },
 };
 

@@ -21,6 +21,7 @@ export {
   MODEL_NAME_PATTERN,
   ONNX_ONLY_KEYS,
   RUNTIMES,
+  TRANSFORMERS_KEYS,
   ModelEntrySchema,
   type DecoratorEntry,
   type Runtime,
@@ -190,6 +191,7 @@ export type ValidatedConfig = Static<typeof ConfigSchema>;
 export type ModelEntry = Effective<ValidatedEntry>;
 export type ModuleModelEntry = Extract<ModelEntry, { runtime: 'module' }>;
 export type OnnxModelEntry = Extract<ModelEntry, { runtime: 'onnx' }>;
+export type TransformersModelEntry = Extract<ModelEntry, { runtime: 'transformers' }>;
 export type GraphModelEntry = Extract<ModelEntry, { runtime: 'graph' }>;
 
 type Effective<T> = T extends unknown

@@ -11,7 +11,7 @@ export type BatchingPolicy = (typeof BATCHING_POLICIES)[number];
 /** Built-in serving defaults, used where neither the model entry nor `defaults:` sets a key. */
 export const BUILTIN_SERVING = {
   /** ONNX graphs stack rows natively, so coalescing is free; a code model's predictBatch may not be faster than predict. */
-  policy: { onnx: 'eager', module: 'off', graph: 'off' },
+  policy: { onnx: 'eager', transformers: 'eager', module: 'off', graph: 'off' },
   max_batch_size: 64,
   max_latency_ms: 2,
   max_queue_size: 4096,
@@ -34,7 +34,7 @@ export function servingKeys(scope: 'entry' | 'defaults') {
                 description:
                   '`eager`: what is queued when the model is free runs at once as one batch, never waiting. `timed`: wait ' +
                   'up to max_latency_ms (from the oldest waiting request) for max_batch_size rows. `off`: one model call per ' +
-                  'request. Built-in default: eager for ONNX models, off for code models and graphs.' +
+                  'request. Built-in default: eager for ONNX and Hugging Face models, off for code models and graphs.' +
                   inherit,
               },
             ),

@@ -5,7 +5,7 @@
  */
 import type { ModelEntry } from '../config/schema.js';
 import { createGraphModel } from '../graphs/index.js';
-import { createModuleModel, createOnnxModel } from '../runtimes/index.js';
+import { createModuleModel, createOnnxModel, createTransformersModel } from '../runtimes/index.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
 import type { ServedModel } from './served-model.js';
 
@@ -35,6 +35,7 @@ export type RuntimeKind = ModelEntry['runtime'];
 export const RUNTIMES: { readonly [Kind in RuntimeKind]: Runtime<Extract<ModelEntry, { runtime: Kind }>> } = {
   module: { composesMembers: false, create: (entry, { dir }) => createModuleModel(entry, dir) },
   onnx: { composesMembers: false, create: (entry, { dir }) => createOnnxModel(entry, dir) },
+  transformers: { composesMembers: false, create: (entry, { dir }) => createTransformersModel(entry, dir) },
   graph: { composesMembers: true, create: (entry, { member, memberNames }) => createGraphModel(entry, member, memberNames) },
 };
 

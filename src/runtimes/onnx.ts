@@ -252,7 +252,8 @@ function toRecords(
   return records;
 }
 
-async function createSession(path: string, settings: OnnxSettings): Promise<SessionBackend> {
+/** A session (or session threads) for an ONNX file, with the settings of its entry; failures carry a hint. */
+export async function createSession(path: string, settings: OnnxSettings): Promise<SessionBackend> {
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: settings.intraOpThreads,
     executionProviders: [...settings.executionProviders],

@@ -15,7 +15,7 @@ describe('withExtraModels', () => {
   it('adds command-line models after the file models, resolving their paths against the given directory', () => {
     const base = parseConfig('models:\n  - class_path: ./a.ts#A\n', FILE, '/srv/app');
     const merged = withExtraModels(base, [{ label: '--model m=./m.onnx', entry: { qualified_name: 'm', model_path: './m.onnx' } }], '/home/me');
-    assert.deepEqual(merged.config.models.map((m) => (m.runtime === 'onnx' ? m.model_path : m.runtime === 'module' ? m.class_path : m.graph.kind)), ['./a.ts#A', '/home/me/m.onnx']);
+    assert.deepEqual(merged.config.models.map((m) => (m.runtime === 'onnx' || m.runtime === 'transformers' ? m.model_path : m.runtime === 'module' ? m.class_path : m.graph.kind)), ['./a.ts#A', '/home/me/m.onnx']);
     assert.equal(merged.config.models[1]?.create_endpoint, true);
     assert.ok(Object.isFrozen(merged.config.models[1]));
   });

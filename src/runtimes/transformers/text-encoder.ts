@@ -1,0 +1,135 @@
+/**
+ * Text to token ids as the Python pipelines make them: the model's own tokenizer.json (run by @huggingface/tokenizers,
+ * pure JavaScript), truncated the way transformers truncates (the text's pieces are cut, then the special tokens are
+ * added, so `[SEP]` stays), and a batch padded to its longest text into the int64 tensors a BERT-style graph takes.
+ */
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/** One text (or pair) as the model sees it. */
+export interface Encoded {
+  readonly ids: readonly number[];
+  readonly typeIds: readonly number[];
+  readonly tokens: readonly string[];
+  /** Whether each position holds a token the post-processor added ([CLS], [SEP]); pipelines leave those out. */
+  readonly special: readonly boolean[];
+  /** Whether the text (or pair) had more pieces than max_length allowed, so its end was cut. */
+  readonly truncated: boolean;
+}
+
+/** The batch's input tensors, rows padded to the longest (right side, the pad id, attention mask 0). */
+export interface EncodedBatch {
+  readonly rows: number;
+  readonly length: number;
+  readonly input_ids: BigInt64Array;
+  readonly attention_mask: BigInt64Array;
+  readonly token_type_ids: BigInt64Array;
+}
+
+/** Stand-ins for the text's pieces while the post-processor places them (characters no tokenizer emits). */
+const FIRST_MARK = '\u0001';
+const SECOND_MARK = '\u0002';
+
+export class TextEncoder {
+  readonly #tokenizer: Tokenizer;
+  readonly #maxLength: number;
+  readonly #padId: number;
+  readonly #unkToken: string | undefined;
+  /** Tokens the post-processor adds around one text and around a pair. */
+  readonly #specialSingle: number;
+  readonly #specialPair: number;
+
+  constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
+    this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+    this.#maxLength = maxLength;
+    const config = tokenizerConfig as { pad_token?: unknown; unk_token?: unknown };
+    const padToken = typeof config.pad_token === 'string' ? config.pad_token : '[PAD]';
+    this.#padId = this.#tokenizer.token_to_id(padToken) ?? 0;
+    const model = (tokenizerJson as { model?: { unk_token?: unknown } }).model;
+    this.#unkToken = typeof model?.unk_token === 'string' ? model.unk_token : typeof config.unk_token === 'string' ? config.unk_token : undefined;
+    this.#specialSingle = this.#process([], null).tokens.length;
+    this.#specialPair = this.#process([], []).tokens.length;
+    if (maxLength <= this.#specialPair) throw new Error(`max_length ${maxLength} leaves no room for text next to the ${this.#specialPair} special tokens`);
+  }
+
+  get maxLength(): number {
+    return this.#maxLength;
+  }
+
+  /** The token a word outside the vocabulary becomes (`[UNK]`). */
+  get unkToken(): string | undefined {
+    return this.#unkToken;
+  }
+
+  /** The tokens of `text` with the special tokens added, cut to max_length the way transformers' `truncation=True` does. */
+  encode(text: string, pair?: string): Encoded {
+    let first: string[] = this.#tokenizer.tokenize(text);
+    let second: string[] | null = pair === undefined ? null : this.#tokenizer.tokenize(pair);
+    const budget = this.#maxLength - (second === null ? this.#specialSingle : this.#specialPair);
+    const truncated = first.length + (second?.length ?? 0) > budget;
+    if (truncated) [first, second] = truncate(first, second, budget);
+    // The pieces go through the post-processor as markers, so the positions it added (the special tokens) are known.
+    const marked = this.#process(
+      first.map((_, index) => `${FIRST_MARK}${index}`),
+      second === null ? null : second.map((_, index) => `${SECOND_MARK}${index}`),
+    );
+    const special = marked.tokens.map((token) => !token.startsWith(FIRST_MARK) && !token.startsWith(SECOND_MARK));
+    const tokens = marked.tokens.map((token) =>
+      token.startsWith(FIRST_MARK) ? (first[Number(token.slice(1))] as string) : token.startsWith(SECOND_MARK) ? ((second as string[])[Number(token.slice(1))] as string) : token,
+    );
+    const ids = tokens.map((token) => this.#idOf(token));
+    const typeIds = marked.token_type_ids ?? tokens.map(() => 0);
+    return { ids, typeIds, tokens, special, truncated };
+  }
+
+  /** How many tokens `text` becomes (special tokens included, after truncation), as OpenAI's `usage` counts them. */
+  countTokens(text: string): number {
+    return Math.min(this.#tokenizer.tokenize(text).length + this.#specialSingle, this.#maxLength);
+  }
+
+  /** Pads encodings to the longest into one set of tensors. */
+  batch(encodings: readonly Encoded[]): EncodedBatch {
+    const rows = encodings.length;
+    const length = Math.max(1, ...encodings.map((encoding) => encoding.ids.length));
+    const input_ids = new BigInt64Array(rows * length).fill(BigInt(this.#padId));
+    const attention_mask = new BigInt64Array(rows * length);
+    const token_type_ids = new BigInt64Array(rows * length);
+    encodings.forEach((encoding, row) => {
+      const base = row * length;
+      for (let index = 0; index < encoding.ids.length; index++) {
+        input_ids[base + index] = BigInt(encoding.ids[index] as number);
+        attention_mask[base + index] = 1n;
+        token_type_ids[base + index] = BigInt(encoding.typeIds[index] as number);
+      }
+    });
+    return { rows, length, input_ids, attention_mask, token_type_ids };
+  }
+
+  #process(first: string[], second: string[] | null): { tokens: string[]; token_type_ids?: number[] } {
+    const processor = this.#tokenizer.post_processor;
+    if (processor === null) return { tokens: [...first, ...(second ?? [])] };
+    return processor(first, second, true);
+  }
+
+  #idOf(token: string): number {
+    const id = this.#tokenizer.token_to_id(token);
+    if (id !== undefined) return id;
+    const unk = this.#unkToken === undefined ? undefined : this.#tokenizer.token_to_id(this.#unkToken);
+    if (unk === undefined) throw new Error(`the tokenizer has no id for the token '${token}' and no unknown token`);
+    return unk;
+  }
+}
+
+/**
+ * transformers' `longest_first`: one piece at a time off the end of the longer sequence until both fit (a single text
+ * is simply cut).
+ */
+function truncate(first: string[], second: string[] | null, budget: number): [string[], string[] | null] {
+  if (second === null) return [first.slice(0, budget), null];
+  let a = first.length;
+  let b = second.length;
+  while (a + b > budget) {
+    if (a >= b) a--;
+    else b--;
+  }
+  return [first.slice(0, a), second.slice(0, b)];
+}
