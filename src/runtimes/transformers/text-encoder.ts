@@ -14,6 +14,8 @@ export interface Encoded {
   readonly special: readonly boolean[];
   /** Whether the text (or pair) had more pieces than max_length allowed, so its end was cut. */
   readonly truncated: boolean;
+  /** The length (UTF-16) of the start of `text` its tokens come from: all of it, or less for a very long text. */
+  readonly covered: number;
 }
 
 /** The batch's input tensors, rows padded to the longest (right side, the pad id, attention mask 0). */
@@ -24,6 +26,9 @@ export interface EncodedBatch {
   readonly attention_mask: BigInt64Array;
   readonly token_type_ids: BigInt64Array;
 }
+
+/** Characters of text tokenized per piece truncation may keep, before the rest of a long text is left unread. */
+const CHARS_PER_PIECE = 16;
 
 /** Stand-ins for the text's pieces while the post-processor places them (characters no tokenizer emits). */
 const FIRST_MARK = '\u0001';
@@ -62,9 +67,10 @@ export class TextEncoder {
 
   /** The tokens of `text` with the special tokens added, cut to max_length the way transformers' `truncation=True` does. */
   encode(text: string, pair?: string): Encoded {
-    let first: string[] = this.#tokenizer.tokenize(text);
-    let second: string[] | null = pair === undefined ? null : this.#tokenizer.tokenize(pair);
-    const budget = this.#maxLength - (second === null ? this.#specialSingle : this.#specialPair);
+    const budget = this.#maxLength - (pair === undefined ? this.#specialSingle : this.#specialPair);
+    const head = this.#pieces(text, budget);
+    let first: string[] = head.pieces;
+    let second: string[] | null = pair === undefined ? null : this.#pieces(pair, budget).pieces;
     const truncated = first.length + (second?.length ?? 0) > budget;
     if (truncated) [first, second] = truncate(first, second, budget);
     // The pieces go through the post-processor as markers, so the positions it added (the special tokens) are known.
@@ -78,12 +84,29 @@ export class TextEncoder {
     );
     const ids = tokens.map((token) => this.#idOf(token));
     const typeIds = marked.token_type_ids ?? tokens.map(() => 0);
-    return { ids, typeIds, tokens, special, truncated };
+    return { ids, typeIds, tokens, special, truncated, covered: head.covered };
   }
 
   /** How many tokens `text` becomes (special tokens included, after truncation), as OpenAI's `usage` counts them. */
   countTokens(text: string): number {
-    return Math.min(this.#tokenizer.tokenize(text).length + this.#specialSingle, this.#maxLength);
+    return Math.min(this.#pieces(text, this.#maxLength).pieces.length + this.#specialSingle, this.#maxLength);
+  }
+
+  /**
+   * The word pieces of `text`, at least `budget` of them when it has that many (those are all truncation keeps). A very
+   * long text is tokenized from its start only: up to a space past BUDGET_CHARS per piece needed, so its first pieces
+   * are the whole text's (no word is cut), and a megabyte of text costs no more than the start the model sees.
+   */
+  #pieces(text: string, budget: number): { pieces: string[]; covered: number } {
+    const limit = budget * CHARS_PER_PIECE;
+    if (text.length > limit) {
+      const cut = text.lastIndexOf(' ', limit);
+      if (cut > 0) {
+        const pieces = this.#tokenizer.tokenize(text.slice(0, cut));
+        if (pieces.length > budget) return { pieces, covered: cut };
+      }
+    }
+    return { pieces: this.#tokenizer.tokenize(text), covered: text.length };
   }
 
   /** Pads encodings to the longest into one set of tensors. */

@@ -102,6 +102,7 @@ export class TransformersModel implements RuntimeModel<TextRecord, Record<string
       }
       this.#feeds = FEEDS.filter((name) => inputs.includes(name));
       this.#output = pickOutput(session.outputMetadata.map((output) => output.name), this.#settings.head.task);
+      checkOutput(session.outputMetadata.find((output) => output.name === this.#output), this.#settings.head);
       if (session instanceof WorkerSessions) session.onRestart = (restart) => this.#onRestart?.(restart);
       this.#session = session;
     } catch (error) {
@@ -149,11 +150,12 @@ export class TransformersModel implements RuntimeModel<TextRecord, Record<string
     if (head.task === 'text-classification') return classify(values, head.classification);
     const width = dims.at(-1) as number;
     if (head.task === 'feature-extraction') return { embedding: pool(values, encoding.ids.length, width, head.pooling) };
-    const offsets = tokenOffsets(input.text, encoding.tokens, encoding.special, head.normalizer, {
+    const text = input.text.slice(0, encoding.covered);
+    const offsets = tokenOffsets(text, encoding.tokens, encoding.special, head.normalizer, {
       continuingPrefix: head.entities.continuingPrefix,
       unkToken: head.entities.unkToken,
     });
-    return { entities: tagEntities({ text: input.text, tokens: encoding.tokens, special: encoding.special, offsets, logits: values }, head.entities) };
+    return { entities: tagEntities({ text, tokens: encoding.tokens, special: encoding.special, offsets, logits: values }, head.entities) };
   }
 }
 
@@ -181,4 +183,26 @@ function pickOutput(outputs: readonly string[], task: Task): string {
   const found = wanted.find((name) => outputs.includes(name)) ?? outputs[0];
   if (found === undefined) throw new Error('the ONNX graph has no outputs');
   return found;
+}
+
+type OutputMetadata = SessionBackend['outputMetadata'][number];
+
+/**
+ * The output must have the task's shape: [batch, labels] for text-classification, [batch, tokens, labels] for
+ * token-classification, [batch, tokens, hidden] for feature-extraction (a folder served with the wrong `task` fails at
+ * load, not with answers read from the wrong numbers).
+ */
+function checkOutput(output: OutputMetadata | undefined, head: TaskSettings): void {
+  if (output === undefined || !output.isTensor) throw new Error('the ONNX graph has no tensor output to read');
+  const shape = output.shape;
+  const rank = head.task === 'text-classification' ? 2 : 3;
+  const width = head.task === 'text-classification' ? head.classification.labels.length : head.task === 'token-classification' ? head.entities.labels.length : head.pooling.dimensions;
+  const what = head.task === 'feature-extraction' ? 'hidden_size' : 'labels in id2label';
+  const last = shape.at(-1);
+  if (shape.length !== rank || (typeof last === 'number' && last !== width)) {
+    throw new Error(
+      `the ONNX graph's output '${output.name}' has shape [${shape.join(', ')}], but task ${head.task} needs [batch${rank === 3 ? ', tokens' : ''}, ${width}] (${width} ${what}): check task: (or export the model for that task)`,
+    );
+  }
+  if (output.type !== 'float32') throw new Error(`the ONNX graph's output '${output.name}' is ${output.type}; the transformers runtime reads float32`);
 }
