@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   SchemaValidationError: 400,
   MalformedRequestError: 400,
   ModelLoadError: 400,
+  UnsupportedModelError: 400,
   UnauthorizedError: 401,
   ForbiddenError: 403,
   RouteNotFoundError: 404,
@@ -93,6 +94,14 @@ export class RouteNotFoundError extends LongshoreError {
 /** The URL names a model the server does not serve (or that has no endpoint for this operation). */
 export class ModelNotFoundError extends LongshoreError {
   readonly type = 'ModelNotFoundError';
+}
+
+/**
+ * The body names a served model that cannot answer the route: `/v1/embeddings` on a model that is not a pooled
+ * feature-extraction model (a classifier, `pooling: none`, a code model).
+ */
+export class UnsupportedModelError extends LongshoreError {
+  readonly type = 'UnsupportedModelError';
 }
 
 /** The body is larger than `server.body_limit_bytes`. */

@@ -38,7 +38,7 @@ const PredictLimitsSchema = Type.Object(
     max_records: Type.Integer({
       minimum: 1,
       default: DEFAULT_MAX_RECORDS,
-      description: 'Most records in one POST /api/models/{name}/predictions body, and examples in one /score body (413 TooManyRecordsError).',
+      description: 'Most records in one POST /api/models/{name}/predictions body, examples in one /score body, and texts in one POST /v1/embeddings input (413 TooManyRecordsError).',
     }),
     max_tensor_elements: Type.Integer({
       minimum: 1,

@@ -16,6 +16,7 @@ import { scoreModel, type ScoreResponse } from '../model/score.js';
 import type { ServedModel } from '../model/served-model.js';
 import type { Tensor, TensorSpec } from '../tensors/tensor.js';
 import type { InferRequest, InferResponse, ModelDescription, ModelListing, ServerMetadata, TensorMetadata } from '../wire.js';
+import { checkDimensions, countTokens, embeddingModelOf, vectorsOf, type Embeddings } from './embeddings.js';
 import type { Readiness } from './readiness.js';
 import { explainTensors, inferTensors } from './tensor-calls.js';
 
@@ -192,6 +193,21 @@ export class Dataplane {
         throw new SchemaValidationError('a batch must be a JSON array of input records', { details: [{ path: '/', message: 'must be array' }] });
       }
       return calls.predictBatch(inputs, context);
+    }, context.timeoutMs);
+  }
+
+  /**
+   * One vector per text (`POST /v1/embeddings`, dataplane/embeddings.ts): 404 for the name or version, 400 for a model
+   * that gives no vector per text or a `dimensions` over its size, then the texts as one /predictions call (`{text}`
+   * records), vectors cut to `dimensions` when given, and the tokens the texts used.
+   */
+  embeddings(name: string, version: string | undefined, texts: readonly string[], dimensions: number | undefined, context: CallContext): Promise<Embeddings> {
+    const served = this.#endpoint(name, version);
+    const model = embeddingModelOf(served.name, served.model);
+    checkDimensions(served.name, model, dimensions);
+    return served.use(async (calls) => {
+      const outputs = await calls.predictBatch(texts.map((text) => ({ text })), context);
+      return { vectors: vectorsOf(served.name, model, outputs, dimensions), promptTokens: countTokens(model, texts) };
     }, context.timeoutMs);
   }
 

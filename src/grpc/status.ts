@@ -13,6 +13,7 @@ export const ERROR_GRPC_STATUS: Readonly<Record<ErrorType, status>> = {
   SchemaValidationError: status.INVALID_ARGUMENT,
   MalformedRequestError: status.INVALID_ARGUMENT,
   ModelLoadError: status.INVALID_ARGUMENT,
+  UnsupportedModelError: status.INVALID_ARGUMENT, // never sent: only /v1/embeddings raises it
   UnauthorizedError: status.UNAUTHENTICATED,
   ForbiddenError: status.PERMISSION_DENIED,
   RouteNotFoundError: status.UNIMPLEMENTED,

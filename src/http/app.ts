@@ -26,6 +26,7 @@ import { answeredOnSocket, installErrorHandling, sendError, setRequestIdOf, toCa
 import { buildMetricsRoute, httpMetricsFor, metricsEnabled, observeHttp, responseBytes } from './metrics.js';
 import { createOpenApiDocumentSource, ERROR_SCHEMA_ID, type OpenApiDocument } from './openapi.js';
 import { buildHealthRoutes } from './routes/health.js';
+import { buildOpenAiRoutes } from './routes/openai.js';
 import { buildRestRoutes } from './routes/rest.js';
 import { buildV2Routes } from './routes/v2.js';
 
@@ -192,6 +193,7 @@ export async function buildApp({ config, dataplane, metrics, logger, tls, tracin
         { name: 'health', description: 'Probes for load balancers and orchestrators.' },
         { name: 'models', description: 'The models this service hosts.' },
         { name: 'open inference protocol', description: 'The Open Inference Protocol (KServe V2) REST API, with the binary tensor data extension.' },
+        { name: 'openai', description: "OpenAI-compatible routes (docs/openai.md): an OpenAI client's baseURL is http://host:port/v1." },
         ...(metricsEnabled(config.metrics) ? [{ name: 'monitoring', description: 'Prometheus metrics (docs/observability.md).' }] : []),
       ],
     },
@@ -221,5 +223,6 @@ export async function buildApp({ config, dataplane, metrics, logger, tls, tracin
   buildMetricsRoute(app, metrics, config.metrics);
   await buildRestRoutes(app, dataplane, bodyLimit);
   await buildV2Routes(app, dataplane, bodyLimit);
+  await buildOpenAiRoutes(app, dataplane, bodyLimit);
   return app;
 }

@@ -43,6 +43,7 @@ export const ROUTE_SCOPES: ReadonlyMap<string, AuthScope> = new Map<string, Auth
     [`${prefix}/infer`, 'predict'],
     [`${prefix}/explain`, 'predict'],
   ]),
+  ['/v1/embeddings', 'predict'],
   ['/metrics', 'metrics'],
 ]);
 

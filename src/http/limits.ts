@@ -3,7 +3,8 @@
  * `routeScope` classifies every route; the health probes are in no group and never limited). Set on each route as it is
  * declared, so a request pays nothing it does not use:
  * - `body_limit_bytes`: the route's fastify `bodyLimit` (413 PayloadTooLargeError naming the key);
- * - `max_records`: a preHandler on POST /api/models/{name}/predictions and /score (413 TooManyRecordsError);
+ * - `max_records`: a preHandler on POST /api/models/{name}/predictions, /score and /v1/embeddings (its `input`) (413
+ *   TooManyRecordsError);
  * - `max_tensor_elements`: read by the V2 routes' decoder (`maxTensorElements`), checked on the shapes before any tensor is
  *   allocated (tensors/v2-message.ts, 413 TooManyElementsError);
  * - `rate_limit`: @fastify/rate-limit, imported and registered only when some group has one (429 RateLimitedError).
@@ -30,11 +31,12 @@ declare module 'fastify' {
 
 /** The routes whose body is a batch of records, and where the records are in it. */
 const examplesOf = (body: unknown) => (typeof body === 'object' && body !== null ? (body as { examples?: unknown }).examples : undefined);
+const inputOf = (body: unknown) => (typeof body === 'object' && body !== null ? (body as { input?: unknown }).input : undefined);
 const RECORD_ROUTES: ReadonlyMap<string, (body: unknown) => unknown> = new Map(
   ['/api/models/:name', '/api/models/:name/versions/:version'].flatMap((prefix): [string, (body: unknown) => unknown][] => [
     [`${prefix}/predictions`, (body: unknown) => body],
     [`${prefix}/score`, examplesOf],
-  ]),
+  ]).concat([['/v1/embeddings', inputOf]]),
 );
 
 /** The elements a V2 request may hold (`limits.predict.max_tensor_elements`); no limit outside a configured app. */

@@ -91,6 +91,7 @@ describe('the error catalogue', () => {
       SchemaValidationError: 400,
       MalformedRequestError: 400,
       ModelLoadError: 400,
+      UnsupportedModelError: 400,
       UnauthorizedError: 401,
       ForbiddenError: 403,
       RouteNotFoundError: 404,
