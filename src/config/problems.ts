@@ -79,7 +79,7 @@ function entryRuntimeOf(schema: unknown): Runtime | undefined {
 /** A key the entry's runtime does not take but `others` do: say which runtime the entry is and what takes the key. */
 function notForRuntime(runtime: Runtime, key: string, others: readonly Runtime[]): string {
   if (runtime === 'module' && key === 'model_path') return 'give either class_path (a TS/JS model) or model_path (an ONNX file), not both';
-  if (runtime === 'module' && others.length === 1 && others[0] === 'onnx') return `'${key}' applies only to ONNX models (model_path / runtime: onnx)`;
+  if (runtime === 'module' && others.includes('onnx') && others.every((other) => other === 'onnx' || other === 'transformers')) return `'${key}' applies only to ONNX models (model_path / runtime: onnx)`;
   const hint = key === 'graph' ? '; a graph entry has graph and no class_path or model_path' : '';
   return `${TAKES_NO[runtime]} takes no ${key}${hint}`;
 }

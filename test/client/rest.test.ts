@@ -24,7 +24,7 @@ describe('LongshoreClient REST API', () => {
   });
   after(() => server.close());
 
-  it('listModels() lists the six example models, all ready', async () => {
+  it('listModels() lists the nine example models, all ready', async () => {
     const models = await client.listModels();
     assert.deepEqual(
       models.map((model) => [model.qualified_name, model.status]),
@@ -35,6 +35,9 @@ describe('LongshoreClient REST API', () => {
         ['iris_onnx_named', 'ready'],
         ['iris_ab', 'ready'],
         ['topic_text', 'ready'],
+        ['sentiment', 'ready'],
+        ['entities', 'ready'],
+        ['embeddings', 'ready'],
       ],
     );
   });
@@ -81,7 +84,7 @@ describe('LongshoreClient REST API', () => {
     assert.ok(error instanceof LongshoreClientError);
     assert.equal(error.status, 404);
     assert.equal(error.type, 'ModelNotFoundError');
-    assert.equal(error.message, "model 'nope' not found; served models: iris_model, iris_onnx, topic, iris_onnx_named, iris_ab, topic_text");
+    assert.equal(error.message, "model 'nope' not found; served models: iris_model, iris_onnx, topic, iris_onnx_named, iris_ab, topic_text, sentiment, entities, embeddings");
     assert.deepEqual(error.details, []);
     assert.match(error.requestId ?? '', /^[0-9a-f-]{36}$/);
     assert.equal(error.method, 'GET');

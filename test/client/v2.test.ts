@@ -58,7 +58,7 @@ describe('LongshoreClient Open Inference Protocol', () => {
     });
 
     it('modelReady() of an unknown model or version throws a 404 with the server message', async () => {
-      await assert.rejects(client.modelReady('nope'), { name: 'LongshoreClientError', status: 404, message: "model 'nope' not found; served models: iris_model, iris_onnx, topic, iris_onnx_named, iris_ab, topic_text" });
+      await assert.rejects(client.modelReady('nope'), { name: 'LongshoreClientError', status: 404, message: "model 'nope' not found; served models: iris_model, iris_onnx, topic, iris_onnx_named, iris_ab, topic_text, sentiment, entities, embeddings" });
       await assert.rejects(client.modelReady('topic', '9'), { status: 404, message: "model 'topic' has no version '9'; its versions: 1" });
     });
 
@@ -212,7 +212,7 @@ describe('LongshoreClient Open Inference Protocol', () => {
         );
         assert.ok(error instanceof LongshoreClientError);
         assert.equal(error.status, 404);
-        assert.equal(error.message, "model 'nope' not found; served models: iris_model, iris_onnx, topic, iris_onnx_named, iris_ab, topic_text");
+        assert.equal(error.message, "model 'nope' not found; served models: iris_model, iris_onnx, topic, iris_onnx_named, iris_ab, topic_text, sentiment, entities, embeddings");
         assert.equal(error.type, undefined);
         assert.match(error.requestId ?? '', /^[0-9a-f-]{36}$/);
         assert.equal(error.method, 'POST');

@@ -291,7 +291,7 @@ describe('parseConfig: rules across the keys of a model entry', () => {
 
   it('rejects an unknown runtime once, listing the runtimes', () => {
     const error = configProblems('models:\n  - runtime: tflite\n    model_path: ./m.tflite\n');
-    assert.deepEqual(error.details.map((d) => d.message), [`${FILE}:2 models[0].runtime: must be one of "module", "onnx", "graph"`]);
+    assert.deepEqual(error.details.map((d) => d.message), [`${FILE}:2 models[0].runtime: must be one of "module", "onnx", "transformers", "graph"`]);
   });
 });
 

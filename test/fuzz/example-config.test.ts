@@ -32,7 +32,7 @@ describe('fuzzing the example service (examples/longshore.yaml)', () => {
     for (const expected of ['GET /api/health/ready', 'POST /v2/models/{name}/infer', 'POST /api/models/iris_model/prediction', 'POST /api/models/topic_text/score']) {
       assert.ok(templates.includes(expected), `${expected} in ${templates.join(', ')}`);
     }
-    assert.deepEqual(api.models.sort(), ['iris_ab', 'iris_model', 'iris_onnx', 'iris_onnx_named', 'topic', 'topic_text']);
+    assert.deepEqual(api.models.sort(), ['embeddings', 'entities', 'iris_ab', 'iris_model', 'iris_onnx', 'iris_onnx_named', 'sentiment', 'topic', 'topic_text']);
   });
 
   it('answers random valid and hostile requests on every route without an undocumented 5xx, in the catalogue format, in bounded time', async (t) => {

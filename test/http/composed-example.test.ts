@@ -37,6 +37,9 @@ describe('the composed example models', () => {
         ['iris_onnx_named', 'ready'],
         ['iris_ab', 'ready'],
         ['topic_text', 'ready'],
+        ['sentiment', 'ready'],
+        ['entities', 'ready'],
+        ['embeddings', 'ready'],
       ],
     );
     assert.equal((await predict('iris_onnx_named', VIRGINICA)).statusCode, 404);
