@@ -4,9 +4,10 @@
  * changed model is built beside the old one and switched to once ready). A config that no longer reads changes
  * nothing: the error is logged and the models keep serving.
  */
-import { watch, type FSWatcher } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { entryFiles } from './config/entry-files.js';
 import type { LoadedConfig } from './config/load.js';
 import type { ModelRepository, ReloadReport } from './model/repository.js';
 
@@ -108,10 +109,12 @@ function watchedFolders(loaded: LoadedConfig, extra: readonly string[]): { path:
   for (const folder of [...extra, ...(loaded.modelRepository === undefined ? [] : [loaded.modelRepository])]) folders.set(resolve(folder), undefined);
   if (isAbsolute(loaded.file)) add(loaded.file);
   for (const entry of loaded.config.models) {
-    const file = entry.runtime === 'onnx' ? entry.model_path : entry.runtime === 'module' ? entry.class_path.split('#')[0] : undefined;
-    if (file === undefined || file.startsWith('file:') || !/^(\.|\/|[A-Za-z]:)/.test(file)) continue;
-    const path = resolve(loaded.dir, file);
-    if (![...folders].some(([folder, files]) => files === undefined && path.startsWith(`${folder}/`))) add(path);
+    for (const file of entryFiles(entry)) {
+      const path = resolve(loaded.dir, file);
+      // A Hugging Face folder's optional files (1_Pooling/, onnx/) may have no folder to watch.
+      if (entry.runtime === 'transformers' && !existsSync(dirname(path))) continue;
+      if (![...folders].some(([folder, files]) => files === undefined && path.startsWith(`${folder}/`))) add(path);
+    }
   }
   return [...folders].map(([path, files]) => (files === undefined ? { path } : { path, files }));
 }

@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, ModelInUseError, ModelLoadError, ModelNotFoundError, type LongshoreError } from '../errors.js';
 import { withExtraModels, type LoadedConfig } from '../config/load.js';
+import { entryFiles } from '../config/entry-files.js';
 import type { ModelEntry } from '../config/schema.js';
 import { createServedModels, type AssemblyServices } from './assembly.js';
 import { resolveMetadata } from './metadata.js';
@@ -308,9 +309,7 @@ async function entryName(entry: ModelEntry, dir: string): Promise<string | undef
 
 /** An entry with the size and time of the files it names, so a changed file counts as a changed entry. */
 function signature(entry: ModelEntry, dir: string): string {
-  const files = [entry.runtime === 'onnx' ? entry.model_path : undefined, entry.runtime === 'module' ? entry.class_path.split('#')[0] : undefined]
-    .filter((file): file is string => file !== undefined && !file.startsWith('file:'))
-    .map((file) => {
+  const files = entryFiles(entry).map((file) => {
       try {
         const stats = statSync(resolve(dir, file));
         return `${file}:${stats.size}:${stats.mtimeMs}`;
