@@ -27,6 +27,9 @@ export const MODEL_FILES: readonly { readonly file: string; readonly key: 'model
   { file: 'model.mjs', key: 'class_path' },
 ];
 
+/** The file that makes a version folder a Hugging Face model folder (served by the transformers runtime). */
+const HF_CONFIG = 'config.json';
+
 /** Keys the folder sets, which a fragment may not. */
 const FOLDER_KEYS = ['qualified_name', 'model_path', 'class_path', 'versions', 'version', 'runtime', 'graph'] as const;
 
@@ -89,19 +92,29 @@ function readModelFolder(folder: string, name: string, problems: ErrorDetail[]):
   for (const version of usable.filter((candidate) => applied.kept.has(candidate))) {
     const where = join(folder, version);
     const found = MODEL_FILES.filter(({ file }) => statOrUndefined(join(where, file))?.isFile() === true);
+    if (found.length === 0 && statOrUndefined(join(where, HF_CONFIG))?.isFile() === true) {
+      // A Hugging Face model folder (config.json, tokenizer.json, onnx/model.onnx): the version folder is the model.
+      const entry = { ...structuredClone(fragment.keys), qualified_name: name, version, model_path: where };
+      models.push({ label: `model repository ${where}`, entry, describe: describeIn(fragment, where) });
+      continue;
+    }
     if (found.length !== 1) {
-      const expected = `expected model.onnx (an ONNX model) or one of ${MODEL_FILES.filter(({ key }) => key === 'class_path').map(({ file }) => file).join(', ')} (a code model whose default export is the model class)`;
+      const expected = `expected model.onnx (an ONNX model), one of ${MODEL_FILES.filter(({ key }) => key === 'class_path').map(({ file }) => file).join(', ')} (a code model whose default export is the model class) or ${HF_CONFIG} (a Hugging Face model folder)`;
       const what = found.length === 0 ? `holds no model file: ${expected}` : `holds several model files (${found.map(({ file }) => file).join(', ')}): keep one`;
       problems.push({ path: where, message: `${where}: ${what}` });
       continue;
     }
     const [{ file, key }] = found as [(typeof MODEL_FILES)[number]];
     const entry = { ...structuredClone(fragment.keys), qualified_name: name, version, [key]: join(where, file) };
-    const describe = (path: KeyPath, message: string) =>
-      typeof path[0] === 'string' && Object.hasOwn(fragment.keys, path[0]) ? fragment.describe(path, message) : `${where}${path.length === 0 ? '' : ` ${formatKeyPath(path)}`}: ${message}`;
-    models.push({ label: `model repository ${where}`, entry, describe });
+    models.push({ label: `model repository ${where}`, entry, describe: describeIn(fragment, where) });
   }
   return models;
+}
+
+/** Messages about a version's entry: at the fragment's line for a key it sets, else at the version folder. */
+function describeIn(fragment: Fragment, where: string): (path: KeyPath, message: string) => string {
+  return (path, message) =>
+    typeof path[0] === 'string' && Object.hasOwn(fragment.keys, path[0]) ? fragment.describe(path, message) : `${where}${path.length === 0 ? '' : ` ${formatKeyPath(path)}`}: ${message}`;
 }
 
 interface Fragment {

@@ -97,7 +97,7 @@ describe('readModelRepository', () => {
       '<repo>/both/1: holds several model files (model.onnx, model.ts): keep one',
       '<repo>/empty: has no version folder: put the model in <repo>/empty/1/model.onnx (or model.ts)',
       "<repo>/frag/longshore.yaml:2 model_path: is set by the model repository's folders (<name>/<version>/model.onnx), not by longshore.yaml",
-      '<repo>/nofile/1: holds no model file: expected model.onnx (an ONNX model) or one of model.ts, model.mts, model.js, model.mjs (a code model whose default export is the model class)',
+      '<repo>/nofile/1: holds no model file: expected model.onnx (an ONNX model), one of model.ts, model.mts, model.js, model.mjs (a code model whose default export is the model class) or config.json (a Hugging Face model folder)',
       '<repo>/policy/longshore.yaml:2 version_policy.specific: specific names version(s) that do not exist: 7; the versions are: 1',
       '<repo>/syntax/longshore.yaml:2: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]',
     ]);

@@ -62,3 +62,21 @@ describe('a Hugging Face model over gRPC, with self-tests', () => {
     assert.equal(deep.status, 200, 'the self-test passes in the deep readiness probe');
   });
 });
+
+describe('a Hugging Face folder in a model repository', () => {
+  it('serves <repo>/<name>/<version>/ holding config.json as a Hugging Face model, with keys from the fragment', async () => {
+    const dir = tempDir();
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    cpSync(SENTIMENT, join(dir, 'repo', 'mood', '3'), { recursive: true });
+    writeFileSync(join(dir, 'repo', 'mood', 'longshore.yaml'), 'top_k: all\n');
+    const file = join(dir, 'longshore.yaml');
+    writeFileSync(file, 'model_repository: ./repo\n');
+    const service = await buildServiceFromFile(file);
+    after(() => service.close());
+    const answer = await service.app.inject({ method: 'POST', url: '/api/models/mood/versions/3/prediction', payload: { text: 'The food was terrible.' } });
+    assert.equal(answer.statusCode, 200, answer.body);
+    const body = answer.json() as { label: string; labels: { label: string }[] };
+    assert.equal(body.label, 'NEGATIVE');
+    assert.deepEqual(body.labels.map((item) => item.label), ['NEGATIVE', 'POSITIVE']);
+  });
+});

@@ -4,7 +4,7 @@
  * it runs as `npm run test:package`, after the unit and HTTP suites.
  */
 import assert from 'node:assert/strict';
-import { existsSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { documentedNpmrc, installedVersion, mustRun, pack, REPO_ROOT, run, ServeProcess, TempDirs, type Packed } from './packed-project.ts';
@@ -150,6 +150,31 @@ describe('a project that installed the tarball', () => {
     );
     const { stdout } = await mustRun('node', ['grpc-client.mjs', url, grpc], app);
     assert.deepEqual(JSON.parse(stdout), { ready: true, typed: [0, 2], raw: [0, 2] });
+    await server.stop();
+  });
+
+  test('npx longshore serve answers a Hugging Face folder as the Python pipeline did, over REST and /v1/embeddings', async () => {
+    const fixtures = join(REPO_ROOT, 'test/fixtures/hf');
+    cpSync(join(fixtures, 'tiny-bert-sentiment'), join(app, 'models/sentiment'), { recursive: true });
+    cpSync(join(fixtures, 'tiny-bert-embeddings'), join(app, 'models/embeddings'), { recursive: true });
+    const server = new ServeProcess(app, ['--model', 'sentiment=./models/sentiment', '--model', 'embeddings=./models/embeddings', '--port', '0', '--host', '127.0.0.1']);
+    servers.push(server);
+    const url = await server.url;
+    await waitReady(url);
+    const sentiment = JSON.parse(readFileSync(join(fixtures, 'tiny-bert-sentiment.reference.json'), 'utf8')) as { cases: { text: string; output: { label: string; score: number }[] }[] };
+    for (const item of sentiment.cases) {
+      const answer = await postJson<{ label: string; score: number }>(`${url}/api/models/sentiment/prediction`, { text: item.text });
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      assert.equal(answer.body.label, item.output[0]?.label);
+      assert.ok(Math.abs(answer.body.score - (item.output[0]?.score ?? NaN)) < 1e-4, `${item.text}: ${answer.body.score}`);
+    }
+    const embeddings = JSON.parse(readFileSync(join(fixtures, 'tiny-bert-embeddings.reference.json'), 'utf8')) as { cases: { text: string; embedding: number[]; num_tokens: number }[] };
+    const first = embeddings.cases[0];
+    assert.ok(first);
+    const answer = await postJson<{ data: { embedding: number[] }[]; usage: { prompt_tokens: number } }>(`${url}/v1/embeddings`, { model: 'embeddings', input: [first.text] });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    answer.body.data[0]?.embedding.forEach((value, index) => assert.ok(Math.abs(value - (first.embedding[index] ?? NaN)) < 1e-4));
+    assert.equal(answer.body.usage.prompt_tokens, first.num_tokens);
     await server.stop();
   });
 
