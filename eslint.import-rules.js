@@ -46,6 +46,12 @@ export const PACKAGES = [
     why: 'onnxruntime is an optional peer, loaded by runtimes/ for an ONNX model only',
   },
   {
+    packages: ['@huggingface/*'],
+    onlyFrom: ['runtimes/'],
+    typesFrom: [],
+    why: 'the tokenizer belongs to the transformers runtime (runtimes/transformers/), imported with a dynamic import() only when a config serves a Hugging Face model',
+  },
+  {
     packages: ['@grpc/*', 'grpc-health-check'],
     onlyFrom: ['grpc/', 'client/'],
     typesFrom: [],

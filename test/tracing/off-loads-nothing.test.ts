@@ -1,5 +1,6 @@
 /**
- * Tracing off and gRPC off (the defaults) load no OpenTelemetry and no gRPC module: a spawned server (its own module
+ * Tracing off and gRPC off (the defaults) load no OpenTelemetry and no gRPC module, and a config without a Hugging Face
+ * model loads neither @huggingface/tokenizers nor the transformers runtime: a spawned server (its own module
  * graph, unlike this process, which other tests share) records every module URL it resolves, answers a prediction,
  * and reports the @opentelemetry and @grpc ones. With each turned on, the same script does load them (the check can
  * see them).
@@ -13,7 +14,7 @@ import { FIXTURES } from '../runtimes/onnx-harness.ts';
 
 // Resolve hooks see every ESM import (they run off the main thread; they report on stderr).
 const HOOKS = `data:text/javascript,${encodeURIComponent(
-  "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('@opentelemetry') || r.url.includes('@grpc')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }",
+  "export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('@opentelemetry') || r.url.includes('@grpc') || r.url.includes('@huggingface') || r.url.includes('runtimes/transformers/')) process.stderr.write('LOADED ' + r.url + '\\n'); return r; }",
 )}`;
 
 const SCRIPT = `
@@ -29,13 +30,23 @@ process.stderr.write('STATUS ' + response.status + '\\n');
 await server.close();
 `;
 
-function loadedModules(tracing: Record<string, unknown> | undefined, server?: Record<string, unknown>): { status: string | undefined; otel: string[]; grpc: string[] } {
-  const file = writeConfig(JSON.stringify({ ...(tracing ? { tracing } : {}), ...(server ? { server } : {}), models: [{ model_path: `${FIXTURES}iris_logreg.onnx` }] }));
+function loadedModules(
+  tracing: Record<string, unknown> | undefined,
+  server?: Record<string, unknown>,
+  extraModels: Record<string, unknown>[] = [],
+): { status: string | undefined; otel: string[]; grpc: string[]; huggingface: string[] } {
+  const models = [{ model_path: `${FIXTURES}iris_logreg.onnx` }, ...extraModels];
+  const file = writeConfig(JSON.stringify({ ...(tracing ? { tracing } : {}), ...(server ? { server } : {}), models }));
   const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', SCRIPT, file], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
   assert.equal(run.status, 0, run.stderr);
   const lines = run.stderr.split('\n');
   const loaded = lines.filter((line) => line.startsWith('LOADED '));
-  return { status: lines.find((line) => line.startsWith('STATUS '))?.slice(7), otel: loaded.filter((line) => line.includes('@opentelemetry')), grpc: loaded.filter((line) => line.includes('@grpc')) };
+  return {
+    status: lines.find((line) => line.startsWith('STATUS '))?.slice(7),
+    otel: loaded.filter((line) => line.includes('@opentelemetry')),
+    grpc: loaded.filter((line) => line.includes('@grpc')),
+    huggingface: loaded.filter((line) => line.includes('@huggingface') || line.includes('runtimes/transformers/')),
+  };
 }
 
 it('tracing off: no @opentelemetry module is loaded; tracing on: they are', () => {
@@ -43,6 +54,7 @@ it('tracing off: no @opentelemetry module is loaded; tracing on: they are', () =
   assert.equal(off.status, '200');
   assert.deepEqual(off.otel, []);
   assert.deepEqual(off.grpc, [], 'gRPC off: grpc-js is not loaded either');
+  assert.deepEqual(off.huggingface, [], 'no Hugging Face model: neither the tokenizer nor the transformers runtime is loaded');
   // Exports go nowhere (a closed port); the server still answers and closes.
   const on = loadedModules({ enabled: true, endpoint: 'http://127.0.0.1:9/v1/traces', export_timeout_ms: 500 });
   assert.equal(on.status, '200');
@@ -54,4 +66,11 @@ it('gRPC on (server.grpc_port): grpc-js is loaded', () => {
   assert.equal(on.status, '200');
   assert.ok(on.grpc.length > 0, 'the check sees grpc-js when it is loaded');
   assert.deepEqual(on.otel, []);
+});
+
+it('a Hugging Face model: the tokenizer and the transformers runtime are loaded (the check above can see them)', () => {
+  const on = loadedModules(undefined, undefined, [{ qualified_name: 'sentiment', model_path: join(REPO_ROOT, 'test/fixtures/hf/tiny-bert-sentiment') }]);
+  assert.equal(on.status, '200');
+  assert.ok(on.huggingface.some((line) => line.includes('@huggingface/tokenizers')), on.huggingface.join('\n'));
+  assert.ok(on.huggingface.some((line) => line.includes('runtimes/transformers/')));
 });
