@@ -9,7 +9,7 @@ import path from 'node:path';
 // two layers belongs to the lower one: model/contract.ts and the wire-types modules are in the bottom layer although
 // their folders are higher.
 export const LAYERS = [
-  { name: 'entry', members: ['cli.ts', 'bin.ts', 'cluster/', 'scaffold/'] },
+  { name: 'entry', members: ['cli.ts', 'bin.ts', 'cluster/', 'scaffold/', 'loadtest/'] },
   { name: 'server', members: ['server.ts', 'listen-errors.ts', 'service.ts', 'reloads.ts', 'connections.ts'] },
   { name: 'protocol', members: ['http/', 'grpc/'] },
   { name: 'dataplane', members: ['dataplane/'] },

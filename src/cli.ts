@@ -2,7 +2,7 @@
  * The `longshore` command: parses argv, runs serve / openapi / validate, and picks the exit code
  * (0 ok, 1 runtime failure, 2 bad configuration).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -127,6 +127,31 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         const what = names.length === 0 ? 'serves no model (health.ready_without_models: true)' : `${names.length} model(s) loaded: ${names.join(', ')}`;
         process.stdout.write(`ok: ${loaded.file} is valid and ${what}\n`);
       });
+    });
+
+  program
+    .command('bench')
+    .description('measure the server on your models: req/s, latency and where the time went, next to the bare model in-process')
+    .addOption(configOption())
+    .addOption(
+      new Option('-m, --model <name|name=file.onnx>', 'a model of the config to measure, or an ONNX file (or Hugging Face folder) served with no config (repeatable)')
+        .argParser((value: string, previous: string[] = []) => [...previous, value]),
+    )
+    .addOption(new Option('--concurrency <list>', 'concurrent connections, comma-separated').default([1, 8, 64], '1,8,64').argParser(parseConcurrency))
+    .addOption(new Option('--duration <time>', 'measured time per concurrency: 10s, 500ms, 1m').default(10_000, '10s').argParser(parseDuration))
+    .addOption(new Option('--protocol <protocol>', 'what the requests speak').choices(['rest', 'v2', 'v2-binary']).default('rest'))
+    .addOption(new Option('--url <url>', 'measure a running server instead of starting one (no in-process comparison)'))
+    .addOption(new Option('--json', 'print only the JSON document on stdout (the table goes to stderr)'))
+    .action(async (options: BenchFlags) => {
+      // A --model that is a file (name=path, or a path that exists) is served; a bare name picks a model of the config.
+      const isFile = (spec: string) => spec.includes('=') || existsSync(resolve(spec));
+      const files = (options.model ?? []).filter(isFile);
+      // name=path is measured by its name; a file given by its path alone (its name is the runtime's) measures all.
+      const named = files.map((spec) => (spec.indexOf('=') > 0 ? spec.slice(0, spec.indexOf('=')) : undefined));
+      const names = named.includes(undefined) ? [] : [...(options.model ?? []).filter((spec) => !isFile(spec)), ...(named as string[])];
+      const { runBench } = await import('./loadtest/bench.js');
+      const settings = { protocol: options.protocol, concurrency: options.concurrency, durationMs: options.duration, json: options.json === true, url: options.url, models: names };
+      exitCode = await runBench(settings, () => readConfig({ config: options.config, model: files }, env));
     });
 
   program
@@ -279,6 +304,31 @@ function exitCodeFor(error: unknown): number {
 }
 
 type Processes = number | 'auto';
+
+type BenchFlags = Pick<ModelFlags, 'config' | 'model'> & {
+  concurrency: number[];
+  duration: number;
+  protocol: 'rest' | 'v2' | 'v2-binary';
+  url?: string;
+  json?: boolean;
+};
+
+/** --concurrency 1,8,64: whole numbers from 1 to 1024. */
+function parseConcurrency(value: string): number[] {
+  const list = value.split(',').map((part) => part.trim());
+  if (list.some((part) => !/^\d{1,4}$/.test(part) || Number(part) < 1 || Number(part) > 1024)) {
+    throw new InvalidArgumentError(`must be whole numbers from 1 to 1024 separated by commas, e.g. 1,8,64, got '${value}'`);
+  }
+  return list.map(Number);
+}
+
+/** --duration 10s, 500ms, 1m, or a number of seconds: at least 100 ms, at most 1 h. */
+function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * ({ ms: 1, s: 1000, m: 60_000 }[match[2] ?? 's'] ?? 1000) : Number.NaN;
+  if (!(ms >= 100 && ms <= 3_600_000)) throw new InvalidArgumentError(`must be a time from 100ms to 60m such as 10s, 500ms or 1m, got '${value}'`);
+  return ms;
+}
 
 type ServeFlags = ModelFlags & {
   host?: string;
