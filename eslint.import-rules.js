@@ -26,9 +26,10 @@ export const LAYERS = [
 ];
 
 // Outside the stack. The public API imports anything, and nothing in src/ imports it. The published client imports
-// only its own folder and `mayImport`, and nothing in the server imports the client.
+// only its own folder and `mayImport`, and nothing in the server imports the client, except `usedBy`: `longshore
+// bench`'s load generator (loadtest/), a client of the server, which sends gRPC requests through it.
 export const PUBLIC_API = 'index.ts';
-export const CLIENT = { members: ['client/'], mayImport: ['tensors/', 'errors.ts', 'wire.ts'] };
+export const CLIENT = { members: ['client/'], mayImport: ['tensors/', 'errors.ts', 'wire.ts'], usedBy: ['loadtest/'] };
 
 // Packages only some members may import (the package or any subpath; static, type-only and dynamic imports alike).
 // `typesFrom`: members that may import the package's types only.
@@ -133,7 +134,14 @@ export function importRules({ root, strict = process.env.LONGSHORE_LINT_STRICT =
         `Layer '${layer.name}' (src/${layer.members.join(', src/')}) imports its own layer and ` +
         `${lower.length ? lower.map((l) => l.name).join(', ') : 'nothing else in src/'}, never ` +
         `${[...higher.map((l) => l.name), PUBLIC_API, ...CLIENT.members].join(', ')}. See docs/import-rules.md.`;
-      return zonesOf(layer.members, [...membersOf(higher), ...outside], [...membersOf(LAYERS.slice(i)), ...known], message);
+      const forbidden = [...membersOf(higher), ...outside];
+      const allowed = [...membersOf(LAYERS.slice(i)), ...known];
+      const users = layer.members.filter((member) => CLIENT.usedBy.includes(member));
+      const others = layer.members.filter((member) => !users.includes(member));
+      return [
+        ...(others.length > 0 ? zonesOf(others, forbidden, allowed, message) : []),
+        ...(users.length > 0 ? zonesOf(users, forbidden, [...allowed, ...CLIENT.members], message) : []),
+      ];
     });
     zones.push(
       ...zonesOf(

@@ -139,8 +139,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     )
     .addOption(new Option('--concurrency <list>', 'concurrent connections, comma-separated').default([1, 8, 64], '1,8,64').argParser(parseConcurrency))
     .addOption(new Option('--duration <time>', 'measured time per concurrency: 10s, 500ms, 1m').default(10_000, '10s').argParser(parseDuration))
-    .addOption(new Option('--protocol <protocol>', 'what the requests speak').choices(['rest', 'v2', 'v2-binary']).default('rest'))
+    .addOption(new Option('--protocol <protocol>', 'what the requests speak').choices(['rest', 'v2', 'v2-binary', 'grpc']).default('rest'))
     .addOption(new Option('--url <url>', 'measure a running server instead of starting one (no in-process comparison)'))
+    .addOption(new Option('--grpc <host:port>', "with --protocol grpc and --url: the server's gRPC address (in-process, its own gRPC port is opened)"))
     .addOption(new Option('--json', 'print only the JSON document on stdout (the table goes to stderr)'))
     .action(async (options: BenchFlags) => {
       // A --model that is a file (name=path, or a path that exists) is served; a bare name picks a model of the config.
@@ -150,7 +151,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       const named = files.map((spec) => (spec.indexOf('=') > 0 ? spec.slice(0, spec.indexOf('=')) : undefined));
       const names = named.includes(undefined) ? [] : [...(options.model ?? []).filter((spec) => !isFile(spec)), ...(named as string[])];
       const { runBench } = await import('./loadtest/bench.js');
-      const settings = { protocol: options.protocol, concurrency: options.concurrency, durationMs: options.duration, json: options.json === true, url: options.url, models: names };
+      const settings = { protocol: options.protocol, concurrency: options.concurrency, durationMs: options.duration, json: options.json === true, url: options.url, grpc: options.grpc, models: names };
       exitCode = await runBench(settings, () => readConfig({ config: options.config, model: files }, env));
     });
 
@@ -308,8 +309,9 @@ type Processes = number | 'auto';
 type BenchFlags = Pick<ModelFlags, 'config' | 'model'> & {
   concurrency: number[];
   duration: number;
-  protocol: 'rest' | 'v2' | 'v2-binary';
+  protocol: 'rest' | 'v2' | 'v2-binary' | 'grpc';
   url?: string;
+  grpc?: string;
   json?: boolean;
 };
 

@@ -9,7 +9,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../errors.js';
 import type { RuntimeModel } from '../runtimes/runtime-model.js';
 import type { ModelRegistry } from '../model/registry.js';
-import { recordCandidates, v2Body, type Body, type TensorMetadata } from './bodies.js';
+import { recordCandidates, v2Body, v2RecordBody, type Body, type TensorMetadata } from './bodies.js';
+import { GrpcSender } from './grpc-sender.js';
 import { mean, percentile, post, runLoad, type LoadResult } from './load.js';
 import { machine, startForeignCpu } from './machine.js';
 import { histogramAverages, modelHistograms, type ModelHistograms } from './prometheus.js';
@@ -22,6 +23,8 @@ export interface BenchSettings {
   readonly json: boolean;
   /** A running server; otherwise one is started in-process from `readConfig()`. */
   readonly url?: string;
+  /** With `url` and protocol grpc: the server's gRPC address (in-process, the server opens a gRPC port of its own). */
+  readonly grpc?: string | undefined;
   /** Only these models (by name); all when empty. */
   readonly models: readonly string[];
 }
@@ -34,15 +37,21 @@ const progress = (message: string) => process.stderr.write(`bench: ${message}\n`
 /** Runs the benchmark; resolves with the exit code (1 when a cell had failures or nothing could be measured). */
 export async function runBench(settings: BenchSettings, readConfig: () => LoadedConfig): Promise<number> {
   const host = machine();
-  const server = settings.url === undefined ? await startInProcess(readConfig()) : undefined;
+  const grpc = settings.protocol === 'grpc';
+  if (grpc && settings.url !== undefined && settings.grpc === undefined) {
+    throw new ConfigError('--protocol grpc with --url needs --grpc host:port, the gRPC address of that server (its server.grpc_port)');
+  }
+  const server = settings.url === undefined ? await startInProcess(readConfig(), grpc) : undefined;
   const base = new URL(settings.url ?? (server as { url: string }).url);
+  const grpcAddress = settings.grpc ?? server?.grpcUrl;
+  const sender = grpc && grpcAddress !== undefined ? new GrpcSender(base, grpcAddress) : undefined;
   try {
     const warmupMs = Math.min(500, Math.max(100, settings.durationMs / 5));
     const inProcessMs = Math.min(2000, Math.max(200, settings.durationMs / 2));
     const names = await modelNames(base, settings.models);
     const models: ModelReport[] = [];
     for (const name of names) {
-      models.push(await benchModel(base, name, settings, warmupMs, inProcessMs, server?.registry));
+      models.push(await benchModel(base, name, settings, warmupMs, inProcessMs, server?.registry, sender));
     }
     const report: BenchReport = {
       settings: {
@@ -67,15 +76,18 @@ export async function runBench(settings: BenchSettings, readConfig: () => Loaded
     const measured = models.filter((model) => model.skipped === null);
     return measured.length === 0 || measured.some((model) => model.rows.some((row) => row.problems.length > 0)) ? 1 : 0;
   } finally {
+    sender?.close();
     await server?.close();
   }
 }
 
-async function startInProcess(loaded: LoadedConfig) {
+/** Starts the server of `loaded` on 127.0.0.1 port 0, with a gRPC port of its own (port 0 too) when `grpc`. */
+async function startInProcess(loaded: LoadedConfig, grpc: boolean) {
   const { startServer } = await import('../server.js');
   // Warnings and errors only, on stderr: stdout is the report's (with --json, the JSON document's alone).
   const logger = pino({ level: 'warn' }, pino.destination({ fd: 2, sync: true }));
-  const server = await startServer({ loaded, host: '127.0.0.1', port: 0, logger });
+  const config = grpc ? { ...loaded.config, server: { ...loaded.config.server, grpc_port: 0, grpc_host: '127.0.0.1' } } : loaded.config;
+  const server = await startServer({ loaded: { ...loaded, config }, host: '127.0.0.1', port: 0, logger });
   await server.modelsLoaded;
   return server;
 }
@@ -111,7 +123,10 @@ async function bodiesOf(base: URL, name: string, protocol: Protocol): Promise<{ 
     return { bodies: candidates.map((c) => ({ source: c.source, body: Buffer.from(JSON.stringify(c.record)), headers, rows: 1 })), records };
   }
   const tensors = (await getJson(new URL(`/v2/models/${encodeURIComponent(name)}`, base))) as { inputs: TensorMetadata[] };
-  return { bodies: [v2Body(tensors.inputs, protocol === 'v2-binary')], records };
+  // V2 JSON and gRPC (which sends the V2 JSON request as a ModelInfer message, grpc-sender.ts) try the records first, as
+  // one-row requests; the binary extension and models whose records fit no tensors get generated tensors.
+  const fromRecords = protocol === 'v2-binary' ? [] : candidates.flatMap((c) => v2RecordBody(c.record, tensors.inputs, c.source) ?? []);
+  return { bodies: [...fromRecords, v2Body(tensors.inputs, protocol === 'v2-binary')], records };
 }
 
 function callPath(name: string, protocol: Protocol): string {
@@ -128,7 +143,15 @@ async function scrape(base: URL, name: string): Promise<ModelHistograms | undefi
   }
 }
 
-async function benchModel(base: URL, name: string, settings: BenchSettings, warmupMs: number, inProcessMs: number, registry?: ModelRegistry): Promise<ModelReport> {
+async function benchModel(
+  base: URL,
+  name: string,
+  settings: BenchSettings,
+  warmupMs: number,
+  inProcessMs: number,
+  registry?: ModelRegistry,
+  sender?: GrpcSender,
+): Promise<ModelReport> {
   const url = new URL(callPath(name, settings.protocol), base);
   const skipped = (reason: string, body: string | null = null): ModelReport => ({
     name, protocol: settings.protocol, body, rowsPerRequest: 0, rows: [], inProcess: [], inProcessNote: null, skipped: reason,
@@ -143,7 +166,8 @@ async function benchModel(base: URL, name: string, settings: BenchSettings, warm
   let chosen: Body | undefined;
   let refusal = 'no example and no input schema to make a body from';
   for (const body of candidates.bodies) {
-    const answer = await post(url, body.body, { ...body.headers, ...TIMING_HEADER }).catch((error: Error) => ({ status: 0, text: error.message }));
+    const send = sender?.sender(name, body.body) ?? (() => post(url, body.body, { ...body.headers, ...TIMING_HEADER }));
+    const answer = await send().catch((error: Error) => ({ status: 0, text: error.message }));
     if (answer.status >= 200 && answer.status < 300) {
       chosen = body;
       break;
@@ -155,7 +179,8 @@ async function benchModel(base: URL, name: string, settings: BenchSettings, warm
   const rows: BenchRow[] = [];
   for (const concurrency of settings.concurrency) {
     progress(`${name} ${settings.protocol} c=${concurrency}: ${settings.durationMs / 1000} s`);
-    const load = { url, body: body.body, headers: { ...body.headers, ...TIMING_HEADER }, concurrency };
+    const send = sender?.sender(name, body.body);
+    const load = { url, body: body.body, headers: { ...body.headers, ...TIMING_HEADER }, concurrency, ...(send ? { send } : {}) };
     await runLoad({ ...load, durationMs: warmupMs });
     const before = await scrape(base, name);
     const cpu = startForeignCpu();

@@ -118,3 +118,44 @@ export function v2Body(inputs: readonly TensorMetadata[], binary: boolean): Body
     rows,
   };
 }
+
+/**
+ * A V2 JSON infer request of one record (a model's example or a generated record), one row per input the record has:
+ * the field's value flattened into the tensor's data (a BYTES input that is not a string gets its JSON text, as record
+ * models read their JSON columns). Inputs the record leaves out (optional fields) are not sent. Undefined when the
+ * record does not fit the tensors (a field missing from them, a shape that is not the value's).
+ */
+export function v2RecordBody(record: unknown, inputs: readonly TensorMetadata[], source: string): Body | undefined {
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return undefined;
+  const fields = record as Record<string, unknown>;
+  if (Object.keys(fields).some((name) => !inputs.some((input) => input.name === name))) return undefined;
+  const tensors = [];
+  for (const input of inputs) {
+    if (!(input.name in fields)) continue;
+    const value = fields[input.name];
+    if (input.datatype === 'BYTES') {
+      const instance = input.shape.slice(1);
+      const element = typeof value === 'string' || instance.length > 0 ? value : JSON.stringify(value);
+      const data = instance.length > 0 ? (Array.isArray(value) ? value.flat(instance.length) : [element]) : [element];
+      tensors.push({ name: input.name, datatype: input.datatype, shape: [1, ...(instance.length > 0 ? measure(value, instance.length) : [])], data });
+      continue;
+    }
+    const instanceRank = input.shape.length - 1;
+    const data = Array.isArray(value) ? value.flat(instanceRank) : [value];
+    tensors.push({ name: input.name, datatype: input.datatype, shape: [1, ...measure(value, instanceRank)], data });
+  }
+  if (tensors.length === 0) return undefined;
+  return { source, body: Buffer.from(JSON.stringify({ inputs: tensors })), headers: { 'content-type': 'application/json' }, rows: 1 };
+}
+
+/** The dimensions of nested arrays, `rank` deep (first elements). */
+function measure(value: unknown, rank: number): number[] {
+  const dims: number[] = [];
+  let node = value;
+  for (let depth = 0; depth < rank; depth++) {
+    if (!Array.isArray(node)) return dims;
+    dims.push(node.length);
+    node = node[0];
+  }
+  return dims;
+}

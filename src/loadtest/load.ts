@@ -17,6 +17,8 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** One request's timeout; a request past it counts as an error. */
   readonly timeoutMs?: number;
+  /** Sends one request another way than an HTTP POST of `body` (gRPC); `url`, `body` and `headers` are then unused. */
+  readonly send?: () => Promise<Answer>;
 }
 
 export interface LoadResult {
@@ -34,7 +36,7 @@ export interface LoadResult {
   readonly timing: TimingAverages;
 }
 
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly serverTiming: string | string[] | undefined;
   readonly text: string;
@@ -76,7 +78,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     while (performance.now() < deadline) {
       const sent = performance.now();
       try {
-        const answer = await post(options.url, options.body, options.headers, agent, options.timeoutMs);
+        const answer = options.send ? await options.send() : await post(options.url, options.body, options.headers, agent, options.timeoutMs);
         const latency = performance.now() - sent;
         if (answer.status >= 200 && answer.status < 300) {
           if (ok === latencies.length) {

@@ -4,7 +4,7 @@
  */
 import { machineLine, type ForeignCpu, type Machine } from './machine.js';
 
-export const PROTOCOLS = ['rest', 'v2', 'v2-binary'] as const;
+export const PROTOCOLS = ['rest', 'v2', 'v2-binary', 'grpc'] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 /** Where the time of an average request went; null: not known (n/a). Durations in ms. */

@@ -66,6 +66,18 @@ describe('longshore bench', { concurrency: true }, () => {
     assertConsistent(report, 'iris_onnx');
   });
 
+  it('measures a Hugging Face model over gRPC through the client, its own gRPC port opened in-process', async () => {
+    const report = await benchJson(['--model', `sentiment=${join(REPO_ROOT, 'test/fixtures/hf/tiny-bert-sentiment')}`, '--protocol', 'grpc']);
+    assert.equal(report.settings.protocol, 'grpc');
+    assertConsistent(report, 'sentiment');
+  });
+
+  it('refuses --protocol grpc with --url but no --grpc address (exit 2)', async () => {
+    const result = await runCli(['bench', '--url', 'http://127.0.0.1:9', '--protocol', 'grpc', '--duration', '0.2s'], { timeoutMs: 30_000 });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--protocol grpc with --url needs --grpc host:port/);
+  });
+
   it('refuses a model name the server does not have (exit 2, naming the models it has)', async () => {
     const result = await runCli(['bench', '--model', 'nope', '--model', `iris=${IRIS_ONNX}`, '--duration', '0.2s'], { timeoutMs: 30_000 });
     assert.equal(result.code, 2);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { histogramAverages, modelHistograms } from '../../src/loadtest/prometheus.ts';
 import { parseServerTiming, requestTiming, TimingAverages } from '../../src/loadtest/server-timing.ts';
-import { sampleOf, v2Body } from '../../src/loadtest/bodies.ts';
+import { sampleOf, v2Body, v2RecordBody } from '../../src/loadtest/bodies.ts';
 
 const AGREED = 'decode;dur=0.041, queue;dur=0.120, model;dur=0.530, encode;dur=0.022, batch;desc="id=17 size=8", total;dur=0.750';
 
@@ -104,5 +104,29 @@ describe('generated request bodies', () => {
     const binary = v2Body(inputs, true);
     const headerLength = Number(binary.headers['inference-header-content-length']);
     assert.equal(binary.body.length, headerLength + 16 + 5);
+  });
+});
+
+describe('V2 bodies from records', () => {
+  it("makes a one-row request of an example record, leaving out the inputs it does not have, JSON text for a BYTES object", () => {
+    const inputs = [
+      { name: 'text', datatype: 'BYTES', shape: [-1] },
+      { name: 'text_pair', datatype: 'BYTES', shape: [-1] },
+      { name: 'meta', datatype: 'BYTES', shape: [-1] },
+      { name: 'x', datatype: 'FP32', shape: [-1, 2, 2] },
+    ];
+    const body = v2RecordBody({ text: 'hi', meta: { a: 1 }, x: [[1, 2], [3, 4]] }, inputs, 'example');
+    assert.ok(body);
+    assert.deepEqual(JSON.parse(body.body.toString()), {
+      inputs: [
+        { name: 'text', datatype: 'BYTES', shape: [1], data: ['hi'] },
+        { name: 'meta', datatype: 'BYTES', shape: [1], data: ['{"a":1}'] },
+        { name: 'x', datatype: 'FP32', shape: [1, 2, 2], data: [1, 2, 3, 4] },
+      ],
+    });
+  });
+
+  it('gives nothing for a record with a field the model has no input for', () => {
+    assert.equal(v2RecordBody({ other: 1 }, [{ name: 'x', datatype: 'FP32', shape: [-1] }], 'example'), undefined);
   });
 });
