@@ -2,9 +2,10 @@
  * What a model call knows about its caller (CallContext, public: re-exported by model/contract.ts), and how a call is
  * cancelled: a queued job's CallSignal (its client went away; `Cancellation` cancels one by hand) and a running batch's
  * RunStop (nobody waits for its results any more, so a runtime that can end the call should). Imports only the tracing
- * types: every layer may use it.
+ * and timing types: every layer may use it.
  */
 import type { TraceSpan } from './tracing/span.js';
+import type { CallTiming } from './tracing/timing.js';
 
 /** What a model call knows about its caller. Every field is optional: a call from a self-test has none. */
 export interface CallContext {
@@ -23,6 +24,11 @@ export interface CallContext {
    * inside it. Absent while tracing is off, and for a call no request started.
    */
   readonly span?: TraceSpan;
+  /**
+   * Where this request's time goes (docs/timing.md), filled in by the queue: present only when the request asked for
+   * it (`x-longshore-timing: 1`) or `server.timing_headers` is true. A model has no use for it.
+   */
+  readonly timing?: CallTiming;
 }
 
 /**

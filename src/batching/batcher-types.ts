@@ -4,6 +4,7 @@
  */
 import type { CancelSignal, RunStop } from '../call-context.js';
 import type { TraceAttributes, TraceSpan } from '../tracing/span.js';
+import type { CallTiming } from '../tracing/timing.js';
 
 export type BatchPolicy = 'eager' | 'timed' | 'off';
 
@@ -43,6 +44,8 @@ export interface SubmitOptions {
   readonly signal?: CancelSignal;
   /** The caller's span (tracing on): the job's queue wait, its batch and the model run are traced (batch-trace.ts). */
   readonly span?: TraceSpan | undefined;
+  /** The caller's timing (docs/timing.md): its queue wait, batch and model call are written into it (batch-trace.ts). */
+  readonly timing?: CallTiming | undefined;
 }
 
 /** Why the queue refused or dropped a job; `stuck`: every slot is held by a call stuck past its deadline (503). */

@@ -11,7 +11,8 @@ import type { BatchExecutor, BatcherOptions, SubmitOptions } from './batcher-typ
 import type { CancelSignal, RunStop } from '../call-context.js';
 import { Slots, type RunningBatch } from './slots.js';
 import type { TraceSpan } from '../tracing/span.js';
-import { startBatchSpan, traceRun } from './batch-trace.js';
+import { startBatchSpan, startBatchTiming, traceRun } from './batch-trace.js';
+import type { CallTiming } from '../tracing/timing.js';
 
 export type { BatchExecutor, BatchObserver, BatcherOptions, BatchPolicy, RejectionReason, SubmitOptions } from './batcher-types.js';
 export { Cancellation, type CancelSignal, type RunStop } from '../call-context.js';
@@ -40,6 +41,8 @@ interface Pending<J, R> {
   batch?: RunningBatch;
   /** The caller's span (tracing on): its queue wait and batch are traced under it (batch-trace.ts). */
   span?: TraceSpan;
+  /** The caller's timing (docs/timing.md); cleared at the start when another batch of its request is the one reported. */
+  timing: CallTiming | undefined;
 }
 
 export class Batcher<J, R> {
@@ -53,6 +56,7 @@ export class Batcher<J, R> {
   #flushQueued = false;
   #latencyTimer: NodeJS.Timeout | undefined;
   #latencyDue = 0;
+  #batches = 0; // batches started so far: a batch's id in per-request timing (docs/timing.md)
 
   constructor(executor: BatchExecutor<J, R>, options: BatcherOptions) {
     if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) throw new RangeError('maxBatchSize must be a positive integer');
@@ -126,9 +130,10 @@ export class Batcher<J, R> {
     return new Promise<R>((resolve, reject) => {
       // A deadline beyond what a timer can hold (weeks) is no deadline at all, not one that fires at once.
       const timeoutMs = options.timeoutMs !== undefined && options.timeoutMs > 0 && options.timeoutMs <= MAX_TIMER_MS ? options.timeoutMs : undefined;
-      const pending: Pending<J, R> = { job, rows, key: this.#executor.key(job), enqueued: performance.now(), timeoutMs, state: 'queued', resolve, reject };
+      const pending: Pending<J, R> = { job, rows, key: this.#executor.key(job), enqueued: performance.now(), timeoutMs, state: 'queued', timing: options.timing, resolve, reject };
       if (timeoutMs !== undefined) pending.timer = setTimeout(() => this.#expire(pending), timeoutMs);
       if (options.span !== undefined) pending.span = options.span;
+      options.timing?.queued(pending.enqueued);
       if (options.signal) {
         pending.signal = options.signal;
         options.signal.onCancel(() => this.#cancel(pending));
@@ -273,13 +278,17 @@ export class Batcher<J, R> {
     const observer = this.#options.observer;
     let rows = 0;
     let traced = false;
+    let timed = false;
+    const id = ++this.#batches;
     for (const pending of batch) {
       pending.state = 'running';
       pending.batch = run;
       rows += pending.rows;
       if (pending.span !== undefined) traced = true;
+      if (pending.timing !== undefined) timed = true;
       observer?.waited((started - pending.enqueued) / 1000);
     }
+    if (timed) startBatchTiming(batch, id, rows, started);
     const span = traced ? startBatchSpan(batch, rows, started, this.#options.traceAttributes) : undefined;
     void this.#runBatch(batch, run, rows, span).finally(() => {
       this.#slots.end(run);
@@ -339,6 +348,7 @@ export class Batcher<J, R> {
   #finish(pending: Pending<J, R>, result: R | undefined, error: unknown): void {
     if (pending.timer !== undefined) clearTimeout(pending.timer);
     pending.signal?.onCancel(undefined);
+    pending.timing?.batchEnd(performance.now());
     if (error === undefined) pending.resolve(result as R);
     else pending.reject(error);
   }

@@ -178,7 +178,7 @@ export class CallPlan implements ModelQueue {
   }
 
   #submit(job: ModelJob, context: CallContext): Promise<unknown> {
-    return this.queue.submit(job, { timeoutMs: effectiveTimeout(this.serving.timeoutMs, context.timeoutMs), signal: context.signal, span: context.span });
+    return this.queue.submit(job, { timeoutMs: effectiveTimeout(this.serving.timeoutMs, context.timeoutMs), signal: context.signal, span: context.span, timing: context.timing });
   }
 }
 

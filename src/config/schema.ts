@@ -111,6 +111,13 @@ export const ServerSchema = Type.Object(
         '/v2/repository/models/{name}/load and /unload, and the same under /api/repository. Off by default; with auth on ' +
         'it needs the admin scope. One process only (see docs/model-repository.md). Also --repository-api.',
     }),
+    timing_headers: Type.Boolean({
+      default: false,
+      description:
+        'Send a Server-Timing header (decode, queue, model, encode, the batch, total) on every REST prediction/predictions ' +
+        'and V2 infer answer, and put the same figures on the prediction log record. Off: only requests sending ' +
+        '`x-longshore-timing: 1` get them. See docs/timing.md.',
+    }),
     watch: Type.Boolean({
       default: false,
       description:

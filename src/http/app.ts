@@ -167,7 +167,7 @@ export async function buildApp({ config, dataplane, metrics, logger, tls, tracin
   // Every body longshore takes is JSON; fastify's default text/plain parser would hand a model a bare string.
   app.removeContentTypeParser('text/plain');
   // JSON must be UTF-8 (charset and bytes); bodies may come compressed (Content-Encoding). See media-types.ts.
-  installUtf8JsonParser(app);
+  installUtf8JsonParser(app, config.server.timing_headers);
   installRequestBodyChecks(app, bodyLimit);
 
   app.addSchema({
@@ -221,8 +221,8 @@ export async function buildApp({ config, dataplane, metrics, logger, tls, tracin
   installAdmission(app, dataplane); // before the model routes: a full queue refuses their calls before the body is read
   buildHealthRoutes(app, dataplane);
   buildMetricsRoute(app, metrics, config.metrics);
-  await buildRestRoutes(app, dataplane, bodyLimit);
-  await buildV2Routes(app, dataplane, bodyLimit);
+  await buildRestRoutes(app, dataplane, bodyLimit, config.server.timing_headers);
+  await buildV2Routes(app, dataplane, bodyLimit, config.server.timing_headers);
   await buildOpenAiRoutes(app, dataplane, bodyLimit);
   return app;
 }

@@ -5,11 +5,15 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cancellation, type CallContext } from '../call-context.js';
 import { SchemaValidationError } from '../errors.js';
+import type { CallTiming } from '../tracing/timing.js';
 
 export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 
-/** Builds the call options; `bodyTimeoutMs` is a deadline the body carried (V2 `parameters.timeout`), the shorter wins. */
-export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTimeoutMs?: number): CallContext {
+/**
+ * Builds the call options; `bodyTimeoutMs` is a deadline the body carried (V2 `parameters.timeout`), the shorter wins;
+ * `timing`: the request's timing when it is timed (http/timing.ts).
+ */
+export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTimeoutMs?: number, timing?: CallTiming): CallContext {
   const headerTimeout = parseTimeoutHeader(request.headers[TIMEOUT_HEADER]);
   const timeoutMs = headerTimeout === undefined ? bodyTimeoutMs : bodyTimeoutMs === undefined ? headerTimeout : Math.min(headerTimeout, bodyTimeoutMs);
   const cancellation = new Cancellation();
@@ -20,7 +24,7 @@ export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTi
     if (!response.writableEnded) cancellation.cancel();
   });
   if (response.destroyed) cancellation.cancel(); // gone before the handler ran: 'close' has already fired
-  return { timeoutMs, signal: cancellation, requestId: request.id, headers: request.headers, span: request.longshoreSpan ?? undefined };
+  return { timeoutMs, signal: cancellation, requestId: request.id, headers: request.headers, span: request.longshoreSpan ?? undefined, timing };
 }
 
 function parseTimeoutHeader(value: string | string[] | undefined): number | undefined {

@@ -12,8 +12,9 @@
  * with U+FFFD in its place. `installUtf8JsonParser` does that for REST; the V2 decoder checks its JSON itself.
  */
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MalformedRequestError, quote, UnsupportedMediaTypeError } from '../errors.js';
+import { isTimed, noteParse } from './timing.js';
 
 /** Which body rules a route follows. */
 export type BodyRules = 'json' | 'v2';
@@ -65,18 +66,29 @@ export function mediaTypeProblem(contentType: string | undefined, rules: BodyRul
 
 /**
  * Replaces fastify's JSON parser (which decodes bytes that are not UTF-8 into U+FFFD) with one that refuses them, and
- * otherwise is fastify's own: same empty-body and invalid-JSON errors, same prototype-poisoning protection.
+ * otherwise is fastify's own: same empty-body and invalid-JSON errors, same prototype-poisoning protection. For a
+ * timed request (`timingAlways`: server.timing_headers; http/timing.ts) the parse is timed as part of its decoding.
  */
-export function installUtf8JsonParser(app: FastifyInstance): void {
+export function installUtf8JsonParser(app: FastifyInstance, timingAlways = false): void {
   const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = app.initialConfig;
   const parseJson = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const bytes = body as Buffer;
+    if (isTimed(request, timingAlways)) {
+      const started = performance.now();
+      parse(request, body as Buffer, (error, value) => {
+        noteParse(request, performance.now() - started);
+        done(error, value);
+      });
+      return;
+    }
+    parse(request, body as Buffer, done);
+  });
+  function parse(request: FastifyRequest, bytes: Buffer, done: (error: Error | null, value?: unknown) => void): void {
     if (!isUtf8(bytes)) {
       done(new MalformedRequestError('request body is not valid UTF-8; send JSON UTF-8 encoded'), undefined);
       return;
     }
     parseJson(request, bytes.toString('utf8'), done);
-  });
+  }
 }

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import { LongshoreError } from '../errors.js';
 import type { ModelObserver, ModelOperation } from '../metrics/catalogue.js';
-import type { PredictionRecorder } from '../monitoring/events.js';
+import type { PredictionRecorder, PredictionTiming } from '../monitoring/events.js';
+import { roundMs, type CallTiming } from '../tracing/timing.js';
 import type { CallContext, Model } from './contract.js';
 
 export interface CallObservationOptions {
@@ -57,8 +58,20 @@ export class CallObservation {
       ...(failure ? { error: failure } : { outputs }),
       latencyUs,
       ...(metrics ? { metrics } : {}),
+      ...(context.timing === undefined ? {} : { timing: loggedTiming(context.timing) }),
     });
   }
+}
+
+/** The record's `timing`: what is known when the call returns (encoding comes later, so it is not in the record). */
+function loggedTiming(timing: CallTiming): PredictionTiming {
+  const decode = timing.decodeMs;
+  return {
+    ...(decode === undefined ? {} : { decode_ms: roundMs(decode) }),
+    ...(timing.queueMs === undefined ? {} : { queue_ms: roundMs(timing.queueMs) }),
+    ...(timing.modelMs === undefined ? {} : { model_ms: roundMs(timing.modelMs) }),
+    ...(timing.batchId === undefined ? {} : { batch_id: timing.batchId, batch_size: timing.batchSize }),
+  };
 }
 
 /** The catalogue type of an error, `InternalError` for anything else. */

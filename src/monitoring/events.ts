@@ -21,6 +21,17 @@ export interface PredictionEvent {
   readonly latencyUs: number;
   /** What the model's metricsFor() returned for this call, if it has one. */
   readonly metrics?: Record<string, number>;
+  /** Where the request's time went (docs/timing.md), only when timing was on for it; encoding comes after the record. */
+  readonly timing?: PredictionTiming;
+}
+
+/** The figures of per-request timing a record carries, in milliseconds (3 decimals); absent ones did not happen. */
+export interface PredictionTiming {
+  readonly decode_ms?: number;
+  readonly queue_ms?: number;
+  readonly model_ms?: number;
+  readonly batch_id?: number;
+  readonly batch_size?: number;
 }
 
 export interface PredictionRecorder {

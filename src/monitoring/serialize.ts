@@ -3,7 +3,7 @@
  * data}` with plain arrays; 64-bit integers become numbers when JSON carries them exactly, decimal strings otherwise;
  * typed arrays and bigints anywhere else in a code model's records are converted the same way.
  */
-import type { PredictionEvent } from './events.js';
+import type { PredictionEvent, PredictionTiming } from './events.js';
 import { datatypeInfo, MAX_SAFE_INT64 } from '../tensors/datatypes.js';
 import type { Tensor } from '../tensors/tensor.js';
 import type { MonitoringInclude } from './settings.js';
@@ -20,6 +20,7 @@ export interface PredictionRecord {
   readonly error?: { readonly type: string; readonly message: string };
   readonly latency_us: number;
   readonly metrics?: Record<string, number>;
+  readonly timing?: PredictionTiming;
 }
 
 const MAX_SAFE_BIGINT = BigInt(MAX_SAFE_INT64);
@@ -41,6 +42,7 @@ export function toRecord(event: PredictionEvent, include: MonitoringInclude): Pr
     // Whole microseconds, never rounded down to 0: a sub-microsecond call still took time.
     latency_us: Math.max(1, Math.round(event.latencyUs)),
     ...(event.metrics !== undefined ? { metrics: event.metrics } : {}),
+    ...(event.timing !== undefined ? { timing: event.timing } : {}),
   };
 }
 

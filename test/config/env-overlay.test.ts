@@ -100,7 +100,7 @@ describe('problems of the overlay name the variable', () => {
     assert.equal(
       message,
       "environment LONGSHORE_SERVER__BODY_LIMIT: server has no key 'body_limit'; did you mean LONGSHORE_SERVER__BODY_LIMIT_BYTES? " +
-        '(keys: host, port, grpc_port, grpc_host, grpc_max_message_bytes, drain_delay_ms, shutdown_timeout_ms, body_limit_bytes, headers_timeout_ms, request_timeout_ms, keep_alive_timeout_ms, max_heap_ratio, repository_api, watch, max_loaded_models, processes)',
+        '(keys: host, port, grpc_port, grpc_host, grpc_max_message_bytes, drain_delay_ms, shutdown_timeout_ms, body_limit_bytes, headers_timeout_ms, request_timeout_ms, keep_alive_timeout_ms, max_heap_ratio, repository_api, timing_headers, watch, max_loaded_models, processes)',
     );
   });
 

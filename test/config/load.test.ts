@@ -33,6 +33,7 @@ const SERVER_DEFAULTS = {
   keep_alive_timeout_ms: 72_000,
   max_heap_ratio: 0.9,
   repository_api: false,
+  timing_headers: false,
   watch: false,
   max_loaded_models: 0,
   processes: 1,

@@ -73,7 +73,7 @@ export function readRecords(path: string): LogRecord[] {
 export function assertWellFormed(record: LogRecord): void {
   const keys = Object.keys(record);
   for (const key of keys) {
-    assert.ok(['timestamp', 'request_id', 'model', 'version', 'operation', 'inputs', 'outputs', 'error', 'latency_us', 'metrics'].includes(key), `unexpected key ${key}`);
+    assert.ok(['timestamp', 'request_id', 'model', 'version', 'operation', 'inputs', 'outputs', 'error', 'latency_us', 'metrics', 'timing'].includes(key), `unexpected key ${key}`);
   }
   assert.equal(typeof record.timestamp, 'string');
   assert.match(record.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

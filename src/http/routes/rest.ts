@@ -9,6 +9,7 @@ import type { Dataplane } from '../../dataplane/dataplane.js';
 import { callOptions } from '../call-options.js';
 import { catalogueErrorHandler, restErrorBody } from '../error-handler.js';
 import { ERROR_SCHEMA_ID } from '../openapi.js';
+import { isTimed, sendTimedJson, startTiming } from '../timing.js';
 import { restRepositoryRoutes } from './repository.js';
 
 const NameParams = {
@@ -53,16 +54,19 @@ const AnySchema = { type: ['object', 'null'], additionalProperties: true, descri
 
 const errorRef = { $ref: `${ERROR_SCHEMA_ID}#` } as const;
 
-/** The REST routes, in a scope whose errors have longshore's REST body. */
-export async function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane, bodyLimitBytes: number): Promise<void> {
+/**
+ * The REST routes, in a scope whose errors have longshore's REST body. `timingAlways`: server.timing_headers (every
+ * prediction answer carries Server-Timing, docs/timing.md).
+ */
+export async function buildRestRoutes(app: FastifyInstance, dataplane: Dataplane, bodyLimitBytes: number, timingAlways = false): Promise<void> {
   await app.register(async (rest) => {
     rest.setErrorHandler(catalogueErrorHandler(bodyLimitBytes, restErrorBody));
-    restRoutes(rest, dataplane);
+    restRoutes(rest, dataplane, timingAlways);
     if (dataplane.repositoryApi) restRepositoryRoutes(rest, dataplane, errorRef);
   });
 }
 
-function restRoutes(app: FastifyInstance, dataplane: Dataplane): void {
+function restRoutes(app: FastifyInstance, dataplane: Dataplane, timingAlways: boolean): void {
   app.get(
     '/api/models',
     {
@@ -75,11 +79,11 @@ function restRoutes(app: FastifyInstance, dataplane: Dataplane): void {
     async () => ({ models: dataplane.listModels() }),
   );
 
-  for (const prefix of MODEL_PREFIXES) versionedRoutes(app, dataplane, prefix);
+  for (const prefix of MODEL_PREFIXES) versionedRoutes(app, dataplane, prefix, timingAlways);
 }
 
 /** A model's routes under `prefix`: its newest ready version, or (with `:version`) one version. */
-function versionedRoutes(app: FastifyInstance, dataplane: Dataplane, prefix: string): void {
+function versionedRoutes(app: FastifyInstance, dataplane: Dataplane, prefix: string, timingAlways: boolean): void {
   app.get<{ Params: ModelParams }>(
     `${prefix}/metadata`,
     {
@@ -128,13 +132,23 @@ function versionedRoutes(app: FastifyInstance, dataplane: Dataplane, prefix: str
   app.post<{ Params: ModelParams }>(
     `${prefix}/prediction`,
     { schema: { hide: true, params: paramsOf(prefix) } },
-    async (request, reply) => dataplane.predict(request.params.name, request.params.version, request.body, callOptions(request, reply)),
+    async (request, reply) => {
+      const { name, version } = request.params;
+      if (!isTimed(request, timingAlways)) return dataplane.predict(name, version, request.body, callOptions(request, reply));
+      const timing = startTiming(request);
+      return sendTimedJson(reply, timing, () => dataplane.predict(name, version, request.body, callOptions(request, reply, undefined, timing)));
+    },
   );
 
   app.post<{ Params: ModelParams }>(
     `${prefix}/predictions`,
     { schema: { hide: true, params: paramsOf(prefix) } },
-    async (request, reply) => dataplane.predictBatch(request.params.name, request.params.version, request.body, callOptions(request, reply)),
+    async (request, reply) => {
+      const { name, version } = request.params;
+      if (!isTimed(request, timingAlways)) return dataplane.predictBatch(name, version, request.body, callOptions(request, reply));
+      const timing = startTiming(request);
+      return sendTimedJson(reply, timing, () => dataplane.predictBatch(name, version, request.body, callOptions(request, reply, undefined, timing)));
+    },
   );
 
   app.post<{ Params: ModelParams }>(

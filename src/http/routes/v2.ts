@@ -14,6 +14,8 @@ import type { InferResponse } from '../../wire.js';
 import { callOptions, TIMEOUT_HEADER } from '../call-options.js';
 import { catalogueErrorHandler, v2ErrorBody } from '../error-handler.js';
 import { maxTensorElements } from '../limits.js';
+import { isTimed, setServerTiming, startTiming, timedCall } from '../timing.js';
+import type { CallTiming } from '../../tracing/timing.js';
 import { v2RepositoryRoutes } from './repository.js';
 import { V2_SCHEMAS } from './v2-schemas.js';
 
@@ -21,7 +23,8 @@ type ModelParams = { name: string; version?: string };
 
 const HEADER_LENGTH = 'inference-header-content-length';
 
-export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane, bodyLimitBytes: number): Promise<void> {
+/** `timingAlways`: server.timing_headers (every infer answer carries Server-Timing, docs/timing.md). */
+export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane, bodyLimitBytes: number, timingAlways = false): Promise<void> {
   await app.register(async (v2) => {
     v2.setErrorHandler(catalogueErrorHandler(bodyLimitBytes, v2ErrorBody));
     // Every body is taken as bytes: JSON, framed binary and raw tensors are told apart by the header, not the type.
@@ -91,7 +94,7 @@ export async function buildV2Routes(app: FastifyInstance, dataplane: Dataplane, 
               400: V2_SCHEMAS.error, 404: V2_SCHEMAS.error, 413: V2_SCHEMAS.error, 415: V2_SCHEMAS.error, 500: V2_SCHEMAS.error, 503: V2_SCHEMAS.error, 504: V2_SCHEMAS.error },
           },
         },
-        async (request, reply) => infer(dataplane, request, reply),
+        async (request, reply) => (isTimed(request, timingAlways) ? timedInfer(dataplane, request, reply, startTiming(request)) : infer(dataplane, request, reply)),
       );
       v2.post<{ Params: ModelParams; Body: Buffer }>(
         `${prefix}/explain`,
@@ -118,6 +121,13 @@ async function infer(dataplane: Dataplane, request: V2Request, reply: FastifyRep
   await sendResponse(reply, answer.response, answer.request.binaryOutputs, request.longshoreSpan);
 }
 
+/** infer with Server-Timing: the decoding counted from the handler's start, the encoding around encodeInferResponse. */
+async function timedInfer(dataplane: Dataplane, request: V2Request, reply: FastifyReply, timing: CallTiming): Promise<void> {
+  const { name, version } = request.params;
+  const answer = await timedCall(reply, timing, () => dataplane.infer(name, version, decoder(request), (decoded) => callOptions(request, reply, decoded.timeoutMs, timing)));
+  await sendResponse(reply, answer.response, answer.request.binaryOutputs, request.longshoreSpan, timing);
+}
+
 async function explain(dataplane: Dataplane, request: V2Request, reply: FastifyReply): Promise<void> {
   const { name, version } = request.params;
   const answer = await dataplane.explainTensors(name, version, decoder(request), (decoded) => callOptions(request, reply, decoded.timeoutMs));
@@ -135,8 +145,19 @@ function decoder(request: V2Request): (rawInput: Parameters<typeof decodeInferRe
   return span ? (rawInput) => traceStep(span, 'decode', () => decode(rawInput)) : decode;
 }
 
-async function sendResponse(reply: FastifyReply, response: InferResponse, binaryOutputs: DecodedInferRequest['binaryOutputs'], span?: TraceSpan | null): Promise<void> {
+async function sendResponse(
+  reply: FastifyReply,
+  response: InferResponse,
+  binaryOutputs: DecodedInferRequest['binaryOutputs'],
+  span?: TraceSpan | null,
+  timing?: CallTiming,
+): Promise<void> {
+  const started = timing === undefined ? 0 : performance.now();
   const encoded = span ? traceStep(span, 'encode', () => encodeInferResponse(response, binaryOutputs)) : encodeInferResponse(response, binaryOutputs);
+  if (timing !== undefined) {
+    timing.encodeMs = performance.now() - started;
+    setServerTiming(reply, timing);
+  }
   if (encoded.headerLength === undefined) {
     await reply.type('application/json').send(encoded.body);
     return;
