@@ -18,6 +18,8 @@ export const BUILTIN_SERVING = {
   /** One batch in flight when batching (it already uses the model fully); unlimited when calls run one by one. */
   max_concurrency: { batching: 1, off: 0 },
   timeout_ms: 60_000,
+  /** The load-time self-test is the warmup: one run of the examples (docs/self-tests.md#warmup). */
+  warmup: 1,
 } as const;
 
 /** The serving knobs of a model: how its calls are batched, limited and timed out. Shared by entries and `defaults`. */
@@ -74,6 +76,15 @@ export function servingKeys(scope: 'entry' | 'defaults') {
       Type.Integer({
         minimum: 0,
         description: `Longest a request may take in the model, time spent queued included; past it the caller gets 504 DeadlineExceededError. 0: no limit. Clients may ask for less (x-request-timeout-ms, V2 timeout). Built-in default ${BUILTIN_SERVING.timeout_ms}.${inherit}`,
+      }),
+    ),
+    warmup: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Times the self-test examples run after load, before the model turns ready, each run checked (the first is the self-test; docs/self-tests.md#warmup). ' +
+          'Without examples: an ONNX model runs a generated input (zeros) instead, a code model nothing. 0: no warmup and no self-test at load. ' +
+          `Built-in default ${BUILTIN_SERVING.warmup}.${inherit}`,
       }),
     ),
   };

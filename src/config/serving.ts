@@ -20,6 +20,8 @@ export interface ServingSettings {
   readonly maxConcurrency: number | undefined;
   /** 0 when requests have no deadline of the server's. */
   readonly timeoutMs: number;
+  /** Runs of the examples (or of a generated input) after load, before ready; 0: none (model/warmup.ts). */
+  readonly warmup: number;
 }
 
 export function resolveServing(entry: ValidatedEntry, defaults: Static<typeof ServingDefaultsSchema>): ServingSettings {
@@ -34,6 +36,7 @@ export function resolveServing(entry: ValidatedEntry, defaults: Static<typeof Se
     maxQueueSize: entry.max_queue_size ?? defaults.max_queue_size ?? BUILTIN_SERVING.max_queue_size,
     maxConcurrency: concurrency === 0 ? Number.POSITIVE_INFINITY : concurrency,
     timeoutMs: entry.timeout_ms ?? defaults.timeout_ms ?? BUILTIN_SERVING.timeout_ms,
+    warmup: entry.warmup ?? defaults.warmup ?? BUILTIN_SERVING.warmup,
   };
 }
 

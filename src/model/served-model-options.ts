@@ -37,4 +37,5 @@ export const UNLIMITED: ServingSettings = {
   maxQueueSize: Number.POSITIVE_INFINITY,
   maxConcurrency: Number.POSITIVE_INFINITY,
   timeoutMs: 0,
+  warmup: 1,
 };

@@ -24,6 +24,7 @@ import { readModelMemory } from './model-memory.js';
 import { ModelSchemas } from './model-schemas.js';
 import { callerExamples } from './self-test.js';
 import { UNLIMITED, type ServedModelOptions } from './served-model-options.js';
+import { WarmupGate, warmUp } from './warmup.js';
 import type { SchemaRecord } from './validation.js';
 
 export class ServedModel {
@@ -288,9 +289,9 @@ export class ServedModel {
   }
 
   /**
-   * Runs the model's load(), then (re)compiles its schemas, builds its call path and runs its self-tests. Never throws:
-   * a failure moves the model to `failed`. Idempotent: a ready model is not loaded again, a load in progress is shared,
-   * an unloaded model stays unloaded; only a failed model is retried.
+   * Runs the model's load(), then (re)compiles its schemas, builds its call path and warms it up (self-tests, warmup.ts).
+   * Never throws: a failure moves the model to `failed`. Idempotent: a ready model is not loaded again, a load in
+   * progress is shared, an unloaded model stays unloaded; only a failed model is retried.
    */
   load(): Promise<void> {
     if (this.#state === 'ready' || this.#state === 'unloading' || (this.#state === 'unloaded' && this.#parked === undefined)) return Promise.resolve();
@@ -316,7 +317,8 @@ export class ServedModel {
       this.#schemas.compile(this.model);
       const validators = this.#schemas.validators;
       if (!validators) throw new Error('the model has no input_schema or output_schema after load(); both must be JSON Schema objects');
-      const plan = new CallPlan(this.model, this.name, this.#serving, this.#observer, this.#modelObserver, this.version);
+      const gate = new WarmupGate(this.#observer);
+      const plan = new CallPlan(this.model, this.name, this.#serving, gate.observer, this.#modelObserver, this.version);
       this.#plan = plan;
       const calls = new CallPath({
         model: this.model,
@@ -330,13 +332,14 @@ export class ServedModel {
         configExamples: this.#configExamples,
         modelThrew: (error) => this.#modelThrew(error),
       });
-      const failures = await calls.runSelfTests();
+      const failures = await warmUp(calls, this.examples.length > 0, this.#serving.warmup, this.#logger);
       if (failures.length > 0) throw new Error(failures.join('; '));
+      gate.open();
       this.#calls = calls;
       this.#parked = undefined;
       this.#modelObserver?.loaded((performance.now() - started) / 1000);
       this.#setState('ready');
-      this.#logger.info({ duration_ms: round(performance.now() - started), batching: plan.batching, policy: this.#serving.policy }, 'model ready');
+      this.#logger.info({ duration_ms: round(performance.now() - started), batching: plan.batching, policy: this.#serving.policy, warmup: this.#serving.warmup }, 'model ready');
       for (const note of this.notes) this.#logger.warn({ note }, 'model served with a limitation');
     } catch (error) {
       if (this.#state !== 'loading') return;

@@ -43,7 +43,7 @@ const SERVER_DEFAULTS = {
 const RESOLVED_MODULE = {
   runtime: 'module',
   workers: 0,
-  serving: { policy: 'off', maxBatchSize: 64, maxLatencyMs: 2, maxQueueSize: 4096, maxConcurrency: undefined, timeoutMs: 60_000 },
+  serving: { policy: 'off', maxBatchSize: 64, maxLatencyMs: 2, maxQueueSize: 4096, maxConcurrency: undefined, timeoutMs: 60_000, warmup: 1 },
   monitoring: { enabled: false, sample_rate: 1, batch_size: 100, flush_interval_ms: 1000, max_buffer: 10_000, include: 'both', destination: { type: 'stdout' } },
 };
 

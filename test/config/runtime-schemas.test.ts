@@ -84,8 +84,8 @@ describe('each model entry becomes a frozen effective entry', () => {
         '    max_queue_size: 7',
       ].join('\n'),
     );
-    assert.deepEqual(config.models[0]?.serving, { policy: 'eager', maxBatchSize: 8, maxLatencyMs: 2, maxQueueSize: 100, maxConcurrency: undefined, timeoutMs: 500 });
-    assert.deepEqual(config.models[1]?.serving, { policy: 'off', maxBatchSize: 8, maxLatencyMs: 2, maxQueueSize: 7, maxConcurrency: 3, timeoutMs: 60_000 });
+    assert.deepEqual(config.models[0]?.serving, { policy: 'eager', maxBatchSize: 8, maxLatencyMs: 2, maxQueueSize: 100, maxConcurrency: undefined, timeoutMs: 500, warmup: 1 });
+    assert.deepEqual(config.models[1]?.serving, { policy: 'off', maxBatchSize: 8, maxLatencyMs: 2, maxQueueSize: 7, maxConcurrency: 3, timeoutMs: 60_000, warmup: 1 });
   });
 
   it('reads max_concurrency 0 as no limit', () => {

@@ -20,6 +20,7 @@ describe('resolveServing', () => {
       maxQueueSize: 4096,
       maxConcurrency: undefined,
       timeoutMs: 60_000,
+      warmup: 1,
     });
   });
 
@@ -29,9 +30,10 @@ describe('resolveServing', () => {
   });
 
   it('takes defaults over the built-ins, and the entry over defaults, key by key', () => {
-    const fromDefaults = defaults({ batching: { policy: 'timed', max_batch_size: 8 }, max_queue_size: 10, timeout_ms: 500, max_concurrency: 3 });
+    const fromDefaults = defaults({ batching: { policy: 'timed', max_batch_size: 8 }, max_queue_size: 10, timeout_ms: 500, max_concurrency: 3, warmup: 2 });
     const settings = resolveServing(entry({ batching: { max_latency_ms: 7 }, timeout_ms: 0 }, 'module'), fromDefaults);
-    assert.deepEqual(settings, { policy: 'timed', maxBatchSize: 8, maxLatencyMs: 7, maxQueueSize: 10, maxConcurrency: 3, timeoutMs: 0 });
+    assert.deepEqual(settings, { policy: 'timed', maxBatchSize: 8, maxLatencyMs: 7, maxQueueSize: 10, maxConcurrency: 3, timeoutMs: 0, warmup: 2 });
+    assert.equal(resolveServing(entry({ warmup: 0 }, 'module'), fromDefaults).warmup, 0);
     const own = resolveServing(entry({ batching: { policy: 'eager', max_batch_size: 2 }, max_queue_size: 1, max_concurrency: 5 }, 'onnx'), fromDefaults);
     assert.deepEqual([own.policy, own.maxBatchSize, own.maxQueueSize, own.maxConcurrency], ['eager', 2, 1, 5]);
   });
