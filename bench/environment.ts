@@ -50,8 +50,8 @@ export function log(message: string): void {
   process.stderr.write(`bench: ${message}\n`);
 }
 
-/** Polls `/api/health/ready` until it answers 200, or fails after `timeoutMs` with the last answer. */
-export async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+/** Polls `/api/health/ready` every `intervalMs` until it answers 200, or fails after `timeoutMs` with the last answer. */
+export async function waitForReady(url: string, timeoutMs: number, intervalMs = 100): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -63,7 +63,7 @@ export async function waitForReady(url: string, timeoutMs: number): Promise<void
     } catch (error) {
       last = (error as Error).message;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`longshore was not ready within ${timeoutMs} ms (last: ${last})`);
 }

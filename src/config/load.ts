@@ -6,13 +6,12 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Type } from '@sinclair/typebox';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ErrorDetail } from '../errors.js';
 import { resolveAuth } from './auth-schema.js';
 import { entryProblems, sectionProblems } from './cross-key-rules.js';
-import { ModelEntrySchema, TRANSFORMERS_KEYS, type ValidatedEntry } from './entry-schema.js';
+import { TRANSFORMERS_KEYS, type ValidatedEntry } from './entry-schema.js';
 import { applyEnvOverlay, readEnvOverlay, type EnvSetting, type Environment } from './env-overlay.js';
 import type { ExtraModel } from './model-dir.js';
 import { readModelRepository, repositoryClashes } from './model-repository.js';
@@ -21,6 +20,7 @@ import { resolveMonitoring, type MonitoringConfig } from './monitoring-defaults.
 import { configError, deepFreeze, describeSchemaErrors, formatKeyPath, lineOf, type KeyPath, type ProblemAt } from './problems.js';
 import { ConfigSchema, type LongshoreConfig, type ModelEntry, type ValidatedConfig } from './schema.js';
 import { resolveServing } from './serving.js';
+import { configValidators } from './validators.js';
 
 export { configError, formatKeyPath, type KeyPath } from './problems.js';
 export type { Environment } from './env-overlay.js';
@@ -84,18 +84,6 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedC
   return parseConfig(text, file, dirname(file), options);
 }
 
-// Compiled on first use, not at import: a command that reads no config (--version, init, dockerfile) never pays for it.
-let validators: { config: ValidateFunction<ValidatedConfig>; models: ValidateFunction<{ models: ValidatedEntry[] }> } | undefined;
-function compiled(): NonNullable<typeof validators> {
-  if (validators) return validators;
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true, discriminator: true });
-  validators = {
-    config: ajv.compile<ValidatedConfig>(ConfigSchema),
-    models: ajv.compile<{ models: ValidatedEntry[] }>(Type.Object({ models: Type.Array(ModelEntrySchema) })),
-  };
-  return validators;
-}
-
 /** Validates config text. `file` labels messages; `dir` anchors relative paths. */
 export function parseConfig(text: string, file: string, dir: string, options: LoadOptions = {}): LoadedConfig {
   const lineCounter = new LineCounter();
@@ -127,7 +115,7 @@ export function parseConfig(text: string, file: string, dir: string, options: Lo
   if ((raw as { models?: unknown }).models !== undefined) (raw as { models?: unknown }).models = expansion.models;
   const problem = (path: KeyPath, message: string): ErrorDetail => fileProblem(expansion.originalPath(path), message);
   setRuntimes((raw as { models?: unknown }).models, dir);
-  const validateConfig = compiled().config;
+  const validateConfig = configValidators().config;
   const valid = validateConfig(raw);
   const errors = valid ? [] : (validateConfig.errors ?? []);
   const problems = [
@@ -259,7 +247,7 @@ export function withExtraModels(loaded: LoadedConfig, extra: readonly ExtraModel
   const shifted: ProblemAt = (path, message) => problem(path[0] === 'models' && typeof path[1] === 'number' ? ['models', path[1] + base, ...path.slice(2)] : path, message);
   const raw = { models: extra.map((model) => structuredClone(model.entry)) };
   setRuntimes(raw.models, dir);
-  const validateModels = compiled().models;
+  const validateModels = configValidators().models;
   const valid = validateModels(raw);
   const errors = valid ? [] : (validateModels.errors ?? []);
   const problems = [...describeSchemaErrors(errors, shifted), ...passedEntryProblems(raw.models, errors, base, problem)];

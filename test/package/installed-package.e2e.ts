@@ -35,10 +35,10 @@ describe('the packed tarball', () => {
   test('is under 3 MB and holds the built package, its docs and licence, and no tests, benchmarks or model files', () => {
     assert.ok(packed.size < MAX_TARBALL_BYTES, `tarball is ${packed.size} bytes`);
     const paths = packed.files.map((file) => file.path);
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/bin.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/runtimes/worker-entry.js', 'dist/runtimes/onnx-worker.js', 'proto/open_inference_grpc.proto', 'proto/model_repository.proto']) {
+    for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/bin.js', 'dist/client/index.js', 'dist/client/index.d.ts', 'dist/runtimes/worker-entry.js', 'dist/runtimes/onnx-worker.js', 'proto/open_inference_grpc.proto', 'proto/model_repository.proto', 'dist/config/validators.generated.cjs']) {
       assert.ok(paths.includes(required), `${required} is missing from the tarball`);
     }
-    const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|d\.ts)|docs\/[^/]+\.md|proto\/[a-z_]+\.proto|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(path));
+    const unexpected = paths.filter((path) => !/^(dist\/.+\.(js|d\.ts)|dist\/config\/validators\.generated\.cjs|docs\/[^/]+\.md|proto\/[a-z_]+\.proto|package\.json|README\.md|LICENSE|CHANGELOG\.md)$/.test(path));
     assert.deepEqual(unexpected, []);
     assert.deepEqual(paths.filter((path) => /(^|\/)(test|bench|examples|src)\/|\.(onnx|ts)$/.test(path) && !path.endsWith('.d.ts')), []);
   });
