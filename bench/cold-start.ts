@@ -36,11 +36,11 @@ const BASELINE = process.env.COLD_START_BASELINE;
 const SCENARIOS: readonly Scenario[] = [
   { name: 'node -e 0 (floor: starting Node)', args: ['-e', '0'], serve: false },
   { name: 'packaged (dist/bin.js), iris_logreg.onnx (issue 19)', args: ['dist/bin.js', 'serve', ...IRIS], serve: true },
+  // The baseline runs the issue's scenario only: an older build may not read today's example config.
   ...(BASELINE === undefined
     ? []
     : [
         { name: `baseline (${BASELINE}/bin.js), iris_logreg.onnx`, args: [`${BASELINE}/bin.js`, 'serve', ...IRIS], serve: true },
-        { name: `baseline (${BASELINE}/bin.js), examples/longshore.yaml`, args: [`${BASELINE}/bin.js`, 'serve', ...EXAMPLES], serve: true },
       ]),
   { name: 'packaged (dist/bin.js), 2 ONNX files', args: ['dist/bin.js', 'serve', ...ONNX_ONLY], serve: true },
   { name: 'sources (bin/longshore.js, tsx), 2 ONNX files', args: ['bin/longshore.js', 'serve', ...ONNX_ONLY], serve: true },
