@@ -4,10 +4,11 @@
  * example, the same without examples (the generated warmup of zeros), and a Hugging Face model
  * (test/fixtures/hf/tiny-bert-sentiment) with an example.
  *
- *   node --import tsx bench/warmup.ts
- *   WARMUP_RUNS=9 node --import tsx bench/warmup.ts
+ *   npm run bench:warmup                 (builds dist/ first)
+ *   WARMUP_RUNS=9 npm run bench:warmup
  *
- * Each run spawns `bin/longshore.js serve` (the sources through tsx) on a temp config, waits for readiness (its
+ * Each run spawns `dist/bin.js serve` (the packaged command, what `npx longshore` runs: the sources through tsx would
+ * add tsx compiling each module the first request imports) on a temp config, waits for readiness (its
  * keep-alive connection is then reused, so no request below pays a TCP connect), sends 10 predictions one after
  * another and times each from the client. Runs alternate between scenarios, so a slow moment of the machine spreads
  * over all of them; the table gives medians over runs.
@@ -66,7 +67,7 @@ async function once(scenario: Scenario, dir: string): Promise<number[]> {
   writeFileSync(config, JSON.stringify({ logging: { level: 'warn' }, models: [entry] }));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = new Child(scenario.model.label, ['bin/longshore.js', 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1'], ROOT);
+  const child = new Child(scenario.model.label, ['dist/bin.js', 'serve', '--config', config, '--port', String(port), '--host', '127.0.0.1'], ROOT);
   try {
     await waitForReady(url, 60_000);
     const latencies: number[] = [];
