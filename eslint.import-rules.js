@@ -47,6 +47,12 @@ export const PACKAGES = [
     why: 'onnxruntime is an optional peer, loaded by runtimes/ for an ONNX model only',
   },
   {
+    packages: ['autocannon'],
+    onlyFrom: ['loadtest/'],
+    typesFrom: [],
+    why: '`longshore bench` alone makes load; it imports autocannon in its load thread only',
+  },
+  {
     packages: ['@huggingface/*'],
     onlyFrom: ['runtimes/'],
     typesFrom: [],

@@ -11,7 +11,8 @@ import type { RuntimeModel } from '../runtimes/runtime-model.js';
 import type { ModelRegistry } from '../model/registry.js';
 import { recordCandidates, v2Body, v2RecordBody, type Body, type TensorMetadata } from './bodies.js';
 import { GrpcSender } from './grpc-sender.js';
-import { mean, percentile, post, runLoad, type LoadResult } from './load.js';
+import { mean, percentile, post, type LoadResult } from './load.js';
+import { runLoadInThread } from './load-thread.js';
 import { machine, startForeignCpu } from './machine.js';
 import { histogramAverages, modelHistograms, type ModelHistograms } from './prometheus.js';
 import { renderReport, type BenchReport, type BenchRow, type Breakdown, type InProcessRate, type ModelReport, type Protocol } from './report.js';
@@ -51,7 +52,7 @@ export async function runBench(settings: BenchSettings, readConfig: () => Loaded
     const names = await modelNames(base, settings.models);
     const models: ModelReport[] = [];
     for (const name of names) {
-      models.push(await benchModel(base, name, settings, warmupMs, inProcessMs, server?.registry, sender));
+      models.push(await benchModel(base, name, settings, warmupMs, inProcessMs, server?.registry, sender, grpcAddress));
     }
     const report: BenchReport = {
       settings: {
@@ -151,6 +152,7 @@ async function benchModel(
   inProcessMs: number,
   registry?: ModelRegistry,
   sender?: GrpcSender,
+  grpcAddress?: string,
 ): Promise<ModelReport> {
   const url = new URL(callPath(name, settings.protocol), base);
   const skipped = (reason: string, body: string | null = null): ModelReport => ({
@@ -179,12 +181,13 @@ async function benchModel(
   const rows: BenchRow[] = [];
   for (const concurrency of settings.concurrency) {
     progress(`${name} ${settings.protocol} c=${concurrency}: ${settings.durationMs / 1000} s`);
-    const send = sender?.sender(name, body.body);
-    const load = { url, body: body.body, headers: { ...body.headers, ...TIMING_HEADER }, concurrency, ...(send ? { send } : {}) };
-    await runLoad({ ...load, durationMs: warmupMs });
+    // The load runs in a thread of its own (load-thread.ts), off the event loop of a server in this process.
+    const grpcTarget = sender && grpcAddress !== undefined ? { base: base.href, address: grpcAddress, model: name } : undefined;
+    const load = { url: url.href, body: body.body, headers: { ...body.headers, ...TIMING_HEADER }, concurrency, ...(grpcTarget ? { grpc: grpcTarget } : {}) };
+    await runLoadInThread({ ...load, durationMs: warmupMs });
     const before = await scrape(base, name);
     const cpu = startForeignCpu();
-    const result = await runLoad({ ...load, durationMs: settings.durationMs });
+    const result = await runLoadInThread({ ...load, durationMs: settings.durationMs });
     const foreignCpu = cpu() ?? null;
     const after = await scrape(base, name);
     rows.push(benchRow(concurrency, body.rows, result, breakdownOf(result, before, after), foreignCpu));

@@ -1,8 +1,8 @@
 /**
- * The load generator of `longshore bench`: `concurrency` loops, each sending the same POST over its own keep-alive
- * connection (pipelining 1, autocannon's and wrk's model) until the duration is over; the last requests finish before
- * it returns, so nothing of the run is still in flight. Over node:http rather than autocannon because every response's
- * `Server-Timing` header is read, which autocannon's events do not expose.
+ * The load loops of `longshore bench` for gRPC (`send`) and the probe POST: `concurrency` loops, each sending the
+ * same request (pipelining 1, autocannon's and wrk's model) until the duration is over; the last requests finish
+ * before it returns, so nothing of the run is still in flight. HTTP load itself is made by autocannon
+ * (autocannon-load.ts), whose client is several times faster than node:http's.
  */
 import http from 'node:http';
 import https from 'node:https';

@@ -93,6 +93,13 @@ export function requestTiming(header: string | readonly string[] | undefined): R
 }
 
 type TimingKey = keyof RequestTiming;
+
+/** TimingAverages as plain data (structured-clone safe). */
+export interface TimingParts {
+  readonly responses: number;
+  readonly sums: readonly (readonly [TimingKey, number])[];
+  readonly counts: readonly (readonly [TimingKey, number])[];
+}
 const KEYS: readonly TimingKey[] = ['decode', 'queue', 'model', 'encode', 'total', 'batchSize'];
 
 /** Sums of each entry over the responses that had it; `mean()` gives the averages (undefined for an entry never seen). */
@@ -115,6 +122,19 @@ export class TimingAverages {
   /** Responses that carried longshore's timing entries. */
   get responses(): number {
     return this.#responses;
+  }
+
+  /** The sums and counts, to send between threads (load-thread.ts). */
+  toParts(): TimingParts {
+    return { responses: this.#responses, sums: [...this.#sums], counts: [...this.#counts] };
+  }
+
+  static fromParts(parts: TimingParts): TimingAverages {
+    const averages = new TimingAverages();
+    averages.#responses = parts.responses;
+    for (const [key, sum] of parts.sums) averages.#sums.set(key, sum);
+    for (const [key, count] of parts.counts) averages.#counts.set(key, count);
+    return averages;
   }
 
   mean(): RequestTiming {

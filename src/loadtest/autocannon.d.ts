@@ -1,4 +1,5 @@
-// Types for the part of autocannon 8's programmatic API the benchmark uses (the package ships none).
+// Types for the part of autocannon 8's programmatic API that `longshore bench` (load-thread engine, autocannon-load.ts)
+// and the repository's benchmarks (bench/) use: the package ships none.
 declare module 'autocannon' {
   export interface Options {
     url: string;
@@ -11,6 +12,14 @@ declare module 'autocannon' {
     pipelining?: number;
     /** Seconds before a request counts as a timeout. */
     timeout?: number;
+    /** Called with each connection's client: its 'headers' and 'response' events give every response. */
+    setupClient?: (client: Client) => void;
+  }
+
+  /** One connection. 'headers' comes before the 'response' of the same response (pipelining 1). */
+  export interface Client {
+    on(event: 'headers', listener: (info: { statusCode: number; headers: (string | Buffer)[] }) => void): Client;
+    on(event: 'response', listener: (statusCode: number, resBytes: number, responseTime: number) => void): Client;
   }
 
   /** hdr-histogram-percentiles-obj shape; latency values are in ms, truncated to whole ms by autocannon's histogram. */
