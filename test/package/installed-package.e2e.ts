@@ -178,6 +178,19 @@ describe('a project that installed the tarball', () => {
     await server.stop();
   });
 
+  test('npx longshore bench measures an ONNX file in the installed project, its load thread and autocannon from the package', async () => {
+    copyFileSync(join(REPO_ROOT, 'test/fixtures/onnx/iris_logreg.onnx'), join(app, 'models/iris-bench.onnx'));
+    const result = await run('npx', ['longshore', 'bench', '--model', 'iris=./models/iris-bench.onnx', '--duration', '0.5s', '--concurrency', '1,4', '--json'], app);
+    assert.equal(result.code, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { models: { name: string; rows: { concurrency: number; requests: number; breakdown: { source: string } }[] }[] };
+    assert.deepEqual(report.models.map((model) => model.name), ['iris']);
+    assert.deepEqual(report.models[0]?.rows.map((row) => row.concurrency), [1, 4]);
+    for (const row of report.models[0]?.rows ?? []) {
+      assert.ok(row.requests > 0);
+      assert.equal(row.breakdown.source, 'server-timing');
+    }
+  });
+
   test('an .onnx entry in a project without onnxruntime-node exits 2 naming the package to install', async () => {
     const bare = temp.make('bare');
     writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare-app', version: '1.0.0', private: true }));
