@@ -14,6 +14,8 @@
  * over all of them; the table gives medians over runs.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Child } from './children.ts';
@@ -85,8 +87,28 @@ async function once(scenario: Scenario, dir: string): Promise<number[]> {
   }
 }
 
+/**
+ * Warms this process's own client first (fetch's POST path, on a throwaway local server), so the first timed request
+ * measures the server's first request, not the client's.
+ */
+async function warmClient(): Promise<void> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => response.end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  for (let i = 0; i < 50; i += 1) {
+    const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1}' });
+    await response.arrayBuffer();
+  }
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
+
 async function main(): Promise<number> {
   const runs = positiveInteger(process.env, 'WARMUP_RUNS', 5, 50);
+  await warmClient();
   const scenarios: Scenario[] = MODELS.flatMap((model) => WARMUPS.map((warmup) => ({ model, warmup, runs: [] })));
   const watchdog = startWatchdog(runs * scenarios.length * 70_000);
   const dir = mkdtempSync(join(tmpdir(), 'longshore-bench-warmup-'));

@@ -20,6 +20,11 @@ export interface CallContext {
   /** The call is a self-test (docs/self-tests.md): decorators must not answer it from a cache. */
   readonly selfTest?: boolean;
   /**
+   * The call is the server warming its HTTP routes before it reports ready (docs/self-tests.md#warmup): it counts in no
+   * metric and no prediction log.
+   */
+  readonly warmup?: boolean;
+  /**
    * The span this call's steps are traced under (docs/tracing.md): the request's, or a decorator's or graph member's
    * inside it. Absent while tracing is off, and for a call no request started.
    */

@@ -9,9 +9,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { existsSync } from 'node:fs';
 import { configError, loadConfigFile, type LoadedConfig } from './config/load.js';
-import type { LogLevel } from './config/schema.js';
+import type { LogLevel, ModelEntry } from './config/schema.js';
 import { buildApp } from './http/app.js';
 import { readTlsMaterial, type TlsMaterial } from './http/tls.js';
+import { warmRoutes, type RouteWarmup } from './http/route-warmup.js';
 import type { GrpcServer } from './grpc/server.js';
 import { createLogger as createConfiguredLogger, flushLogger, flushLoggerSync, LoggingSetupError, type LogFormat } from './logging/logger.js';
 import type { ModelRegistry } from './model/registry.js';
@@ -133,7 +134,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   logger.info({ url, grpc_url: grpc?.url, models: registry.list().map((model) => model.name), config: options.loaded.file }, 'longshore listening');
 
-  const modelsLoaded = registry.loadAll().then(() => {
+  // The HTTP routes are warmed once the models are loaded, before readiness (http/route-warmup.ts). Not with API keys
+  // on: the warmup has none, and a refusal warms little.
+  const warming = config.auth === undefined ? dataplane.readiness.hold('the server is warming its HTTP routes') : undefined;
+  const modelsLoaded = registry.loadAll().then(async () => {
+    if (warming !== undefined) {
+      try {
+        await warmRoutes(app, routeWarmups(service, config.models), logger, tls === undefined ? url : undefined);
+      } finally {
+        warming();
+      }
+    }
     startupDone();
     const failed = registry.list().filter((model) => model.state === 'failed').map((model) => model.name);
     logger.info({ ready: dataplane.ready(), failed }, 'model loading finished');
@@ -230,4 +241,20 @@ function defaultReread(loaded: LoadedConfig): () => LoadedConfig {
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * The models whose /prediction route the start warms: ready, with an endpoint, an example callers can send, and
+ * `warmup` above 0; one per name (the route serves the newest ready version).
+ */
+function routeWarmups(service: Service, entries: readonly ModelEntry[]): RouteWarmup[] {
+  const warmups = new Map<string, RouteWarmup>();
+  for (const model of service.registry.list()) {
+    if (warmups.has(model.name) || model.state !== 'ready' || !model.createEndpoint) continue;
+    const index = service.entryIndexOf(model.name);
+    if (index !== undefined && entries[index]?.serving.warmup === 0) continue;
+    const example = model.requestExamples[0];
+    if (example !== undefined) warmups.set(model.name, { name: model.name, input: example.input });
+  }
+  return [...warmups.values()];
 }

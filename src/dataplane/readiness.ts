@@ -21,6 +21,8 @@ export class Readiness {
   readonly #settings: ReadinessSettings;
   /** Problems beyond this process's own models (a cluster worker: the other workers); none by default. */
   #gate: () => string[] = () => [];
+  /** What holds readiness back besides the models (the server warming its routes at start): one line each. */
+  readonly #holds = new Set<string>();
   /** The last deep check: when it started and what it found (shared by the probes within the interval). */
   #deepCheck: { readonly startedAt: number; readonly problems: Promise<string[]> } | undefined;
 
@@ -35,6 +37,12 @@ export class Readiness {
    */
   setGate(gate: () => string[]): void {
     this.#gate = gate;
+  }
+
+  /** Holds readiness back for `reason` until the returned function is called (the server's route warmup at start). */
+  hold(reason: string): () => void {
+    this.#holds.add(reason);
+    return () => this.#holds.delete(reason);
   }
 
   /** What the gate says (empty without one). */
@@ -55,7 +63,7 @@ export class Readiness {
   problems(): string[] {
     const registry = this.#registry;
     if (registry.draining) return ['the server is shutting down'];
-    const problems: string[] = [];
+    const problems: string[] = [...this.#holds];
     const models = registry.list();
     if (models.length === 0 && !(this.#settings.readyWithoutModels && registry.startupComplete)) problems.push('no models are configured');
     for (const model of models) if (model.required && model.state !== 'ready' && model.parked === undefined) problems.push(`model '${model.name}' is ${model.state}`);

@@ -26,6 +26,7 @@ import { answeredOnSocket, installErrorHandling, sendError, setRequestIdOf, toCa
 import { buildMetricsRoute, httpMetricsFor, metricsEnabled, observeHttp, responseBytes } from './metrics.js';
 import { createOpenApiDocumentSource, ERROR_SCHEMA_ID, type OpenApiDocument } from './openapi.js';
 import { buildHealthRoutes } from './routes/health.js';
+import { isWarmupRequest } from './route-warmup.js';
 import { buildOpenAiRoutes } from './routes/openai.js';
 import { buildRestRoutes } from './routes/rest.js';
 import { buildV2Routes } from './routes/v2.js';
@@ -103,7 +104,7 @@ export async function buildApp({ config, dataplane, metrics, logger, tls, tracin
   const observing = http !== undefined || accessLog;
   const inProgress = http?.inProgress ? http : undefined;
   const observe = (request: FastifyRequest, reply: FastifyReply, status: number, aborted: boolean): void => {
-    if (request.longshoreObserved) return;
+    if (request.longshoreObserved || isWarmupRequest(request.id)) return;
     request.longshoreObserved = true;
     const route = request.routeOptions.url;
     const ms = reply.elapsedTime;

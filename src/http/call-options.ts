@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Cancellation, type CallContext } from '../call-context.js';
 import { SchemaValidationError } from '../errors.js';
 import type { CallTiming } from '../tracing/timing.js';
+import { isWarmupRequest } from './route-warmup.js';
 
 export const TIMEOUT_HEADER = 'x-request-timeout-ms';
 
@@ -24,7 +25,15 @@ export function callOptions(request: FastifyRequest, reply: FastifyReply, bodyTi
     if (!response.writableEnded) cancellation.cancel();
   });
   if (response.destroyed) cancellation.cancel(); // gone before the handler ran: 'close' has already fired
-  return { timeoutMs, signal: cancellation, requestId: request.id, headers: request.headers, span: request.longshoreSpan ?? undefined, timing };
+  return {
+    timeoutMs,
+    signal: cancellation,
+    requestId: request.id,
+    headers: request.headers,
+    span: request.longshoreSpan ?? undefined,
+    timing,
+    warmup: isWarmupRequest(request.id),
+  };
 }
 
 function parseTimeoutHeader(value: string | string[] | undefined): number | undefined {

@@ -100,19 +100,17 @@ export class CallPath {
   /** Counts the call in the model's metrics and hands it to the prediction log when sampled (CallObservation). */
   observe<T>(operation: ModelOperation, inputs: unknown, context: CallContext, call: () => Promise<T>): Promise<T> {
     if (context.span !== undefined) this.#nameSpan(context.span, operation);
-    return this.#observation.observe(operation, inputs, context, call);
+    return context.warmup === true ? call() : this.#observation.observe(operation, inputs, context, call);
   }
 
   /** Validates one record, predicts, validates the output. */
   predict(input: unknown, context: CallContext): Promise<unknown> {
-    if (context.span !== undefined) this.#nameSpan(context.span, 'predict');
-    return this.#observation.observe('predict', input, context, () => this.#predict(input, context, this.#validators));
+    return this.observe('predict', input, context, () => this.#predict(input, context, this.#validators));
   }
 
   /** Validates every record (reporting each failing one by index), predicts them as one batch, validates outputs. */
   predictBatch(inputs: readonly unknown[], context: CallContext): Promise<unknown[]> {
-    if (context.span !== undefined) this.#nameSpan(context.span, 'predict_batch');
-    return this.#observation.observe('predict_batch', inputs, context, () => this.predictRecords(inputs, context));
+    return this.observe('predict_batch', inputs, context, () => this.predictRecords(inputs, context));
   }
 
   /** predictBatch without its own metrics and log record: for a call already observed as another operation (infer). */

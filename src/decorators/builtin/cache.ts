@@ -60,8 +60,9 @@ export class CacheDecorator implements Decorator {
   }
 
   async predict(input: unknown, next: (input: unknown) => Promise<unknown>, context?: CallContext): Promise<unknown> {
-    // A self-test must reach the model, or the deep readiness probe would only test the cache.
-    if (context?.selfTest === true) return next(input);
+    // A self-test must reach the model, or the deep readiness probe would only test the cache; the server's route warmup
+    // must reach it too (it warms the model), and count in none of the cache's metrics.
+    if (context?.selfTest === true || context?.warmup === true) return next(input);
     const key = canonicalJson(input);
     const entry = this.#lookup(key);
     if (entry) {
