@@ -4,10 +4,10 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child } from './children.ts';
+import { machine as hostMachine } from '../src/loadtest/machine.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -25,17 +25,10 @@ function packageVersion(name: string): string {
   return manifest.version;
 }
 
+/** `longshore bench`'s machine (src/loadtest/machine.ts), with the versions of the load generator and onnxruntime. */
 export function machine() {
-  const cpus = os.cpus();
-  return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    node: process.version,
-    onnxruntimeNode: packageVersion('onnxruntime-node'),
-    autocannon: packageVersion('autocannon'),
-  };
+  const { cpu, cores, memoryGiB, platform, node } = hostMachine();
+  return { cpu, cores, memoryGiB, platform, node, onnxruntimeNode: packageVersion('onnxruntime-node'), autocannon: packageVersion('autocannon') };
 }
 
 /** The `Machine:` line above a table. */

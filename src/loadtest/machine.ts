@@ -63,20 +63,23 @@ export interface ForeignCpu {
   readonly stealCores: number;
 }
 
-/** Starts measuring (this process is "own"); call the result at the end. Undefined off Linux. */
-export function startForeignCpu(): () => ForeignCpu | undefined {
+/**
+ * Starts measuring; call the result at the end. The processes of `ownPids` (read at the start and at the end; this
+ * process by default) are "own", everything else "other". Undefined off Linux. `npm run bench` uses it too.
+ */
+export function startForeignCpu(ownPids: () => readonly number[] = () => [process.pid]): () => ForeignCpu | undefined {
   const startedAt = performance.now();
   const before = systemTicks();
-  const ownBefore = processTicks(process.pid);
+  const ownBefore = new Map(ownPids().map((pid) => [pid, processTicks(pid)]));
   return () => {
     const after = systemTicks();
     if (!before || !after) return undefined;
-    const own = processTicks(process.pid) - ownBefore;
+    let own = 0;
+    for (const pid of ownPids()) own += processTicks(pid) - (ownBefore.get(pid) ?? 0);
     const seconds = (performance.now() - startedAt) / 1000;
-    const round = (value: number) => Math.round(value * 100) / 100;
     return {
-      otherCores: round(Math.max(0, after.busy - before.busy - own) / TICKS_PER_SECOND / seconds),
-      stealCores: round((after.steal - before.steal) / TICKS_PER_SECOND / seconds),
+      otherCores: Math.max(0, after.busy - before.busy - own) / TICKS_PER_SECOND / seconds,
+      stealCores: (after.steal - before.steal) / TICKS_PER_SECOND / seconds,
     };
   };
 }
