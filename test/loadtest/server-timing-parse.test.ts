@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { histogramAverages, modelHistograms } from '../../src/loadtest/prometheus.ts';
 import { parseServerTiming, requestTiming, TimingAverages } from '../../src/loadtest/server-timing.ts';
 import { sampleOf, v2Body, v2RecordBody } from '../../src/loadtest/bodies.ts';
+import { machine, machineLine, startForeignCpu } from '../../src/loadtest/machine.ts';
 
 const AGREED = 'decode;dur=0.041, queue;dur=0.120, model;dur=0.530, encode;dur=0.022, batch;desc="id=17 size=8", total;dur=0.750';
 
@@ -94,6 +95,21 @@ describe('generated request bodies', () => {
     assert.deepEqual(sampleOf({ type: 'integer', minimum: 3 }), 3);
   });
 
+  it('takes const, examples, default and enum first, the first option of a union, and each JSON type', () => {
+    assert.equal(sampleOf({ const: 7 }), 7);
+    assert.equal(sampleOf({ type: 'string', examples: ['hello'] }), 'hello');
+    assert.equal(sampleOf({ type: 'number', default: 2.5 }), 2.5);
+    assert.equal(sampleOf({ enum: ['a', 'b'] }), 'a');
+    assert.equal(sampleOf({ anyOf: [{ type: 'boolean' }, { type: 'string' }] }), false);
+    assert.equal(sampleOf({ type: ['null', 'string'], minLength: 3 }), 'aaa');
+    assert.equal(sampleOf({ type: 'number', exclusiveMinimum: 1, maximum: 10 }), 2);
+    assert.equal(sampleOf({ type: 'number', minimum: -5 }), 0);
+    assert.deepEqual(sampleOf({ type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }] }), ['a', 0]);
+    assert.deepEqual(sampleOf({ type: 'object', properties: { a: { type: 'boolean' } } }), { a: false });
+    assert.equal(sampleOf({ type: 'unknown-type' }), null);
+    assert.equal(sampleOf('not a schema'), null);
+  });
+
   it('makes V2 tensors of zeros with -1 dimensions as 1, as JSON or with the binary extension', () => {
     const inputs = [{ name: 'x', datatype: 'FP32', shape: [-1, 4] }, { name: 't', datatype: 'BYTES', shape: [-1] }];
     const json = v2Body(inputs, false);
@@ -128,5 +144,23 @@ describe('V2 bodies from records', () => {
 
   it('gives nothing for a record with a field the model has no input for', () => {
     assert.equal(v2RecordBody({ other: 1 }, [{ name: 'x', datatype: 'FP32', shape: [-1] }], 'example'), undefined);
+  });
+});
+
+describe('the machine line and the CPU of other processes', () => {
+  it('describes the machine, and measures other processes besides the given ones (gone ones count nothing)', async () => {
+    const host = machine();
+    assert.ok(host.cores >= 1 && host.memoryGiB >= 0 && host.node === process.version);
+    assert.match(machineLine(host), /^Machine: .*, \d+ cores, .*; Node v\d+.*; load average [\d.]+$/);
+    const stop = startForeignCpu(() => [process.pid, 2 ** 22 + 12345]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const used = stop();
+    if (process.platform === 'linux') {
+      assert.ok(used && used.otherCores >= 0 && used.stealCores >= 0, JSON.stringify(used));
+    } else {
+      assert.equal(used, undefined);
+    }
+    const byDefault = startForeignCpu();
+    assert.equal(typeof byDefault, 'function');
   });
 });
