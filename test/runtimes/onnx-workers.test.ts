@@ -34,7 +34,10 @@ describe('ONNX sessions in worker threads', () => {
     const response = await infer;
     assert.deepEqual(response.outputs[0]?.shape, [4000, 10]);
     assert.ok(inferDone - started > 150, `the big run should take a while (took ${Math.round(inferDone - started)} ms)`);
-    assert.ok(probeMs < 50, `health answered in ${probeMs.toFixed(1)} ms while the run computed`);
+    // Blocked, the health answer would wait for the whole run (over 150 ms); a fixed 50 ms bound failed on a machine
+    // busy with other test processes (78 ms), so the bound is a third of the run, and the order is checked below.
+    const runMs = inferDone - started;
+    assert.ok(probeMs < Math.max(50, runMs / 3), `health answered in ${probeMs.toFixed(1)} ms while the ${Math.round(runMs)} ms run computed`);
     assert.ok(inferDone === 0 || probeStart + probeMs < inferDone, 'the health answer came before the run finished');
   });
 
