@@ -7,7 +7,9 @@
  * header lookup: no timestamp, no object.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { CallContext } from '../call-context.js';
 import { CallTiming, serverTimingValue } from '../tracing/timing.js';
+import { callOptions } from './call-options.js';
 
 /** The request header that asks for timing on one request. */
 export const TIMING_REQUEST_HEADER = 'x-longshore-timing';
@@ -57,4 +59,14 @@ export async function sendTimedJson(reply: FastifyReply, timing: CallTiming, cal
   timing.encodeMs = performance.now() - started;
   setServerTiming(reply, timing);
   return reply.type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * A REST model call: as it is when the request is not timed (fastify serializes the answer), else timed and sent with
+ * `Server-Timing` (sendTimedJson). `call` gets the request's CallContext.
+ */
+export function restCall(request: FastifyRequest, reply: FastifyReply, always: boolean, call: (context: CallContext) => Promise<unknown>): Promise<unknown> {
+  if (!isTimed(request, always)) return call(callOptions(request, reply));
+  const timing = startTiming(request);
+  return sendTimedJson(reply, timing, () => call(callOptions(request, reply, undefined, timing)));
 }

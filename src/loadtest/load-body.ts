@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { GrpcSender } from './grpc-sender.js';
 import { runAutocannon } from './autocannon-load.js';
-import { runLoad } from './load.js';
+import { runLoops } from './load.js';
 import type { ThreadLoadResult, ThreadLoadSpec } from './load-thread.js';
 
 export async function runThreadLoad(): Promise<void> {
@@ -16,7 +16,7 @@ export async function runThreadLoad(): Promise<void> {
     const send = sender && spec.grpc ? sender.sender(spec.grpc.model, body) : undefined;
     const options = { url: new URL(spec.url), body, headers: spec.headers, concurrency: spec.concurrency, durationMs: spec.durationMs };
     // HTTP through autocannon; gRPC through the client, in the node loops of load.ts.
-    const result = send ? await runLoad({ ...options, send }) : await runAutocannon(options);
+    const result = send ? await runLoops(send, spec.concurrency, spec.durationMs) : await runAutocannon(options);
     const message: ThreadLoadResult = { ...result, latencies: Float64Array.from(result.latencies), timing: result.timing.toParts() };
     parentPort?.postMessage({ result: message });
   } catch (error) {

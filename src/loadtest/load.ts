@@ -1,7 +1,7 @@
 /**
- * The load loops of `longshore bench` for gRPC (`send`) and the probe POST: `concurrency` loops, each sending the
- * same request (pipelining 1, autocannon's and wrk's model) until the duration is over; the last requests finish
- * before it returns, so nothing of the run is still in flight. HTTP load itself is made by autocannon
+ * What `longshore bench`'s load gives back, the probe POST, and the load loops of gRPC (`send`): `concurrency` loops,
+ * each sending the same request (pipelining 1, autocannon's and wrk's model) until the duration is over; the last
+ * requests finish before it returns, so nothing of the run is still in flight. HTTP load itself is made by autocannon
  * (autocannon-load.ts), whose client is several times faster than node:http's.
  */
 import http from 'node:http';
@@ -17,8 +17,6 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** One request's timeout; a request past it counts as an error. */
   readonly timeoutMs?: number;
-  /** Sends one request another way than an HTTP POST of `body` (gRPC); `url`, `body` and `headers` are then unused. */
-  readonly send?: () => Promise<Answer>;
 }
 
 export interface LoadResult {
@@ -62,10 +60,8 @@ export function post(url: URL, body: Buffer, headers: Readonly<Record<string, st
   });
 }
 
-/** Runs the loops for `durationMs` and gathers what they saw. */
-export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const transport = options.url.protocol === 'https:' ? https : http;
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.concurrency, rejectUnauthorized: false } as https.AgentOptions);
+/** Runs `concurrency` loops of `send` for `durationMs` (gRPC: grpc-sender.ts) and gathers what they saw. */
+export async function runLoops(send: () => Promise<Answer>, concurrency: number, durationMs: number): Promise<LoadResult> {
   let latencies = new Float64Array(1024);
   let ok = 0;
   let errors = 0;
@@ -73,12 +69,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const statuses: Record<string, number> = {};
   const timing = new TimingAverages();
   const started = performance.now();
-  const deadline = started + options.durationMs;
+  const deadline = started + durationMs;
   const loop = async () => {
     while (performance.now() < deadline) {
       const sent = performance.now();
       try {
-        const answer = options.send ? await options.send() : await post(options.url, options.body, options.headers, agent, options.timeoutMs);
+        const answer = await send();
         const latency = performance.now() - sent;
         if (answer.status >= 200 && answer.status < 300) {
           if (ok === latencies.length) {
@@ -98,11 +94,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: options.concurrency }, loop));
-  } finally {
-    agent.destroy();
-  }
+  await Promise.all(Array.from({ length: concurrency }, loop));
   return {
     ok,
     statuses,

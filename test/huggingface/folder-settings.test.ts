@@ -4,7 +4,7 @@
  * and the entry problems for folders and keys it cannot serve (each naming the key and what to do).
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TransformersModelEntry } from '../../src/config/schema.ts';
@@ -86,6 +86,11 @@ describe('reading a Hugging Face folder', () => {
     assert.throws(() => readHfFolder(broken), /config\.json is not a JSON object/);
     const notList = folderLike(EMBEDDINGS, (path) => writeFileSync(join(path, 'modules.json'), '{}'));
     assert.throws(() => readHfFolder(notList), /modules\.json must be a list of modules/);
+    const unreadable = folderLike(SENTIMENT, (path) => {
+      rmSync(join(path, 'config.json'));
+      mkdirSync(join(path, 'config.json'));
+    });
+    assert.throws(() => readHfFolder(unreadable), /config\.json cannot be read \(.*\): check the folder's permissions/);
     const badModules = folderLike(EMBEDDINGS, (path) => writeFileSync(join(path, 'modules.json'), '[oops'));
     assert.throws(() => readHfFolder(badModules), /modules\.json is not JSON/);
   });

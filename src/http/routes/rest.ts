@@ -9,7 +9,7 @@ import type { Dataplane } from '../../dataplane/dataplane.js';
 import { callOptions } from '../call-options.js';
 import { catalogueErrorHandler, restErrorBody } from '../error-handler.js';
 import { ERROR_SCHEMA_ID } from '../openapi.js';
-import { isTimed, sendTimedJson, startTiming } from '../timing.js';
+import { restCall } from '../timing.js';
 import { restRepositoryRoutes } from './repository.js';
 
 const NameParams = {
@@ -132,23 +132,13 @@ function versionedRoutes(app: FastifyInstance, dataplane: Dataplane, prefix: str
   app.post<{ Params: ModelParams }>(
     `${prefix}/prediction`,
     { schema: { hide: true, params: paramsOf(prefix) } },
-    async (request, reply) => {
-      const { name, version } = request.params;
-      if (!isTimed(request, timingAlways)) return dataplane.predict(name, version, request.body, callOptions(request, reply));
-      const timing = startTiming(request);
-      return sendTimedJson(reply, timing, () => dataplane.predict(name, version, request.body, callOptions(request, reply, undefined, timing)));
-    },
+    async (request, reply) => restCall(request, reply, timingAlways, (context) => dataplane.predict(request.params.name, request.params.version, request.body, context)),
   );
 
   app.post<{ Params: ModelParams }>(
     `${prefix}/predictions`,
     { schema: { hide: true, params: paramsOf(prefix) } },
-    async (request, reply) => {
-      const { name, version } = request.params;
-      if (!isTimed(request, timingAlways)) return dataplane.predictBatch(name, version, request.body, callOptions(request, reply));
-      const timing = startTiming(request);
-      return sendTimedJson(reply, timing, () => dataplane.predictBatch(name, version, request.body, callOptions(request, reply, undefined, timing)));
-    },
+    async (request, reply) => restCall(request, reply, timingAlways, (context) => dataplane.predictBatch(request.params.name, request.params.version, request.body, context)),
   );
 
   app.post<{ Params: ModelParams }>(

@@ -87,8 +87,9 @@ function readJson(dir: string, file: string, what: string): Record<string, unkno
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
-  } catch {
-    throw new FolderProblem(`${path} is missing${what ? `: ${what}` : ''}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new FolderProblem(`${path} is missing${what ? `: ${what}` : ''}`);
+    throw new FolderProblem(`${path} cannot be read (${(error as Error).message}): check the folder's permissions`);
   }
   try {
     const value: unknown = JSON.parse(text);

@@ -27,6 +27,19 @@ export interface EncodedBatch {
   readonly token_type_ids: BigInt64Array;
 }
 
+/**
+ * The post-processor's output for texts of given lengths: per position, the index of a piece of the first text (≥ 0),
+ * of the second (-1 - index), or the token it added; which positions it added; their type ids.
+ */
+interface Layout {
+  readonly slots: readonly (number | string)[];
+  readonly special: readonly boolean[];
+  readonly typeIds: readonly number[];
+}
+
+/** Layouts kept per encoder (pairs of lengths beyond it are laid out again each time). */
+const MAX_LAYOUTS = 4096;
+
 /** Characters of text tokenized per piece truncation may keep, before the rest of a long text is left unread. */
 const CHARS_PER_PIECE = 16;
 
@@ -42,6 +55,8 @@ export class TextEncoder {
   /** Tokens the post-processor adds around one text and around a pair. */
   readonly #specialSingle: number;
   readonly #specialPair: number;
+  /** Layouts by lengths (#layout): at most max_length + 1 for single texts, capped for pairs. */
+  readonly #layouts = new Map<number, Layout>();
 
   constructor(tokenizerJson: object, tokenizerConfig: object, maxLength: number) {
     this.#tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
@@ -73,18 +88,11 @@ export class TextEncoder {
     let second: string[] | null = pair === undefined ? null : this.#pieces(pair, budget).pieces;
     const truncated = first.length + (second?.length ?? 0) > budget;
     if (truncated) [first, second] = truncate(first, second, budget);
-    // The pieces go through the post-processor as markers, so the positions it added (the special tokens) are known.
-    const marked = this.#process(
-      first.map((_, index) => `${FIRST_MARK}${index}`),
-      second === null ? null : second.map((_, index) => `${SECOND_MARK}${index}`),
-    );
-    const special = marked.tokens.map((token) => !token.startsWith(FIRST_MARK) && !token.startsWith(SECOND_MARK));
-    const tokens = marked.tokens.map((token) =>
-      token.startsWith(FIRST_MARK) ? (first[Number(token.slice(1))] as string) : token.startsWith(SECOND_MARK) ? ((second as string[])[Number(token.slice(1))] as string) : token,
-    );
+    const layout = this.#layout(first.length, second?.length);
+    const pieces = second ?? [];
+    const tokens = layout.slots.map((slot) => (typeof slot === 'string' ? slot : slot >= 0 ? (first[slot] as string) : (pieces[-1 - slot] as string)));
     const ids = tokens.map((token) => this.#idOf(token));
-    const typeIds = marked.token_type_ids ?? tokens.map(() => 0);
-    return { ids, typeIds, tokens, special, truncated, covered: head.covered };
+    return { ids, typeIds: layout.typeIds, tokens, special: layout.special, truncated, covered: head.covered };
   }
 
   /** How many tokens `text` becomes (special tokens included, after truncation), as OpenAI's `usage` counts them. */
@@ -125,6 +133,26 @@ export class TextEncoder {
       }
     });
     return { rows, length, input_ids, attention_mask, token_type_ids };
+  }
+
+  /**
+   * Where the post-processor puts the pieces of texts of these lengths, and what it adds: found once per pair of
+   * lengths by running it on markers (the pieces' own values never change where the template puts them).
+   */
+  #layout(first: number, second: number | undefined): Layout {
+    const key = second === undefined ? first : first * 100_003 + second + 1;
+    const known = this.#layouts.get(key);
+    if (known !== undefined) return known;
+    const marked = this.#process(
+      Array.from({ length: first }, (_, index) => `${FIRST_MARK}${index}`),
+      second === undefined ? null : Array.from({ length: second }, (_, index) => `${SECOND_MARK}${index}`),
+    );
+    const slots = marked.tokens.map((token) =>
+      token.startsWith(FIRST_MARK) ? Number(token.slice(1)) : token.startsWith(SECOND_MARK) ? -1 - Number(token.slice(1)) : token,
+    );
+    const layout: Layout = { slots, special: slots.map((slot) => typeof slot === 'string'), typeIds: marked.token_type_ids ?? slots.map(() => 0) };
+    if (this.#layouts.size < MAX_LAYOUTS) this.#layouts.set(key, layout);
+    return layout;
   }
 
   #process(first: string[], second: string[] | null): { tokens: string[]; token_type_ids?: number[] } {
